@@ -1,0 +1,3 @@
+module parsebench
+
+go 1.19
