@@ -1,0 +1,387 @@
+import { bytesEqual, toHex } from '../der/bytes.js';
+import { DerError } from '../der/errors.js';
+import { decodeString, isPrintableString, STRING_TAGS } from '../der/strings.js';
+import { OID } from '../der/oid-names.js';
+import { DerReader } from '../der/reader.js';
+import { Tag } from '../der/tags.js';
+import { DerWriter } from '../der/writer.js';
+import { fromHex } from '../der/bytes.js';
+import { X509Error } from './errors.js';
+
+/**
+ * RFC 5280 §4.1.2.4:
+ *   Name ::= SEQUENCE OF RelativeDistinguishedName
+ *   RelativeDistinguishedName ::= SET SIZE (1..MAX) OF AttributeTypeAndValue
+ *   AttributeTypeAndValue ::= SEQUENCE { type OID, value ANY -- DirectoryString mostly }
+ * A `Name` keeps its exact DER. Values of string type are decoded (alphabet checked); other
+ * values are kept as raw TLVs and shown as `#hex` (RFC 4514 §2.4).
+ */
+export interface AttributeTypeAndValue {
+  type: string;
+  /** Tag of the value (a string type, or something else for non-string attributes). */
+  tag: number;
+  /** Decoded text for string types; `#<hex of the TLV>` otherwise. */
+  value: string;
+  /** The value's TLV. */
+  der: Uint8Array;
+}
+
+export type RelativeDistinguishedName = readonly AttributeTypeAndValue[];
+
+/** Short names for RFC 4514 output (§3) plus the common extras OpenSSL prints. */
+const SHORT: Record<string, string> = {
+  [OID.commonName]: 'CN',
+  [OID.localityName]: 'L',
+  [OID.stateOrProvinceName]: 'ST',
+  [OID.organizationName]: 'O',
+  [OID.organizationalUnitName]: 'OU',
+  [OID.countryName]: 'C',
+  [OID.streetAddress]: 'STREET',
+  [OID.domainComponent]: 'DC',
+  [OID.userId]: 'UID',
+  [OID.serialNumber]: 'serialNumber',
+  [OID.emailAddress]: 'emailAddress',
+  [OID.surname]: 'SN',
+  [OID.givenName]: 'GN',
+  [OID.title]: 'title',
+  [OID.postalCode]: 'postalCode',
+  [OID.dnQualifier]: 'dnQualifier',
+  [OID.pseudonym]: 'pseudonym',
+  [OID.initials]: 'initials',
+  [OID.generationQualifier]: 'generationQualifier',
+  [OID.organizationIdentifier]: 'organizationIdentifier',
+  [OID.businessCategory]: 'businessCategory',
+  [OID.description]: 'description',
+  [OID.jurisdictionCountryName]: 'jurisdictionC',
+  [OID.jurisdictionStateOrProvinceName]: 'jurisdictionST',
+  [OID.jurisdictionLocalityName]: 'jurisdictionL',
+  [OID.unstructuredName]: 'unstructuredName',
+};
+const BY_SHORT = new Map<string, string>();
+for (const [oid, s] of Object.entries(SHORT)) BY_SHORT.set(s.toLowerCase(), oid);
+for (const [alias, oid] of [
+  ['surname', OID.surname],
+  ['givenname', OID.givenName],
+  ['email', OID.emailAddress],
+  ['e', OID.emailAddress],
+  ['s', OID.stateOrProvinceName],
+  ['commonname', OID.commonName],
+  ['organizationname', OID.organizationName],
+  ['organizationalunitname', OID.organizationalUnitName],
+  ['countryname', OID.countryName],
+  ['localityname', OID.localityName],
+  ['stateorprovincename', OID.stateOrProvinceName],
+  ['street', OID.streetAddress],
+  ['uid', OID.userId],
+  ['domaincomponent', OID.domainComponent],
+] as const)
+  BY_SHORT.set(alias, oid);
+
+export function attributeShortName(oid: string): string {
+  return SHORT[oid] ?? oid;
+}
+
+/**
+ * Upper bound on attributes in one Name: far above any real DN (x509-limbo's nc-dos cases use
+ * ~1 100 to exercise verifier budgets, so the parser must accept those), and it bounds hostile input.
+ */
+export const MAX_NAME_ATTRIBUTES = 16384;
+
+// DirectoryString types (RFC 5280 §4.1.2.4) are compared case- and whitespace-insensitively.
+const DIRECTORY_STRING = new Set<number>([
+  Tag.UTF8String,
+  Tag.PrintableString,
+  Tag.TeletexString,
+  Tag.BMPString,
+  Tag.UniversalString,
+]);
+
+/** RFC 5280 §7.1 (approximating RFC 4518): NFKC, case fold, trim, collapse internal whitespace. */
+function normalizeDirectoryString(s: string): string {
+  let ascii = true;
+  for (let i = 0; i < s.length; i++)
+    if (s.charCodeAt(i) > 0x7e) {
+      ascii = false;
+      break;
+    }
+  const t = ascii ? s : s.normalize('NFKC');
+  return t.toLowerCase().trim().replace(/\s+/g, ' ');
+}
+
+function atvKey(a: AttributeTypeAndValue): string {
+  if (DIRECTORY_STRING.has(a.tag)) return `${a.type}=${normalizeDirectoryString(a.value)}`;
+  // IA5String attributes (emailAddress, DC): RFC 5280 §7.1 leaves these to exact matching,
+  // but DC and the domain part of emailAddress are case-insensitive in practice (RFC 4519);
+  // we compare IA5 values case-insensitively, as OpenSSL's canonical encoding does.
+  if (a.tag === Tag.IA5String) return `${a.type}=${a.value.toLowerCase()}`;
+  return `${a.type}#${toHex(a.der)}`;
+}
+
+export class Name {
+  private _key?: string;
+  private _string?: string;
+
+  constructor(
+    /** The exact DER of the Name SEQUENCE. */
+    readonly der: Uint8Array,
+    readonly rdns: readonly RelativeDistinguishedName[],
+  ) {}
+
+  static fromDer(der: Uint8Array): Name {
+    const r = DerReader.from(der, 'Name');
+    const n = readName(r, 'Name');
+    r.finish();
+    return n;
+  }
+
+  /** Builds a Name from RFC 4514 text (most significant RDN last, e.g. "CN=dev,O=Acme,C=US"). */
+  static parse(text: string): Name {
+    return buildName(parseRfc4514(text));
+  }
+
+  /** Builds a Name from RDNs in DER order (most significant first) of `{type, value}` pairs. */
+  static fromRdns(rdns: readonly (readonly { type: string; value: string; tag?: number }[])[]): Name {
+    return buildName(rdns);
+  }
+
+  get isEmpty(): boolean {
+    return this.rdns.length === 0;
+  }
+
+  /** All values of one attribute type, in DER order. */
+  get(typeOid: string): string[] {
+    const out: string[] = [];
+    for (const rdn of this.rdns) for (const a of rdn) if (a.type === typeOid) out.push(a.value);
+    return out;
+  }
+
+  /** The most specific (last) commonName, as most software reads it. */
+  get commonName(): string | undefined {
+    const cns = this.get(OID.commonName);
+    return cns[cns.length - 1];
+  }
+
+  /** Normalised comparison key: equal keys ⇔ RFC 5280 §7.1 equal names. */
+  get key(): string {
+    if (this._key === undefined) {
+      this._key = this.rdns
+        .map((rdn) => (rdn.length === 1 ? atvKey(rdn[0]!) : rdn.map(atvKey).sort().join('+')))
+        .join('\u0000');
+    }
+    return this._key;
+  }
+
+  /** RFC 5280 §7.1 comparison: same RDN count, each RDN the same set of type/value pairs. */
+  equals(o: Name): boolean {
+    return bytesEqual(this.der, o.der) || this.key === o.key;
+  }
+
+  /** RFC 4514 text: RDNs most significant last, multi-valued RDNs joined with '+'. */
+  toString(): string {
+    if (this._string === undefined) {
+      const parts: string[] = [];
+      for (let i = this.rdns.length - 1; i >= 0; i--)
+        parts.push(this.rdns[i]!.map((a) => `${attributeShortName(a.type)}=${escapeValue(a)}`).join('+'));
+      this._string = parts.join(',');
+    }
+    return this._string;
+  }
+
+  /** OpenSSL's one-line form ("C = US, O = Acme, CN = x"), most significant first. */
+  toOpenSslString(): string {
+    return this.rdns
+      .map((rdn) => rdn.map((a) => `${attributeShortName(a.type)} = ${a.value.startsWith('#') ? a.value : a.value}`).join(' + '))
+      .join(', ');
+  }
+}
+
+function escapeValue(a: AttributeTypeAndValue): string {
+  if (!STRING_TAGS.has(a.tag)) return a.value; // already '#hex'
+  const v = a.value;
+  let out = '';
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i]!;
+    const code = v.charCodeAt(i);
+    if (',+"\\<>;'.includes(c) || (i === 0 && (c === '#' || c === ' ')) || (i === v.length - 1 && c === ' '))
+      out += `\\${c}`;
+    else if (code === 0) out += '\\00';
+    else if (code < 0x20 || code === 0x7f) out += `\\${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return out;
+}
+
+/** Reads a Name (strict: RDN SETs sorted, non-empty; string values' alphabets checked). */
+export function readName(r: DerReader, name = 'Name'): Name {
+  const start = r.pos;
+  const seq = r.readSequence(name);
+  const rdns: AttributeTypeAndValue[][] = [];
+  let count = 0;
+  while (!seq.atEnd()) {
+    const setOff = seq.pos;
+    const set = seq.readSetOf('RelativeDistinguishedName');
+    const rdn: AttributeTypeAndValue[] = [];
+    while (!set.atEnd()) {
+      if (++count > MAX_NAME_ATTRIBUTES) set.fail('too-many-elements', 'too many attributes in Name');
+      const atv = set.readSequence('AttributeTypeAndValue');
+      const type = atv.readOid('type');
+      const vOff = atv.pos;
+      const t = atv.readAny('value');
+      let value: string;
+      if (STRING_TAGS.has(t.tag)) {
+        try {
+          value = decodeString(t.tag, t.value, vOff);
+        } catch (e) {
+          if (e instanceof DerError) throw new DerError(e.code, `${attributeShortName(type)}: invalid string`, vOff, atv.path('value'));
+          throw e;
+        }
+      } else value = `#${toHex(t.der)}`;
+      atv.finish();
+      rdn.push({ type, tag: t.tag, value, der: t.der });
+    }
+    if (rdn.length === 0) throw new X509Error('bad-name', 'empty RelativeDistinguishedName', setOff, seq.path('RDN'));
+    rdns.push(rdn);
+  }
+  return new Name(r.bytes.subarray(start, r.pos), rdns);
+}
+
+// ---- building ----
+
+/** Default string type per attribute (RFC 5280 §4.1.2.4 and Appendix A). */
+function defaultTag(type: string, value: string): number {
+  switch (type) {
+    case OID.countryName:
+    case OID.serialNumber:
+    case OID.dnQualifier:
+    case OID.jurisdictionCountryName:
+      if (!isPrintableString(value)) throw new X509Error('cannot-encode', `${attributeShortName(type)} must be a PrintableString`);
+      return Tag.PrintableString;
+    case OID.emailAddress:
+    case OID.domainComponent:
+      return Tag.IA5String;
+    default:
+      return Tag.UTF8String;
+  }
+}
+
+function buildName(rdns: readonly (readonly { type: string; value: string; tag?: number; der?: Uint8Array }[])[]): Name {
+  const w = new DerWriter(128);
+  w.sequence((w) => {
+    for (const rdn of rdns) {
+      if (rdn.length === 0) throw new X509Error('cannot-encode', 'empty RDN');
+      w.setOf((w) => {
+        for (const a of rdn)
+          w.sequence((w) => {
+            w.oid(a.type);
+            if (a.der) {
+              w.raw(a.der);
+              return;
+            }
+            if (a.type === OID.countryName && a.value.length !== 2)
+              throw new X509Error('cannot-encode', 'countryName must be two letters (ISO 3166)');
+            const tag = a.tag ?? defaultTag(a.type, a.value);
+            if (tag === Tag.PrintableString) w.printableString(a.value);
+            else if (tag === Tag.IA5String) w.ia5String(a.value);
+            else w.utf8String(a.value);
+          });
+      });
+    }
+  });
+  return Name.fromDer(w.finish());
+}
+
+/** RFC 4514 parser: returns RDNs in DER order (reverse of the text). */
+export function parseRfc4514(text: string): { type: string; value: string; der?: Uint8Array }[][] {
+  const rdns: { type: string; value: string; der?: Uint8Array }[][] = [];
+  const s = text.trim();
+  if (s === '') return [];
+  let i = 0;
+  let rdn: { type: string; value: string; der?: Uint8Array }[] = [];
+  const fail = (why: string): never => {
+    throw new X509Error('bad-name', `RFC 4514: ${why} at position ${i} in "${text}"`);
+  };
+  while (i <= s.length) {
+    // attributeType
+    while (s[i] === ' ') i++;
+    const eq = s.indexOf('=', i);
+    if (eq < 0) fail('missing "="');
+    const typeText = s.slice(i, eq).trim();
+    let type: string;
+    if (/^[0-9]+(\.[0-9]+)+$/.test(typeText)) type = typeText;
+    else if (/^oid\.[0-9.]+$/i.test(typeText)) type = typeText.slice(4);
+    else {
+      const t = BY_SHORT.get(typeText.toLowerCase());
+      if (!t) fail(`unknown attribute type "${typeText}"`);
+      type = t!;
+    }
+    i = eq + 1;
+    while (s[i] === ' ') i++;
+    // attributeValue
+    if (s[i] === '#') {
+      let j = i + 1;
+      while (j < s.length && /[0-9a-fA-F]/.test(s[j]!)) j++;
+      const der = fromHex(s.slice(i + 1, j));
+      rdn.push({ type, value: `#${s.slice(i + 1, j)}`, der });
+      i = j;
+    } else {
+      let v = '';
+      let pendingBytes: number[] = [];
+      const flush = () => {
+        if (pendingBytes.length) {
+          try {
+            v += new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(pendingBytes));
+          } catch {
+            fail('invalid UTF-8 in hex escapes');
+          }
+          pendingBytes = [];
+        }
+      };
+      let quoted = false;
+      if (s[i] === '"') {
+        quoted = true;
+        i++;
+      }
+      let lastSignificant = 0;
+      for (; i < s.length; i++) {
+        const c = s[i]!;
+        if (quoted && c === '"') {
+          i++;
+          break;
+        }
+        if (!quoted && (c === ',' || c === '+' || c === ';')) break;
+        if (c === '\\') {
+          const n = s[i + 1];
+          if (n === undefined) fail('dangling escape');
+          if (/[0-9a-fA-F]/.test(n!) && /[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
+            pendingBytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
+            i += 2;
+          } else {
+            flush();
+            v += n;
+            i++;
+          }
+          lastSignificant = v.length + pendingBytes.length;
+          continue;
+        }
+        flush();
+        v += c;
+        if (c !== ' ') lastSignificant = v.length;
+      }
+      flush();
+      // Unescaped trailing spaces are not part of the value (RFC 4514 §3).
+      rdn.push({ type, value: quoted ? v : v.slice(0, Math.max(lastSignificant, 0)) });
+      while (s[i] === ' ') i++;
+    }
+    const sep = s[i];
+    if (sep === '+') {
+      i++;
+      continue;
+    }
+    rdns.push(rdn);
+    rdn = [];
+    if (sep === undefined) break;
+    if (sep !== ',' && sep !== ';') fail(`unexpected "${sep}"`);
+    i++;
+  }
+  return rdns.reverse();
+}
