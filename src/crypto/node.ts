@@ -1,0 +1,339 @@
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  generateKeyPair as genKeyPair,
+  type KeyObject,
+  randomBytes as nodeRandomBytes,
+  pbkdf2 as pbkdf2Cb,
+  scrypt as scryptCb,
+} from 'node:crypto';
+import { DerReader, OID } from '../der/index.js';
+import { encodeSignatureAlgorithm } from '../x509/algorithm.js';
+import { encodePrivateKeyInfo, encodeSubjectPublicKeyInfo } from '../x509/private-key.js';
+import {
+  checkAlgorithmFitsKey,
+  type HashName,
+  type KeyAlgorithm,
+  type KeyType,
+  keyAlgorithmOfType,
+  type SignatureAlgorithm,
+} from './algorithms.js';
+import { checkSupported, precheckSignature } from './checks.js';
+import { CryptoError } from './errors.js';
+import { describePrivateKey, parseSpkiInfo, type SpkiInfo } from './key-info.js';
+import type { CbcCipher, CryptoProvider, RawKeyPair, ScryptParams, SigningKey } from './provider.js';
+
+/**
+ * `node:crypto` provider: synchronous digest/verify/sign, the default on Node.
+ * Verification keeps a small LRU of parsed public keys keyed by the SPKI bytes, so a path
+ * validation that checks the same issuer many times parses it once.
+ */
+
+const NODE_HASH: Record<HashName, string> = {
+  'SHA-1': 'sha1',
+  'SHA-224': 'sha224',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+  MD5: 'md5',
+};
+
+const buf = (u: Uint8Array): Buffer =>
+  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+interface KeyEntry {
+  info: SpkiInfo;
+  key: KeyObject;
+  /** RSASSA-PSS-restricted views of an RSA key, per parameter set (see `pssKey`). */
+  pss?: Map<string, KeyObject>;
+}
+
+/** 256 keys: every issuer of a large fleet's hierarchy and then some; ~1 KB each. */
+const KEY_CACHE_SIZE = 256;
+
+class NodeCryptoProvider implements CryptoProvider {
+  readonly name = 'node';
+  readonly supportsSync = true;
+  private readonly cache = new Map<string, KeyEntry>();
+  private lastSpki: Uint8Array | undefined;
+  private lastEntry: KeyEntry | undefined;
+
+  randomBytes(n: number): Uint8Array {
+    return nodeRandomBytes(n);
+  }
+
+  digest(hash: HashName, data: Uint8Array): Uint8Array {
+    return createHash(NODE_HASH[hash]).update(data).digest();
+  }
+
+  async digestAsync(hash: HashName, data: Uint8Array): Promise<Uint8Array> {
+    return this.digest(hash, data);
+  }
+
+  private entry(spki: Uint8Array): KeyEntry {
+    if (spki === this.lastSpki && this.lastEntry) return this.lastEntry;
+    const id = buf(spki).toString('latin1');
+    let e = this.cache.get(id);
+    if (e) {
+      // LRU: re-insert to mark as most recently used.
+      this.cache.delete(id);
+      this.cache.set(id, e);
+    } else {
+      const info = parseSpkiInfo(spki);
+      let key: KeyObject;
+      try {
+        key = createPublicKey({ key: buf(spki), format: 'der', type: 'spki' });
+      } catch (err) {
+        throw new CryptoError('bad-key', `platform rejected the public key: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      e = { info, key };
+      this.cache.set(id, e);
+      if (this.cache.size > KEY_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.lastSpki = spki;
+    this.lastEntry = e;
+    return e;
+  }
+
+  /**
+   * OpenSSL signs/verifies PSS with MGF1 over the message hash unless the key itself is an
+   * id-RSASSA-PSS key carrying other parameters (RFC 4055 §3.1). To honour a distinct MGF1
+   * hash exactly, we view the RSA key as such a restricted key.
+   */
+  private pssKey(e: KeyEntry, alg: Extract<SignatureAlgorithm, { kind: 'rsa-pss' }>): KeyObject {
+    if (alg.mgfHash === alg.hash) return e.key;
+    const id = `${alg.hash}/${alg.mgfHash}/${alg.saltLength}`;
+    e.pss ??= new Map();
+    let k = e.pss.get(id);
+    if (!k) {
+      const spki = encodeSubjectPublicKeyInfo(OID.rsassaPss, pssParameters(alg), e.info.key);
+      k = createPublicKey({ key: buf(spki), format: 'der', type: 'spki' });
+      if (e.pss.size < 16) e.pss.set(id, k);
+    }
+    return k;
+  }
+
+  verify(alg: SignatureAlgorithm, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
+    const e = this.entry(spki);
+    if (!precheckSignature(alg, e.info, signature)) return false;
+    try {
+      switch (alg.kind) {
+        case 'ecdsa':
+          return cryptoVerify(NODE_HASH[alg.hash], data, { key: e.key, dsaEncoding: 'der' }, signature);
+        case 'rsa-pkcs1':
+          return cryptoVerify(
+            NODE_HASH[alg.hash],
+            data,
+            { key: e.key, padding: constants.RSA_PKCS1_PADDING },
+            signature,
+          );
+        case 'rsa-pss':
+          return cryptoVerify(
+            NODE_HASH[alg.hash],
+            data,
+            {
+              key: this.pssKey(e, alg),
+              padding: constants.RSA_PKCS1_PSS_PADDING,
+              saltLength: alg.saltLength,
+            },
+            signature,
+          );
+        case 'ed25519':
+        case 'ed448':
+          return cryptoVerify(null, data, e.key, signature);
+        default:
+          return false;
+      }
+    } catch {
+      // OpenSSL reports some malformed signatures (e.g. an RSA value ≥ n) as errors rather than
+      // a false result; either way the signature does not verify.
+      return false;
+    }
+  }
+
+  async verifyAsync(
+    alg: SignatureAlgorithm,
+    spki: Uint8Array,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean> {
+    return this.verify(alg, spki, data, signature);
+  }
+
+  async generateKeyPair(type: KeyType): Promise<RawKeyPair> {
+    const a = keyAlgorithmOfType(type);
+    const enc = {
+      publicKeyEncoding: { type: 'spki', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    } as const;
+    const done =
+      (resolve: (k: RawKeyPair) => void, reject: (e: unknown) => void) =>
+      (err: Error | null, pub: Buffer, priv: Buffer) =>
+        err
+          ? reject(
+              new CryptoError('unsupported-key-type', `cannot generate ${type}: ${err.message}`, {
+                cause: err,
+              }),
+            )
+          : resolve({ pkcs8: priv, spki: pub });
+    return new Promise<RawKeyPair>((resolve, reject) => {
+      const cb = done(resolve, reject);
+      switch (a.kind) {
+        case 'ec':
+          genKeyPair('ec', { namedCurve: a.curve, ...enc }, cb);
+          break;
+        case 'rsa':
+          genKeyPair('rsa', { modulusLength: a.modulusBits, publicExponent: 0x10001, ...enc }, cb);
+          break;
+        case 'ed25519':
+          genKeyPair('ed25519', enc, cb);
+          break;
+        case 'ed448':
+          genKeyPair('ed448', enc, cb);
+          break;
+      }
+    });
+  }
+
+  async publicKeyFromPrivate(pkcs8: Uint8Array, _algorithm: KeyAlgorithm): Promise<Uint8Array> {
+    return createPublicKey(this.privateKeyObject(pkcs8)).export({ type: 'spki', format: 'der' });
+  }
+
+  private privateKeyObject(pkcs8: Uint8Array): KeyObject {
+    try {
+      return createPrivateKey({ key: buf(pkcs8), format: 'der', type: 'pkcs8' });
+    } catch (err) {
+      throw new CryptoError('bad-key', `platform rejected the private key: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async importSigningKey(
+    pkcs8: Uint8Array,
+    algorithm: KeyAlgorithm,
+    alg: SignatureAlgorithm,
+  ): Promise<SigningKey> {
+    return this.importSigningKeySync(pkcs8, algorithm, alg);
+  }
+
+  /** Synchronous variant (Node only): loads the key once; `signSync` then costs one `crypto.sign`. */
+  importSigningKeySync(pkcs8: Uint8Array, algorithm: KeyAlgorithm, alg: SignatureAlgorithm): SigningKey {
+    checkSupported(alg);
+    checkAlgorithmFitsKey(alg, algorithm);
+    let signSync: (data: Uint8Array) => Uint8Array;
+    switch (alg.kind) {
+      case 'ecdsa': {
+        const h = NODE_HASH[alg.hash];
+        const opts = { key: this.privateKeyObject(pkcs8), dsaEncoding: 'der' as const };
+        signSync = (d) => cryptoSign(h, d, opts);
+        break;
+      }
+      case 'rsa-pkcs1': {
+        const h = NODE_HASH[alg.hash];
+        const opts = { key: this.privateKeyObject(pkcs8), padding: constants.RSA_PKCS1_PADDING };
+        signSync = (d) => cryptoSign(h, d, opts);
+        break;
+      }
+      case 'rsa-pss': {
+        const h = NODE_HASH[alg.hash];
+        let key = this.privateKeyObject(pkcs8);
+        if (alg.mgfHash !== alg.hash) {
+          // Same restricted-key view as in pssKey(), on the private side (RFC 5958 with id-RSASSA-PSS).
+          const d = describePrivateKey(pkcs8);
+          const algorithm = { oid: OID.rsassaPss, parameters: pssParameters(alg) };
+          key = this.privateKeyObject(
+            encodePrivateKeyInfo({ version: 0, algorithm, privateKey: d.info.privateKey }),
+          );
+        }
+        const opts = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength };
+        signSync = (d) => cryptoSign(h, d, opts);
+        break;
+      }
+      case 'ed25519':
+      case 'ed448': {
+        const key = this.privateKeyObject(pkcs8);
+        signSync = (d) => cryptoSign(null, d, key);
+        break;
+      }
+      default:
+        throw new CryptoError('unsupported-algorithm', `cannot sign with ${alg.kind}`);
+    }
+    return {
+      signSync,
+      sign: async (d) => signSync(d),
+    };
+  }
+
+  pbkdf2(
+    password: Uint8Array,
+    salt: Uint8Array,
+    iterations: number,
+    hash: HashName,
+    keyLength: number,
+  ): Promise<Uint8Array> {
+    return new Promise((resolve, reject) =>
+      pbkdf2Cb(password, salt, iterations, keyLength, NODE_HASH[hash], (err, key) =>
+        err ? reject(err) : resolve(key),
+      ),
+    );
+  }
+
+  scrypt(
+    password: Uint8Array,
+    salt: Uint8Array,
+    params: ScryptParams,
+    keyLength: number,
+  ): Promise<Uint8Array> {
+    // Node refuses when 128·N·r exceeds `maxmem` (32 MiB by default); the caller has already
+    // bounded N and r (pbes2.ts), so allow what those bounds imply plus slack for p·r blocks.
+    const maxmem = 128 * params.N * params.r + 128 * params.r * params.p + (16 << 20);
+    return new Promise((resolve, reject) =>
+      scryptCb(password, salt, keyLength, { N: params.N, r: params.r, p: params.p, maxmem }, (err, key) =>
+        err
+          ? reject(new CryptoError('unsupported-algorithm', `scrypt failed: ${err.message}`, { cause: err }))
+          : resolve(key),
+      ),
+    );
+  }
+
+  async cbc(
+    op: 'encrypt' | 'decrypt',
+    cipher: CbcCipher,
+    key: Uint8Array,
+    iv: Uint8Array,
+    data: Uint8Array,
+  ): Promise<Uint8Array> {
+    if (op === 'encrypt') {
+      const c = createCipheriv(cipher, key, iv);
+      return Buffer.concat([c.update(data), c.final()]);
+    }
+    try {
+      const d = createDecipheriv(cipher, key, iv);
+      return Buffer.concat([d.update(data), d.final()]);
+    } catch (err) {
+      throw new CryptoError('bad-passphrase', 'decryption failed (wrong passphrase?)', { cause: err });
+    }
+  }
+}
+
+/** The RSASSA-PSS-params TLV of `alg` (RFC 4055 §3.1), as x509 encodes it canonically. */
+function pssParameters(alg: SignatureAlgorithm): Uint8Array {
+  const r = DerReader.from(encodeSignatureAlgorithm(alg), 'AlgorithmIdentifier').readSequence(
+    'AlgorithmIdentifier',
+  );
+  r.readOid('algorithm');
+  return r.atEnd() ? new Uint8Array([0x30, 0]) : r.readAny('parameters').der;
+}
+
+/** The shared Node provider instance. */
+export const nodeCrypto: NodeCryptoProvider = new NodeCryptoProvider();
+export type { NodeCryptoProvider };
