@@ -60,13 +60,12 @@ export function writeTbsCertificate(w: DerWriter, f: TbsCertificateFields): void
     w.raw(f.subjectPublicKeyInfo);
     if (f.issuerUniqueID) w.bitString(f.issuerUniqueID, 0, 0x81);
     if (f.subjectUniqueID) w.bitString(f.subjectUniqueID, 0, 0x82);
-    if (f.extensions && (f.extensions.length > 0 || f.version === 3))
-      if (f.extensions.length > 0)
-        w.explicit(3, (w) =>
-          w.sequence((w) => {
-            for (const e of f.extensions!) w.raw(e.der);
-          }),
-        );
+    if (f.extensions && f.extensions.length > 0)
+      w.explicit(3, (w) =>
+        w.sequence((w) => {
+          for (const e of f.extensions!) w.raw(e.der);
+        }),
+      );
   });
 }
 
@@ -77,7 +76,12 @@ export function encodeTbsCertificate(f: TbsCertificateFields): Uint8Array {
 }
 
 /** Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue BIT STRING } */
-export function encodeSigned(tbs: Uint8Array, signatureAlgorithm: Uint8Array, signature: Uint8Array, unusedBits = 0): Uint8Array {
+export function encodeSigned(
+  tbs: Uint8Array,
+  signatureAlgorithm: Uint8Array,
+  signature: Uint8Array,
+  unusedBits = 0,
+): Uint8Array {
   const w = new DerWriter(tbs.length + signatureAlgorithm.length + signature.length + 16);
   w.sequence((w) => {
     w.raw(tbs);
@@ -91,7 +95,9 @@ function reencodeExtensions(list: readonly Extension[], decoded: (oid: string) =
   return list.map((e) => {
     const v = decoded(e.oid);
     const c = extensionCodec(e.oid);
-    return c && v !== undefined ? makeExtension(e.oid, e.critical, c.encode(v)) : makeExtension(e.oid, e.critical, e.value);
+    return c && v !== undefined
+      ? makeExtension(e.oid, e.critical, c.encode(v))
+      : makeExtension(e.oid, e.critical, e.value);
   });
 }
 
