@@ -1,0 +1,68 @@
+// `npm start`: make sure npm deps are installed and dist/ is built from the current sources, then
+// run the CLI. With no arguments it inspects the sample chain (later: `fleetpki serve`);
+// `npm start -- <command> ...` runs any other fleetpki command.
+// Deliberately plain JavaScript: it has to run before dependencies (tsx) are installed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+process.chdir(root);
+
+function say(msg) {
+  process.stderr.write(`[start] ${msg}\n`);
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.error) {
+    say(`${cmd} failed: ${r.error.message}`);
+    process.exit(1);
+  }
+  return r.status ?? 1;
+}
+
+/** Newest modification time (ms) of the files under dir, 0 if there are none. */
+function newest(dir) {
+  if (!existsSync(dir)) return 0;
+  let max = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const t = statSync(join(e.parentPath ?? e.path, e.name)).mtimeMs;
+    if (t > max) max = t;
+  }
+  return max;
+}
+
+// npm deps only: `npm start` never installs system packages (that is `npm test`'s job).
+if (run('bash', ['scripts/provision.sh', '--npm-only']) !== 0) process.exit(1);
+
+const inputs = Math.max(
+  newest('src'),
+  ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(f).mtimeMs),
+);
+if (newest('dist') < inputs) {
+  say('building dist/ (npm run build)');
+  if (run('npm', ['run', '--silent', 'build']) !== 0) {
+    say('build failed');
+    process.exit(1);
+  }
+}
+
+const cli = 'dist/cli/main.js';
+if (!existsSync(cli)) {
+  say(`${cli} does not exist yet: the fleetpki CLI (src/cli/main.ts) has not been written.`);
+  process.exit(1);
+}
+let args = process.argv.slice(2);
+if (args.length === 0) {
+  const sample = 'examples/device-chain.pem';
+  if (!existsSync(sample)) {
+    say(`${sample} does not exist yet; try: npm start -- inspect <file.pem>`);
+    process.exit(1);
+  }
+  say(`fleetpki inspect ${sample}`);
+  args = ['inspect', sample];
+}
+process.exit(run(process.execPath, [cli, ...args]));
