@@ -293,8 +293,9 @@ function buildName(rdns: readonly (readonly { type: string; value: string; tag?:
 /** RFC 4514 parser: returns RDNs in DER order (reverse of the text). */
 export function parseRfc4514(text: string): { type: string; value: string; der?: Uint8Array }[][] {
   const rdns: { type: string; value: string; der?: Uint8Array }[][] = [];
-  const s = text.trim();
-  if (s === '') return [];
+  // Only leading blanks are cut here: a trailing "\ " is an escaped space that belongs to the value.
+  const s = text.trimStart();
+  if (s.trim() === '') return [];
   let i = 0;
   let rdn: { type: string; value: string; der?: Uint8Array }[] = [];
   const fail = (why: string): never => {
