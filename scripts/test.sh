@@ -48,6 +48,10 @@ if ((${#prefixes[@]} > 0)); then
   files=("${sel[@]}")
 fi
 if ((${#files[@]} == 0)); then
+  if ((${#prefixes[@]} > 0)); then
+    echo "[test] no test files under: ${prefixes[*]}"
+    exit 2
+  fi
   echo "[test] no test files found"
   echo "0 passed, 0 failed"
   exit $((build_rc == 0 ? 0 : 1))
