@@ -1,0 +1,59 @@
+/**
+ * fleetpki/crypto — the one door to cryptography. On Node, importing this module installs the
+ * `node:crypto` provider as the default; elsewhere call `setDefaultProvider(webCrypto)`.
+ */
+import { setDefaultProviderIfUnset } from './default-provider.js';
+import { nodeCrypto } from './node.js';
+
+export {
+  CURVES,
+  type CurveName,
+  checkAlgorithmFitsKey,
+  defaultSignatureAlgorithm,
+  type HashName,
+  KEY_TYPES,
+  type KeyAlgorithm,
+  type KeyType,
+  keyAlgorithmOfType,
+  type SignatureAlgorithm,
+} from './algorithms.js';
+export { defaultProvider, setDefaultProvider } from './default-provider.js';
+export { ecdsaDerToP1363, ecdsaP1363ToDer, readEcdsaSignature } from './ecdsa-sig.js';
+export { CryptoError, type CryptoErrorCode } from './errors.js';
+export type { Jwk } from './jwk.js';
+export {
+  type ExportOptions,
+  exportKey,
+  generateKeyPair,
+  type ImportOptions,
+  importKey,
+  importPrivateKey,
+  importPublicKey,
+  type KeyFormat,
+  type KeyPair,
+  type PrivateKey,
+  type PublicKey,
+} from './keys.js';
+export { nodeCrypto } from './node.js';
+export {
+  DEFAULT_KDF_LIMITS,
+  type EncryptOptions,
+  type KdfLimits,
+  type KdfOptions,
+  PBKDF2_MIN_ITERATIONS,
+  SCRYPT_DEFAULTS,
+} from './pbes2.js';
+export type { Pkcs11SignerOptions } from './pkcs11.js';
+export { Pkcs11Signer } from './pkcs11.js';
+export type { CbcCipher, CryptoProvider, RawKeyPair, ScryptParams, SigningKey } from './provider.js';
+export {
+  checkSignature,
+  checkSignatureSync,
+  type SignatureCheck,
+  verifySignature,
+  verifySignatureAsync,
+} from './signature.js';
+export { KeySigner, type KeySignerOptions, type Signer, signWith } from './signer.js';
+export { webCrypto } from './webcrypto.js';
+
+if (typeof process !== 'undefined' && process.versions?.node) setDefaultProviderIfUnset(nodeCrypto);
