@@ -2,7 +2,12 @@ import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { writeGeneralName } from '../general-name.js';
-import { addressNamesContent, checkAddressNamesForEncoding, parseValue, readImplicitInteger } from './common.js';
+import {
+  addressNamesContent,
+  checkAddressNamesForEncoding,
+  parseValue,
+  readImplicitInteger,
+} from './common.js';
 import { registerExtension } from './registry.js';
 import type { AuthorityKeyIdentifier } from './types.js';
 
@@ -17,7 +22,7 @@ import type { AuthorityKeyIdentifier } from './types.js';
  * negative serial is kept, as certificate serials are (RFC 5280 §4.1.2.2 tolerance).
  */
 export function parseAuthorityKeyIdentifier(value: Uint8Array, offset = 0): AuthorityKeyIdentifier {
-  return parseValue(value, offset, 'AuthorityKeyIdentifier', (r) => {
+  return parseValue(value, offset, (r) => {
     const s = r.readSequence('AuthorityKeyIdentifier');
     const out: AuthorityKeyIdentifier = {};
     if (s.peekTag() === 0x80) out.keyIdentifier = s.readValue(0x80, 'keyIdentifier');
@@ -25,7 +30,8 @@ export function parseAuthorityKeyIdentifier(value: Uint8Array, offset = 0): Auth
       const off = s.pos;
       out.authorityCertIssuer = addressNamesContent(s.readConstructed(0xa1, 'authorityCertIssuer'), off);
     }
-    if (s.peekTag() === 0x82) out.authorityCertSerialNumber = readImplicitInteger(s, 0x82, 'authorityCertSerialNumber');
+    if (s.peekTag() === 0x82)
+      out.authorityCertSerialNumber = readImplicitInteger(s, 0x82, 'authorityCertSerialNumber');
     s.finish();
     return out;
   });

@@ -15,7 +15,7 @@ import type { BasicConstraints } from './types.js';
  * pathLenConstraint with cA FALSE is a CA's error the verifier reports; it is decoded as is.
  */
 export function parseBasicConstraints(value: Uint8Array, offset = 0): BasicConstraints {
-  return parseValue(value, offset, 'BasicConstraints', (r) => {
+  return parseValue(value, offset, (r) => {
     const s = r.readSequence('BasicConstraints');
     const cA = s.peekTag() === Tag.BOOLEAN ? s.readBoolean('cA') : false;
     const out: BasicConstraints = { cA };

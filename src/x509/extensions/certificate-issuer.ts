@@ -12,7 +12,7 @@ import type { CertificateIssuer } from './types.js';
  * `X509Error('bad-general-name')` (the 8/32-octet address+mask form belongs to nameConstraints).
  */
 export function parseCertificateIssuer(value: Uint8Array, offset = 0): CertificateIssuer {
-  return parseValue(value, offset, 'CertificateIssuer', (r) => readAddressNames(r, 'CertificateIssuer'));
+  return parseValue(value, offset, (r) => readAddressNames(r, 'CertificateIssuer'));
 }
 
 export function encodeCertificateIssuer(v: CertificateIssuer): Uint8Array {
@@ -20,4 +20,9 @@ export function encodeCertificateIssuer(v: CertificateIssuer): Uint8Array {
   return encodeDer((w) => writeGeneralNames(w, v));
 }
 
-registerExtension({ oid: OID.certificateIssuer, name: 'certificateIssuer', parse: parseCertificateIssuer, encode: encodeCertificateIssuer });
+registerExtension({
+  oid: OID.certificateIssuer,
+  name: 'certificateIssuer',
+  parse: parseCertificateIssuer,
+  encode: encodeCertificateIssuer,
+});

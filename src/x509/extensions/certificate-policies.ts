@@ -5,7 +5,13 @@ import { type DerWriter, encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
 import { registerExtension } from './registry.js';
-import type { CertificatePolicies, DisplayTextType, PolicyInformation, PolicyQualifierInfo, UserNotice } from './types.js';
+import type {
+  CertificatePolicies,
+  DisplayTextType,
+  PolicyInformation,
+  PolicyQualifierInfo,
+  UserNotice,
+} from './types.js';
 
 /**
  * RFC 5280 §4.2.1.4 certificatePolicies (2.5.29.32):
@@ -27,7 +33,7 @@ import type { CertificatePolicies, DisplayTextType, PolicyInformation, PolicyQua
  * it and tells relying parties to handle longer text gracefully.
  */
 export function parseCertificatePolicies(value: Uint8Array, offset = 0): CertificatePolicies {
-  return parseValue(value, offset, 'CertificatePolicies', (r) => {
+  return parseValue(value, offset, (r) => {
     const s = r.readSequence('certificatePolicies');
     const out: PolicyInformation[] = [];
     const seen = new Set<string>();
@@ -44,7 +50,8 @@ export function parseCertificatePolicies(value: Uint8Array, offset = 0): Certifi
         const qs = p.readSequence('policyQualifiers');
         const quals: PolicyQualifierInfo[] = [];
         qs.forEach('PolicyQualifierInfo', (q) => quals.push(readQualifier(q)));
-        if (quals.length === 0) fail(p, 'empty-sequence', 'policyQualifiers must not be empty', qOff, 'policyQualifiers');
+        if (quals.length === 0)
+          fail(p, 'empty-sequence', 'policyQualifiers must not be empty', qOff, 'policyQualifiers');
         info.policyQualifiers = quals;
       }
       p.finish();
@@ -58,22 +65,18 @@ export function parseCertificatePolicies(value: Uint8Array, offset = 0): Certifi
 function readQualifier(r: DerReader): PolicyQualifierInfo {
   const q = r.readSequence('PolicyQualifierInfo');
   const policyQualifierId = q.readOid('policyQualifierId');
-  const qualifier = q.readAny('qualifier').der;
-  q.finish();
-  const out: PolicyQualifierInfo = { policyQualifierId, qualifier };
+  const at = q.pos;
+  let out: PolicyQualifierInfo;
   if (policyQualifierId === OID.cps) {
-    out.cpsUri = q.readStringOf(Tag.IA5String, 'cPSuri', Tag.IA5String);
+    const cpsUri = q.readStringOf(Tag.IA5String, 'cPSuri');
+    out = { policyQualifierId, qualifier: q.bytes.subarray(at, q.pos), cpsUri };
   } else if (policyQualifierId === OID.userNotice) {
-    out.userNotice = readUserNotice(q);
-  }
+    const userNotice = readUserNotice(q);
+    out = { policyQualifierId, qualifier: q.bytes.subarray(at, q.pos), userNotice };
+  } else out = { policyQualifierId, qualifier: q.readAny('qualifier').der };
+  q.finish();
   return out;
 }
-
-// `readQualifier` above re-reads the qualifier through a fresh reader positioned on it.
-function qualifierReader(r: DerReader, at: number): DerReader {
-  return r;
-}
-void qualifierReader;
 
 const DISPLAY_TEXT: Record<number, DisplayTextType> = {
   [Tag.IA5String]: 'ia5String',
@@ -81,7 +84,12 @@ const DISPLAY_TEXT: Record<number, DisplayTextType> = {
   [Tag.BMPString]: 'bmpString',
   [Tag.UTF8String]: 'utf8String',
 };
-const DISPLAY_TEXT_TAGS: ReadonlySet<number> = new Set([Tag.IA5String, Tag.VisibleString, Tag.BMPString, Tag.UTF8String]);
+const DISPLAY_TEXT_TAGS: ReadonlySet<number> = new Set([
+  Tag.IA5String,
+  Tag.VisibleString,
+  Tag.BMPString,
+  Tag.UTF8String,
+]);
 
 function readDisplayText(r: DerReader, name: string): { text: string; type: DisplayTextType } {
   const { tag, value } = r.readString(name, DISPLAY_TEXT_TAGS);
@@ -128,7 +136,8 @@ function writeDisplayText(w: DerWriter, text: string, type: DisplayTextType = 'u
       const b = new Uint8Array(text.length * 2);
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
-        if (c >= 0xd800 && c <= 0xdfff) throw new X509Error('cannot-encode', 'BMPString cannot hold characters beyond U+FFFF');
+        if (c >= 0xd800 && c <= 0xdfff)
+          throw new X509Error('cannot-encode', 'BMPString cannot hold characters beyond U+FFFF');
         b[2 * i] = c >> 8;
         b[2 * i + 1] = c & 0xff;
       }

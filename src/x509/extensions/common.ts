@@ -10,12 +10,13 @@ import { type GeneralName, readGeneralName } from '../general-name.js';
  */
 
 /**
- * Runs `fn` over the whole extnValue `value` (labelled `type`, the ASN.1 type name) and requires
- * it to be consumed. Errors are rethrown with `offset` (the extnValue's absolute position in the
- * enclosing certificate/CRL) added, so they point into the caller's input.
+ * Runs `fn` over the whole extnValue `value` and requires it to be consumed. The outermost
+ * reader is labelled `extnValue`, so error paths read e.g. `extnValue/SubjectAltName/GeneralName`.
+ * Errors are rethrown with `offset` (the extnValue's absolute position in the enclosing
+ * certificate/CRL) added, so they point into the caller's input.
  */
-export function parseValue<T>(value: Uint8Array, offset: number, type: string, fn: (r: DerReader) => T): T {
-  const r = DerReader.from(value, type);
+export function parseValue<T>(value: Uint8Array, offset: number, fn: (r: DerReader) => T): T {
+  const r = DerReader.from(value, 'extnValue');
   try {
     const v = fn(r);
     r.finish();
@@ -42,7 +43,13 @@ function shiftError(e: unknown, by: number): unknown {
 }
 
 /** Throws `X509Error(code)` at the reader's current position with its path. */
-export function fail(r: DerReader, code: X509Error['code'], message: string, offset = r.pos, name?: string): never {
+export function fail(
+  r: DerReader,
+  code: X509Error['code'],
+  message: string,
+  offset = r.pos,
+  name?: string,
+): never {
   throw new X509Error(code, message, offset, r.path(name));
 }
 
@@ -87,7 +94,8 @@ export function readImplicitBoolean(r: DerReader, tag: number, name: string): bo
 export function readBoundedBigInt(r: DerReader, name: string, maxOctets: number): bigint {
   const start = r.pos;
   const v = r.readUnsignedInteger(name);
-  if (v.length > maxOctets) r.fail('integer-out-of-range', `${name} longer than ${maxOctets} octets`, start, name);
+  if (v.length > maxOctets)
+    r.fail('integer-out-of-range', `${name} longer than ${maxOctets} octets`, start, name);
   let n = 0n;
   for (let i = 0; i < v.length; i++) n = (n << 8n) | BigInt(v[i]!);
   return n;
@@ -116,17 +124,23 @@ export function addressNamesContent(s: DerReader, off: number, name = 'GeneralNa
 /** RFC 5280 §4.2.1.6: an iPAddress outside name constraints is 4 (IPv4) or 16 (IPv6) octets. */
 export function checkAddress(r: DerReader, g: GeneralName, at: number): void {
   if (g.type === 'iPAddress' && g.value.length !== 4 && g.value.length !== 16)
-    throw new X509Error('bad-general-name', `iPAddress of length ${g.value.length} (want 4 or 16)`, at, r.path('iPAddress'));
+    throw new X509Error(
+      'bad-general-name',
+      `iPAddress of length ${g.value.length} (want 4 or 16)`,
+      at,
+      r.path('iPAddress'),
+    );
 }
 
 /**
  * A named-bit BIT STRING (KeyUsage, ReasonFlags) as a bit mask (bit 0 = most significant bit of
  * the first octet). Bits at positions ≥ `count` are not defined by RFC 5280 and are rejected.
  *
- * Tolerance: X.690 §11.2.2 requires trailing zero bits to be removed, but some deployed CAs
- * emit e.g. keyUsage `03 02 00 06` (keyCertSign|cRLSign with unused-bits 0) or a whole extra
- * zero octet; Go's parser and OpenSSL accept these, so we do too. Padding bits must still be
- * zero (the DER reader enforces X.690 §11.2.1).
+ * Tolerance: X.690 §11.2.2 requires trailing zero bits to be removed, but deployed roots do not:
+ * "Trustwave Global ECC P256/P384 Certification Authority" (Debian ca-certificates) encode
+ * keyCertSign|cRLSign as `03 03 07 06 00` (a spare zero octet; minimal is `03 02 01 06`). Go and
+ * OpenSSL accept such strings, so we do; padding bits must still be zero (X.690 §11.2.1, checked
+ * by the DER reader). Encoders always write the minimal form.
  */
 export function readNamedBits(r: DerReader, tag: number, name: string, count: number): number {
   const bs = r.readImplicitBitString(tag, name);

@@ -11,7 +11,7 @@ import type { ExtKeyUsage } from './types.js';
  * Empty → `X509Error('empty-sequence')`. Duplicates are not forbidden by the RFC and are kept.
  */
 export function parseExtKeyUsage(value: Uint8Array, offset = 0): ExtKeyUsage {
-  return parseValue(value, offset, 'ExtKeyUsageSyntax', (r) => {
+  return parseValue(value, offset, (r) => {
     const s = r.readSequence('ExtKeyUsageSyntax');
     const out: string[] = [];
     s.forEach('KeyPurposeId', (e) => out.push(e.readOid('KeyPurposeId')));
@@ -29,4 +29,9 @@ export function encodeExtKeyUsage(v: ExtKeyUsage): Uint8Array {
   );
 }
 
-registerExtension({ oid: OID.extKeyUsage, name: 'extKeyUsage', parse: parseExtKeyUsage, encode: encodeExtKeyUsage });
+registerExtension({
+  oid: OID.extKeyUsage,
+  name: 'extKeyUsage',
+  parse: parseExtKeyUsage,
+  encode: encodeExtKeyUsage,
+});

@@ -12,7 +12,7 @@ import type { IssuerAltName } from './types.js';
  * `X509Error('bad-general-name')` (the 8/32-octet address+mask form belongs to nameConstraints).
  */
 export function parseIssuerAltName(value: Uint8Array, offset = 0): IssuerAltName {
-  return parseValue(value, offset, 'IssuerAltName', (r) => readAddressNames(r, 'IssuerAltName'));
+  return parseValue(value, offset, (r) => readAddressNames(r, 'IssuerAltName'));
 }
 
 export function encodeIssuerAltName(v: IssuerAltName): Uint8Array {
@@ -20,4 +20,9 @@ export function encodeIssuerAltName(v: IssuerAltName): Uint8Array {
   return encodeDer((w) => writeGeneralNames(w, v));
 }
 
-registerExtension({ oid: OID.issuerAltName, name: 'issuerAltName', parse: parseIssuerAltName, encode: encodeIssuerAltName });
+registerExtension({
+  oid: OID.issuerAltName,
+  name: 'issuerAltName',
+  parse: parseIssuerAltName,
+  encode: encodeIssuerAltName,
+});

@@ -55,7 +55,7 @@ export function keyUsage(...bits: (typeof KEY_USAGE_BITS)[number][]): KeyUsage {
 }
 
 export function parseKeyUsage(value: Uint8Array, offset = 0): KeyUsage {
-  return parseValue(value, offset, 'KeyUsage', (r) => {
+  return parseValue(value, offset, (r) => {
     const mask = readNamedBits(r, Tag.BIT_STRING, 'KeyUsage', 9);
     if (mask === 0) fail(r, 'bad-extension', 'KeyUsage has no bit set (RFC 5280 §4.2.1.3)', 0);
     return keyUsageFromMask(mask);

@@ -24,7 +24,7 @@ import type { GeneralSubtree, NameConstraints } from './types.js';
  * violates DER (X.690 §11.5) and is rejected (`default-value-encoded`).
  */
 export function parseNameConstraints(value: Uint8Array, offset = 0): NameConstraints {
-  return parseValue(value, offset, 'NameConstraints', (r) => {
+  return parseValue(value, offset, (r) => {
     const s = r.readSequence('NameConstraints');
     const out: NameConstraints = {};
     if (s.peekTag() === 0xa0) out.permittedSubtrees = readSubtrees(s, 0xa0, 'permittedSubtrees');
@@ -45,11 +45,23 @@ function readSubtrees(r: DerReader, tag: number, name: string): GeneralSubtree[]
     const at = t.pos;
     const base = readGeneralName(t, 'base');
     if (base.type === 'iPAddress' && base.value.length !== 8 && base.value.length !== 32)
-      fail(t, 'bad-general-name', `iPAddress constraint of length ${base.value.length} (want 8 or 32)`, at, 'base');
+      fail(
+        t,
+        'bad-general-name',
+        `iPAddress constraint of length ${base.value.length} (want 8 or 32)`,
+        at,
+        'base',
+      );
     const sub: GeneralSubtree = { base, minimum: 0 };
     if (t.peekTag() === 0x80) {
       sub.minimum = readImplicitSmallInt(t, 0x80, 'minimum');
-      if (sub.minimum === 0) t.fail('default-value-encoded', 'minimum 0 is the DEFAULT and must be omitted', t.lastOffset, 'minimum');
+      if (sub.minimum === 0)
+        t.fail(
+          'default-value-encoded',
+          'minimum 0 is the DEFAULT and must be omitted',
+          t.lastOffset,
+          'minimum',
+        );
     }
     if (t.peekTag() === 0x81) sub.maximum = readImplicitSmallInt(t, 0x81, 'maximum');
     t.finish();

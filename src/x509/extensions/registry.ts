@@ -39,9 +39,18 @@ export function decodeExtension(ext: Extension, offset = 0): unknown {
     return c.parse(ext.value, offset);
   } catch (e) {
     if (e instanceof DerError)
-      throw new X509Error('bad-extension', `${c.name}: ${e.message}`, e.offset, [c.name, ...e.path]);
+      throw new X509Error('bad-extension', `${c.name}: ${bareMessage(e)}`, e.offset, [c.name, ...e.path]);
     if (e instanceof X509Error && e.code !== 'bad-extension')
-      throw new X509Error('bad-extension', `${c.name}: ${e.message}`, e.offset, [c.name, ...(e.path ?? [])]);
+      throw new X509Error('bad-extension', `${c.name}: ${bareMessage(e)}`, e.offset, [
+        c.name,
+        ...(e.path ?? []),
+      ]);
     throw e;
   }
+}
+
+/** The message without the " (offset N)" suffix the error classes append (re-added by the wrapper). */
+function bareMessage(e: DerError | X509Error): string {
+  const suffix = e.offset === undefined ? '' : ` (offset ${e.offset})`;
+  return suffix && e.message.endsWith(suffix) ? e.message.slice(0, -suffix.length) : e.message;
 }

@@ -12,7 +12,7 @@ import type { SubjectAltName } from './types.js';
  * `X509Error('bad-general-name')` (the 8/32-octet address+mask form belongs to nameConstraints).
  */
 export function parseSubjectAltName(value: Uint8Array, offset = 0): SubjectAltName {
-  return parseValue(value, offset, 'SubjectAltName', (r) => readAddressNames(r, 'SubjectAltName'));
+  return parseValue(value, offset, (r) => readAddressNames(r, 'SubjectAltName'));
 }
 
 export function encodeSubjectAltName(v: SubjectAltName): Uint8Array {
@@ -20,4 +20,9 @@ export function encodeSubjectAltName(v: SubjectAltName): Uint8Array {
   return encodeDer((w) => writeGeneralNames(w, v));
 }
 
-registerExtension({ oid: OID.subjectAltName, name: 'subjectAltName', parse: parseSubjectAltName, encode: encodeSubjectAltName });
+registerExtension({
+  oid: OID.subjectAltName,
+  name: 'subjectAltName',
+  parse: parseSubjectAltName,
+  encode: encodeSubjectAltName,
+});

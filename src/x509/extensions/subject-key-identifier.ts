@@ -9,7 +9,7 @@ import type { SubjectKeyIdentifier } from './types.js';
  * Any length is accepted (the RFC fixes no size; CAs use 8–32 octets, some even 0 or 40+).
  */
 export function parseSubjectKeyIdentifier(value: Uint8Array, offset = 0): SubjectKeyIdentifier {
-  return parseValue(value, offset, 'SubjectKeyIdentifier', (r) => r.readOctetString('KeyIdentifier'));
+  return parseValue(value, offset, (r) => r.readOctetString('KeyIdentifier'));
 }
 
 export function encodeSubjectKeyIdentifier(v: SubjectKeyIdentifier): Uint8Array {
