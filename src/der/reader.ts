@@ -302,7 +302,8 @@ export class DerReader {
 
   readBoolean(name: string): boolean {
     this.expect(Tag.BOOLEAN, name);
-    if (this.cEnd - this.cStart !== 1) this.fail('bad-boolean', `${name}: BOOLEAN length must be 1`, this.tStart, name);
+    if (this.cEnd - this.cStart !== 1)
+      this.fail('bad-boolean', `${name}: BOOLEAN length must be 1`, this.tStart, name);
     const v = this.bytes[this.cStart];
     if (v === 0xff) return true;
     if (v === 0x00) return false;
@@ -323,7 +324,8 @@ export class DerReader {
     try {
       return decodeOid(this.bytes.subarray(this.cStart, this.cEnd), this.tStart);
     } catch (e) {
-      if (e instanceof DerError) throw new DerError(e.code, e.message.replace(/ \(offset \d+\)$/, ''), e.offset, this.path(name));
+      if (e instanceof DerError)
+        throw new DerError(e.code, e.message.replace(/ \(offset \d+\)$/, ''), e.offset, this.path(name));
       throw e;
     }
   }
@@ -352,7 +354,8 @@ export class DerReader {
     if (e === s) this.fail('bad-bit-string', `${name}: BIT STRING with no content`, t, name);
     const unused = b[s]!;
     if (unused > 7) this.fail('bad-bit-string', `${name}: unused bits ${unused} > 7`, t, name);
-    if (e - s === 1 && unused !== 0) this.fail('bad-bit-string', `${name}: empty BIT STRING with unused bits`, t, name);
+    if (e - s === 1 && unused !== 0)
+      this.fail('bad-bit-string', `${name}: empty BIT STRING with unused bits`, t, name);
     if (unused && b[e - 1]! & ((1 << unused) - 1))
       this.fail('bad-bit-string', `${name}: non-zero padding bits`, t, name);
     return { bytes: b.subarray(s + 1, e), unusedBits: unused };
@@ -370,7 +373,13 @@ export class DerReader {
       if (tag === Tag.UTCTime) return decodeUtcTime(v, this.tStart);
       if (tag === Tag.GeneralizedTime) return decodeGeneralizedTime(v, this.tStart);
     } catch (e) {
-      if (e instanceof DerError) throw new DerError(e.code, `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`, e.offset, this.path(name));
+      if (e instanceof DerError)
+        throw new DerError(
+          e.code,
+          `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`,
+          e.offset,
+          this.path(name),
+        );
       throw e;
     }
     this.pos = this.tStart;
@@ -382,7 +391,13 @@ export class DerReader {
     try {
       return decodeGeneralizedTime(this.bytes.subarray(this.cStart, this.cEnd), this.tStart);
     } catch (e) {
-      if (e instanceof DerError) throw new DerError(e.code, `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`, e.offset, this.path(name));
+      if (e instanceof DerError)
+        throw new DerError(
+          e.code,
+          `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`,
+          e.offset,
+          this.path(name),
+        );
       throw e;
     }
   }
@@ -392,7 +407,12 @@ export class DerReader {
     const tag = this.header(name);
     if (!allowed.has(tag)) {
       this.pos = this.tStart;
-      this.fail('unexpected-tag', `${name}: ${tagName(tag)} is not an allowed string type`, this.tStart, name);
+      this.fail(
+        'unexpected-tag',
+        `${name}: ${tagName(tag)} is not an allowed string type`,
+        this.tStart,
+        name,
+      );
     }
     return { tag, value: this.stringContent(tag, name) };
   }
@@ -407,7 +427,13 @@ export class DerReader {
     try {
       return decodeString(tag, this.bytes.subarray(this.cStart, this.cEnd), this.tStart);
     } catch (e) {
-      if (e instanceof DerError) throw new DerError(e.code, `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`, e.offset, this.path(name));
+      if (e instanceof DerError)
+        throw new DerError(
+          e.code,
+          `${name}: ${e.message.replace(/ \(offset \d+\)$/, '')}`,
+          e.offset,
+          this.path(name),
+        );
       throw e;
     }
   }

@@ -46,7 +46,8 @@ export function decodeString(tag: number, b: Uint8Array, offset = 0): string {
       for (let i = 0; i < b.length; i++) if (b[i]! < 0x20 || b[i]! > 0x7e) bad('VisibleString', offset);
       return latin1(b);
     case Tag.NumericString:
-      for (let i = 0; i < b.length; i++) if (b[i] !== 0x20 && (b[i]! < 0x30 || b[i]! > 0x39)) bad('NumericString', offset);
+      for (let i = 0; i < b.length; i++)
+        if (b[i] !== 0x20 && (b[i]! < 0x30 || b[i]! > 0x39)) bad('NumericString', offset);
       return latin1(b);
     case Tag.TeletexString:
       return latin1(b);

@@ -15,7 +15,11 @@ export interface DerNode {
  * only if `descend` says so) are walked with an explicit stack bounded by `limits.maxDepth`,
  * so deeply nested hostile input ends in `too-deep`, never in a RangeError.
  */
-export function walkDer(bytes: Uint8Array, limits: Readonly<DerLimits> = DEFAULT_LIMITS, maxNodes = 1_000_000): DerNode {
+export function walkDer(
+  bytes: Uint8Array,
+  limits: Readonly<DerLimits> = DEFAULT_LIMITS,
+  maxNodes = 1_000_000,
+): DerNode {
   let nodes = 0;
   const visit = (r: DerReader, name: string): DerNode => {
     if (++nodes > maxNodes) throw new DerError('too-many-elements', 'too many DER nodes', r.pos, r.path());
@@ -23,8 +27,17 @@ export function walkDer(bytes: Uint8Array, limits: Readonly<DerLimits> = DEFAULT
     const headerLength = t.der.length - t.value.length;
     const node: DerNode = { tag: t.tag, offset: t.offset, headerLength, length: t.value.length };
     if (t.tag & 0x20) {
-      if (r.depth + 1 > limits.maxDepth) r.fail('too-deep', `nesting deeper than ${limits.maxDepth}`, t.offset);
-      const child = new DerReader(r.bytes, t.offset + headerLength, t.offset + t.der.length, r.depth + 1, name, r, limits);
+      if (r.depth + 1 > limits.maxDepth)
+        r.fail('too-deep', `nesting deeper than ${limits.maxDepth}`, t.offset);
+      const child = new DerReader(
+        r.bytes,
+        t.offset + headerLength,
+        t.offset + t.der.length,
+        r.depth + 1,
+        name,
+        r,
+        limits,
+      );
       node.children = [];
       while (!child.atEnd()) node.children.push(visit(child, `[${node.children.length}]`));
     }

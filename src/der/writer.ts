@@ -168,7 +168,10 @@ export class DerWriter {
   /** INTEGER from a number, bigint, or two's-complement content bytes (checked minimal). */
   integer(v: number | bigint | Uint8Array, tag: number = Tag.INTEGER): this {
     if (v instanceof Uint8Array) {
-      if (v.length === 0 || (v.length > 1 && ((v[0] === 0 && !(v[1]! & 0x80)) || (v[0] === 0xff && v[1]! & 0x80))))
+      if (
+        v.length === 0 ||
+        (v.length > 1 && ((v[0] === 0 && !(v[1]! & 0x80)) || (v[0] === 0xff && v[1]! & 0x80)))
+      )
         throw new DerError('cannot-encode', 'INTEGER content is not minimal', this.n);
       return this.tlv(tag, v);
     }
@@ -285,7 +288,8 @@ export class DerWriter {
 
   ia5String(s: string, tag: number = Tag.IA5String): this {
     const b = asciiBytes(s);
-    for (const c of b) if (c > 0x7f) throw new DerError('cannot-encode', `"${s}" is not an IA5String`, this.n);
+    for (const c of b)
+      if (c > 0x7f) throw new DerError('cannot-encode', `"${s}" is not an IA5String`, this.n);
     return this.tlv(tag, b);
   }
 

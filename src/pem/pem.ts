@@ -70,7 +70,8 @@ export function decodePem(text: string, maxBlocks = MAX_PEM_BLOCKS): PemBlock[] 
       if (e instanceof Base64Error) throw new PemError('bad-base64', `${label}: ${e.message}`, startLine);
       throw e;
     }
-    if (out.length >= maxBlocks) throw new PemError('too-many-blocks', `more than ${maxBlocks} PEM blocks`, startLine);
+    if (out.length >= maxBlocks)
+      throw new PemError('too-many-blocks', `more than ${maxBlocks} PEM blocks`, startLine);
     out.push({ label, der, headers });
   }
   return out;

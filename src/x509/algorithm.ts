@@ -3,7 +3,7 @@ import { DerError } from '../der/errors.js';
 import { OID } from '../der/oid-names.js';
 import { DerReader } from '../der/reader.js';
 import { Tag } from '../der/tags.js';
-import { DerWriter, encodeDer } from '../der/writer.js';
+import { type DerWriter, encodeDer } from '../der/writer.js';
 import { X509Error } from './errors.js';
 
 /**
@@ -141,7 +141,8 @@ function readHashAlg(r: DerReader, name: string, outer: AlgorithmIdentifier): Ha
   const h = readAlgorithmIdentifier(r, name);
   const hash = HASH_OIDS[h.oid];
   if (!hash) badParams(outer, `unsupported hash ${h.oid} in ${name}`);
-  if (h.parameters !== undefined && !isNull(h.parameters)) badParams(outer, `${name} parameters must be NULL or absent`);
+  if (h.parameters !== undefined && !isNull(h.parameters))
+    badParams(outer, `${name} parameters must be NULL or absent`);
   return hash;
 }
 
@@ -193,7 +194,8 @@ export function parsePssParams(p: Uint8Array, a: AlgorithmIdentifier): Signature
     if (mgfHash !== hash) badParams(a, 'MGF1 hash differs from the message hash');
     return { kind: 'rsa-pss', hash, mgfHash, saltLength };
   } catch (e) {
-    if (e instanceof DerError) throw new X509Error('bad-algorithm-parameters', `RSASSA-PSS-params: ${e.message}`);
+    if (e instanceof DerError)
+      throw new X509Error('bad-algorithm-parameters', `RSASSA-PSS-params: ${e.message}`);
     throw e;
   }
 }
@@ -206,7 +208,10 @@ const encodedCache = new Map<string, Uint8Array>();
 
 /** The canonical AlgorithmIdentifier TLV for a signature algorithm. */
 export function encodeSignatureAlgorithm(s: SignatureAlgorithm): Uint8Array {
-  const key = s.kind === 'rsa-pss' ? `pss/${s.hash}/${s.mgfHash}/${s.saltLength}` : `${s.kind}/${'hash' in s ? s.hash : ''}`;
+  const key =
+    s.kind === 'rsa-pss'
+      ? `pss/${s.hash}/${s.mgfHash}/${s.saltLength}`
+      : `${s.kind}/${'hash' in s ? s.hash : ''}`;
   const hit = encodedCache.get(key);
   if (hit) return hit;
   let der: Uint8Array;
@@ -232,7 +237,8 @@ export function encodeSignatureAlgorithm(s: SignatureAlgorithm): Uint8Array {
         w.sequence((w) => {
           w.oid(OID.rsassaPss);
           w.sequence((w) => {
-            if (s.hash !== 'SHA-1') w.explicit(0, (w) => w.sequence((w) => w.oid(HASH_OID_BY_NAME[s.hash]).null()));
+            if (s.hash !== 'SHA-1')
+              w.explicit(0, (w) => w.sequence((w) => w.oid(HASH_OID_BY_NAME[s.hash]).null()));
             if (s.mgfHash !== 'SHA-1')
               w.explicit(1, (w) =>
                 w.sequence((w) => {
@@ -246,7 +252,8 @@ export function encodeSignatureAlgorithm(s: SignatureAlgorithm): Uint8Array {
       );
       break;
   }
-  if (der.length === 0 || der[0] !== Tag.SEQUENCE) throw new X509Error('cannot-encode', 'bad algorithm encoding');
+  if (der.length === 0 || der[0] !== Tag.SEQUENCE)
+    throw new X509Error('cannot-encode', 'bad algorithm encoding');
   encodedCache.set(key, der);
   return der;
 }

@@ -1,6 +1,6 @@
 import { bytesEqual, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
-import { DerReader, type DerLimits, DEFAULT_LIMITS } from '../der/reader.js';
+import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
 import { decodePem, encodePem, looksLikePem } from '../pem/pem.js';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './algorithm.js';
 import { X509Error } from './errors.js';
@@ -163,7 +163,13 @@ export function readCertificate(r: DerReader): Certificate {
     vr.finish();
     // Tolerance: an explicitly encoded v1 (DEFAULT) violates DER but appears in old roots;
     // OpenSSL and Go accept it and it carries no meaning beyond v1.
-    if (v > 2) throw new X509Error('bad-version', `unsupported certificate version ${v + 1}`, vOff, tbs.path('version'));
+    if (v > 2)
+      throw new X509Error(
+        'bad-version',
+        `unsupported certificate version ${v + 1}`,
+        vOff,
+        tbs.path('version'),
+      );
     version = (v + 1) as 1 | 2 | 3;
   }
   const serialNumber = tbs.readInteger('serialNumber');
@@ -178,17 +184,25 @@ export function readCertificate(r: DerReader): Certificate {
   let issuerUniqueID: Uint8Array | undefined;
   let subjectUniqueID: Uint8Array | undefined;
   if (tbs.peekTag() === 0x81) {
-    if (version === 1) tbs.fail('unexpected-tag', 'issuerUniqueID in a v1 certificate', tbs.pos, 'issuerUniqueID');
+    if (version === 1)
+      tbs.fail('unexpected-tag', 'issuerUniqueID in a v1 certificate', tbs.pos, 'issuerUniqueID');
     issuerUniqueID = tbs.readImplicitBitString(0x81, 'issuerUniqueID').bytes;
   }
   if (tbs.peekTag() === 0x82) {
-    if (version === 1) tbs.fail('unexpected-tag', 'subjectUniqueID in a v1 certificate', tbs.pos, 'subjectUniqueID');
+    if (version === 1)
+      tbs.fail('unexpected-tag', 'subjectUniqueID in a v1 certificate', tbs.pos, 'subjectUniqueID');
     subjectUniqueID = tbs.readImplicitBitString(0x82, 'subjectUniqueID').bytes;
   }
   let ext = EMPTY_EXTENSIONS;
   if (tbs.peekTag() === 0xa3) {
     const off = tbs.pos;
-    if (version !== 3) throw new X509Error('version-mismatch', `extensions in a v${version} certificate`, off, tbs.path('extensions'));
+    if (version !== 3)
+      throw new X509Error(
+        'version-mismatch',
+        `extensions in a v${version} certificate`,
+        off,
+        tbs.path('extensions'),
+      );
     const er = tbs.readExplicit(3, 'extensions');
     ext = readExtensions(er, 'Extensions');
     er.finish();
@@ -235,4 +249,3 @@ export function parseCertificates(input: Uint8Array | string): Certificate[] {
   if (out.length === 0) throw new X509Error('bad-input', 'no CERTIFICATE blocks found');
   return out;
 }
-

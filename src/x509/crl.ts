@@ -1,7 +1,6 @@
-import { toHex } from '../der/bytes.js';
+import { bytesEqual, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
 import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
-import { bytesEqual } from '../der/bytes.js';
 import { encodePem } from '../pem/pem.js';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './algorithm.js';
 import { X509Error } from './errors.js';
@@ -101,7 +100,8 @@ export class CertificateList {
   find(serial: Uint8Array | string): RevokedCertificate | undefined {
     if (!this.index) {
       this.index = new Map();
-      for (const e of this.revokedCertificates) if (!this.index.has(e.serialHex)) this.index.set(e.serialHex, e);
+      for (const e of this.revokedCertificates)
+        if (!this.index.has(e.serialHex)) this.index.set(e.serialHex, e);
     }
     let hex: string;
     if (typeof serial === 'string') hex = serial.toLowerCase().replace(/^(00)+(?=.)/, '');
@@ -114,7 +114,10 @@ export class CertificateList {
   }
 }
 
-export function parseCrl(input: Uint8Array | string, opts: { limits?: Readonly<DerLimits> } = {}): CertificateList {
+export function parseCrl(
+  input: Uint8Array | string,
+  opts: { limits?: Readonly<DerLimits> } = {},
+): CertificateList {
   const der = toDer(input, ['X509 CRL']);
   const r = DerReader.from(der, 'CertificateList', opts.limits ?? DEFAULT_LIMITS);
   const start = r.pos;
@@ -127,7 +130,8 @@ export function parseCrl(input: Uint8Array | string, opts: { limits?: Readonly<D
     const off = tbs.pos;
     const v = tbs.readSmallInt('version', 255);
     // RFC 5280 §5.1.2.1: if present, version MUST be v2 (1).
-    if (v !== 1) throw new X509Error('bad-version', `CRL version field must be v2, got ${v}`, off, tbs.path('version'));
+    if (v !== 1)
+      throw new X509Error('bad-version', `CRL version field must be v2, got ${v}`, off, tbs.path('version'));
     version = 2;
   }
   const signature = readAlgorithmIdentifier(tbs, 'signature');
@@ -146,7 +150,8 @@ export function parseCrl(input: Uint8Array | string, opts: { limits?: Readonly<D
       let ext = EMPTY_EXTENSIONS;
       if (!e.atEnd()) {
         const off = e.pos;
-        if (version !== 2) throw new X509Error('version-mismatch', 'CRL entry extensions in a v1 CRL', off, e.path());
+        if (version !== 2)
+          throw new X509Error('version-mismatch', 'CRL entry extensions in a v1 CRL', off, e.path());
         ext = readExtensions(e, 'crlEntryExtensions');
       }
       e.finish();
@@ -156,7 +161,8 @@ export function parseCrl(input: Uint8Array | string, opts: { limits?: Readonly<D
   let ext = EMPTY_EXTENSIONS;
   if (tbs.peekTag() === 0xa0) {
     const off = tbs.pos;
-    if (version !== 2) throw new X509Error('version-mismatch', 'crlExtensions in a v1 CRL', off, tbs.path('crlExtensions'));
+    if (version !== 2)
+      throw new X509Error('version-mismatch', 'crlExtensions in a v1 CRL', off, tbs.path('crlExtensions'));
     const er = tbs.readExplicit(0, 'crlExtensions');
     ext = readExtensions(er, 'Extensions');
     er.finish();
@@ -165,7 +171,12 @@ export function parseCrl(input: Uint8Array | string, opts: { limits?: Readonly<D
   const sigOff = crl.pos;
   const signatureAlgorithm = readAlgorithmIdentifier(crl, 'signatureAlgorithm');
   if (!bytesEqual(signatureAlgorithm.der, signature.der))
-    throw new X509Error('algorithm-mismatch', 'signatureAlgorithm differs from tbsCertList.signature', sigOff, crl.path());
+    throw new X509Error(
+      'algorithm-mismatch',
+      'signatureAlgorithm differs from tbsCertList.signature',
+      sigOff,
+      crl.path(),
+    );
   const sigBits = crl.readBitString('signatureValue');
   crl.finish();
   r.finish();

@@ -72,7 +72,10 @@ export class CertificationRequest {
 /** Upper bound on CSR attributes: real CSRs carry one or two. */
 const MAX_ATTRIBUTES = 64;
 
-export function parseCsr(input: Uint8Array | string, opts: { limits?: Readonly<DerLimits> } = {}): CertificationRequest {
+export function parseCsr(
+  input: Uint8Array | string,
+  opts: { limits?: Readonly<DerLimits> } = {},
+): CertificationRequest {
   const der = toDer(input, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
   const r = DerReader.from(der, 'CertificationRequest', opts.limits ?? DEFAULT_LIMITS);
   const start = r.pos;
@@ -82,7 +85,13 @@ export function parseCsr(input: Uint8Array | string, opts: { limits?: Readonly<D
   const infoEnd = csr.pos;
   const vOff = info.pos;
   const version = info.readSmallInt('version', 255);
-  if (version !== 0) throw new X509Error('bad-version', `CSR version must be v1 (0), got ${version}`, vOff, info.path('version'));
+  if (version !== 0)
+    throw new X509Error(
+      'bad-version',
+      `CSR version must be v1 (0), got ${version}`,
+      vOff,
+      info.path('version'),
+    );
   const subject = readName(info, 'subject');
   const spki = readSpki(info, 'subjectPKInfo');
   const attributes: CsrAttribute[] = [];
@@ -106,15 +115,18 @@ export function parseCsr(input: Uint8Array | string, opts: { limits?: Readonly<D
         valueReaders.push(new DerReader(vs.bytes, vStart, vs.pos, vs.depth, 'value', vs, vs.limits));
       }
       at.finish();
-      if (values.length === 0) throw new X509Error('bad-attribute', `attribute ${type} has no values`, aOff, a.path('Attribute'));
+      if (values.length === 0)
+        throw new X509Error('bad-attribute', `attribute ${type} has no values`, aOff, a.path('Attribute'));
       if (attributes.some((x) => x.type === type))
         throw new X509Error('bad-attribute', `attribute ${type} appears twice`, aOff, a.path('Attribute'));
       if (type === OID.extensionRequest) {
-        if (values.length !== 1) throw new X509Error('bad-attribute', 'extensionRequest must have one value', aOff);
+        if (values.length !== 1)
+          throw new X509Error('bad-attribute', 'extensionRequest must have one value', aOff);
         ext = readExtensions(valueReaders[0]!, 'extensionRequest');
         valueReaders[0]!.finish();
       } else if (type === OID.challengePassword) {
-        if (values.length !== 1) throw new X509Error('bad-attribute', 'challengePassword must have one value', aOff);
+        if (values.length !== 1)
+          throw new X509Error('bad-attribute', 'challengePassword must have one value', aOff);
         challengePassword = valueReaders[0]!.readString('challengePassword').value;
         valueReaders[0]!.finish();
       }

@@ -35,14 +35,20 @@ export function readExtensions(r: DerReader, name = 'extensions', allowEmpty = t
     ext.finish();
     const x: Extension = { oid, critical, value, der: e.bytes.subarray(start, e.pos) };
     if (list.some((o) => o.oid === oid))
-      throw new X509Error('duplicate-extension', `extension ${oid} appears more than once`, start, e.path('Extension'));
+      throw new X509Error(
+        'duplicate-extension',
+        `extension ${oid} appears more than once`,
+        start,
+        e.path('Extension'),
+      );
     const v = decodeExtension(x, value.byteOffset - e.bytes.byteOffset);
     if (v !== undefined) decoded.set(oid, v);
     list.push(x);
   });
   // Tolerance: RFC 5280 says SIZE (1..MAX), but certificates with an empty extensions
   // SEQUENCE exist in the wild (webpki documents the same leniency); an empty list is harmless.
-  if (!allowEmpty && list.length === 0) throw new X509Error('empty-sequence', `${name} must not be empty`, off, r.path(name));
+  if (!allowEmpty && list.length === 0)
+    throw new X509Error('empty-sequence', `${name} must not be empty`, off, r.path(name));
   return { list, decoded };
 }
 

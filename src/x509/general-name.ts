@@ -5,7 +5,7 @@ import type { DerReader } from '../der/reader.js';
 import { Tag } from '../der/tags.js';
 import type { DerWriter } from '../der/writer.js';
 import { X509Error } from './errors.js';
-import { Name, readName } from './name.js';
+import { type Name, readName } from './name.js';
 
 /**
  * RFC 5280 §4.2.1.6:
@@ -56,12 +56,20 @@ export function readGeneralName(r: DerReader, name = 'GeneralName'): GeneralName
     case 0xa5:
       return { type: 'ediPartyName', der: r.readTlvBytes(0xa5, 'ediPartyName') };
     case 0x86:
-      return { type: 'uniformResourceIdentifier', value: r.readStringOf(0x86, 'uniformResourceIdentifier', Tag.IA5String) };
+      return {
+        type: 'uniformResourceIdentifier',
+        value: r.readStringOf(0x86, 'uniformResourceIdentifier', Tag.IA5String),
+      };
     case 0x87: {
       const off = r.pos;
       const value = r.readValue(0x87, 'iPAddress');
       if (value.length !== 4 && value.length !== 16 && value.length !== 8 && value.length !== 32)
-        throw new X509Error('bad-general-name', `iPAddress of length ${value.length}`, off, r.path('iPAddress'));
+        throw new X509Error(
+          'bad-general-name',
+          `iPAddress of length ${value.length}`,
+          off,
+          r.path('iPAddress'),
+        );
       return { type: 'iPAddress', value };
     }
     case 0x88: {
@@ -79,7 +87,6 @@ export function readGeneralName(r: DerReader, name = 'GeneralName'): GeneralName
       );
   }
 }
-
 
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName */
 export function readGeneralNames(r: DerReader, name = 'GeneralNames'): GeneralName[] {

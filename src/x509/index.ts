@@ -1,12 +1,25 @@
 export * from './algorithm.js';
-export { Certificate, parseCertificate, parseCertificates, readCertificate, type ParseOptions } from './certificate.js';
+export {
+  Certificate,
+  type ParseOptions,
+  parseCertificate,
+  parseCertificates,
+  readCertificate,
+} from './certificate.js';
 export { CertificateList, parseCrl, RevokedCertificate } from './crl.js';
 export { CertificationRequest, type CsrAttribute, parseCsr } from './csr.js';
+export * from './encode.js';
 export { isDecodeError, X509Error, type X509ErrorCode } from './errors.js';
 export { type ExtensionSet, readExtensions, writeExtensions } from './extension-list.js';
 export * from './extensions/index.js';
 export * from './general-name.js';
-export * from './encode.js';
 export { toDer } from './input.js';
-export { attributeShortName, type AttributeTypeAndValue, Name, parseRfc4514, readName, type RelativeDistinguishedName } from './name.js';
-export { CURVE_OID, parseSpki, type PublicKeyAlgorithm, readSpki, SubjectPublicKeyInfo } from './spki.js';
+export {
+  type AttributeTypeAndValue,
+  attributeShortName,
+  Name,
+  parseRfc4514,
+  type RelativeDistinguishedName,
+  readName,
+} from './name.js';
+export { CURVE_OID, type PublicKeyAlgorithm, parseSpki, readSpki, SubjectPublicKeyInfo } from './spki.js';

@@ -1,11 +1,10 @@
-import { bytesEqual, toHex } from '../der/bytes.js';
+import { bytesEqual, fromHex, toHex } from '../der/bytes.js';
 import { DerError } from '../der/errors.js';
-import { decodeString, isPrintableString, STRING_TAGS } from '../der/strings.js';
 import { OID } from '../der/oid-names.js';
 import { DerReader } from '../der/reader.js';
+import { decodeString, isPrintableString, STRING_TAGS } from '../der/strings.js';
 import { Tag } from '../der/tags.js';
 import { DerWriter } from '../der/writer.js';
-import { fromHex } from '../der/bytes.js';
 import { X509Error } from './errors.js';
 
 /**
@@ -190,7 +189,11 @@ export class Name {
   /** OpenSSL's one-line form ("C = US, O = Acme, CN = x"), most significant first. */
   toOpenSslString(): string {
     return this.rdns
-      .map((rdn) => rdn.map((a) => `${attributeShortName(a.type)} = ${a.value.startsWith('#') ? a.value : a.value}`).join(' + '))
+      .map((rdn) =>
+        rdn
+          .map((a) => `${attributeShortName(a.type)} = ${a.value.startsWith('#') ? a.value : a.value}`)
+          .join(' + '),
+      )
       .join(', ');
   }
 }
@@ -232,14 +235,21 @@ export function readName(r: DerReader, name = 'Name'): Name {
         try {
           value = decodeString(t.tag, t.value, vOff);
         } catch (e) {
-          if (e instanceof DerError) throw new DerError(e.code, `${attributeShortName(type)}: invalid string`, vOff, atv.path('value'));
+          if (e instanceof DerError)
+            throw new DerError(
+              e.code,
+              `${attributeShortName(type)}: invalid string`,
+              vOff,
+              atv.path('value'),
+            );
           throw e;
         }
       } else value = `#${toHex(t.der)}`;
       atv.finish();
       rdn.push({ type, tag: t.tag, value, der: t.der });
     }
-    if (rdn.length === 0) throw new X509Error('bad-name', 'empty RelativeDistinguishedName', setOff, seq.path('RDN'));
+    if (rdn.length === 0)
+      throw new X509Error('bad-name', 'empty RelativeDistinguishedName', setOff, seq.path('RDN'));
     rdns.push(rdn);
   }
   return new Name(r.bytes.subarray(start, r.pos), rdns);
@@ -254,7 +264,8 @@ function defaultTag(type: string, value: string): number {
     case OID.serialNumber:
     case OID.dnQualifier:
     case OID.jurisdictionCountryName:
-      if (!isPrintableString(value)) throw new X509Error('cannot-encode', `${attributeShortName(type)} must be a PrintableString`);
+      if (!isPrintableString(value))
+        throw new X509Error('cannot-encode', `${attributeShortName(type)} must be a PrintableString`);
       return Tag.PrintableString;
     case OID.emailAddress:
     case OID.domainComponent:
@@ -264,7 +275,9 @@ function defaultTag(type: string, value: string): number {
   }
 }
 
-function buildName(rdns: readonly (readonly { type: string; value: string; tag?: number; der?: Uint8Array }[])[]): Name {
+function buildName(
+  rdns: readonly (readonly { type: string; value: string; tag?: number; der?: Uint8Array }[])[],
+): Name {
   const w = new DerWriter(128);
   w.sequence((w) => {
     for (const rdn of rdns) {

@@ -103,7 +103,12 @@ export function readSpki(r: DerReader, name = 'subjectPublicKeyInfo'): SubjectPu
     case OID.rsassaPss: {
       const pss = algorithm.oid === OID.rsassaPss;
       if (!pss && (p === undefined || !bytesEqual(p, NULL_TLV)))
-        throw new X509Error('bad-algorithm-parameters', 'rsaEncryption key parameters must be NULL', start, path);
+        throw new X509Error(
+          'bad-algorithm-parameters',
+          'rsaEncryption key parameters must be NULL',
+          start,
+          path,
+        );
       if (pss && p !== undefined) parsePssParams(p, algorithm);
       let modulus: Uint8Array;
       let publicExponent: Uint8Array;
@@ -120,14 +125,26 @@ export function readSpki(r: DerReader, name = 'subjectPublicKeyInfo'): SubjectPu
       }
       if (modulus.length === 1 && modulus[0] === 0) bad('RSA modulus is zero', keyOff, path);
       if (publicExponent.length === 1 && publicExponent[0]! < 3) bad('RSA public exponent < 3', keyOff, path);
-      return new SubjectPublicKeyInfo(der, algorithm, { kind: pss ? 'rsa-pss' : 'rsa' }, publicKey, bitLength(modulus), {
-        modulus,
-        publicExponent,
-      });
+      return new SubjectPublicKeyInfo(
+        der,
+        algorithm,
+        { kind: pss ? 'rsa-pss' : 'rsa' },
+        publicKey,
+        bitLength(modulus),
+        {
+          modulus,
+          publicExponent,
+        },
+      );
     }
     case OID.ecPublicKey: {
       if (p === undefined || p[0] !== 0x06)
-        throw new X509Error('bad-algorithm-parameters', 'EC key parameters must be a namedCurve OID', start, path);
+        throw new X509Error(
+          'bad-algorithm-parameters',
+          'EC key parameters must be a namedCurve OID',
+          start,
+          path,
+        );
       let curveOid: string;
       try {
         const pr = DerReader.from(p, 'ECParameters');
@@ -152,13 +169,29 @@ export function readSpki(r: DerReader, name = 'subjectPublicKeyInfo'): SubjectPu
     case OID.x25519:
     case OID.x448: {
       if (p !== undefined)
-        throw new X509Error('bad-algorithm-parameters', 'EdDSA/XDH key parameters must be absent', start, path);
-      const kind = ({ [OID.ed25519]: 'ed25519', [OID.ed448]: 'ed448', [OID.x25519]: 'x25519', [OID.x448]: 'x448' } as const)[
-        algorithm.oid
-      ];
+        throw new X509Error(
+          'bad-algorithm-parameters',
+          'EdDSA/XDH key parameters must be absent',
+          start,
+          path,
+        );
+      const kind = (
+        {
+          [OID.ed25519]: 'ed25519',
+          [OID.ed448]: 'ed448',
+          [OID.x25519]: 'x25519',
+          [OID.x448]: 'x448',
+        } as const
+      )[algorithm.oid];
       const len = { ed25519: 32, ed448: 57, x25519: 32, x448: 56 }[kind];
       if (publicKey.length !== len) bad(`${kind} key must be ${len} bytes`, keyOff, path);
-      return new SubjectPublicKeyInfo(der, algorithm, { kind }, publicKey, kind === 'ed448' ? 456 : kind === 'x448' ? 448 : 256);
+      return new SubjectPublicKeyInfo(
+        der,
+        algorithm,
+        { kind },
+        publicKey,
+        kind === 'ed448' ? 456 : kind === 'x448' ? 448 : 256,
+      );
     }
     case OID.dsa:
       return new SubjectPublicKeyInfo(der, algorithm, { kind: 'dsa' }, publicKey, 0);

@@ -18,12 +18,21 @@ const alg = (oid: string, params?: (w: Parameters<Parameters<typeof encodeDer>[0
   );
   return readAlgorithmIdentifier(DerReader.from(der, 'alg'), 'alg');
 };
-const hashAlg = (w: Parameters<Parameters<typeof encodeDer>[0]>[0], oid: string) => w.sequence((w) => w.oid(oid).null());
+const hashAlg = (w: Parameters<Parameters<typeof encodeDer>[0]>[0], oid: string) =>
+  w.sequence((w) => w.oid(oid).null());
 
 describe('signature AlgorithmIdentifier parameter rules', () => {
   const ok: [string, ReturnType<typeof alg>, SignatureAlgorithm][] = [
-    ['RSA PKCS#1 with NULL', alg(OID.sha256WithRSAEncryption, (w) => w.null()), { kind: 'rsa-pkcs1', hash: 'SHA-256' }],
-    ['RSA PKCS#1 with absent params (RFC 4055 §5)', alg(OID.sha384WithRSAEncryption), { kind: 'rsa-pkcs1', hash: 'SHA-384' }],
+    [
+      'RSA PKCS#1 with NULL',
+      alg(OID.sha256WithRSAEncryption, (w) => w.null()),
+      { kind: 'rsa-pkcs1', hash: 'SHA-256' },
+    ],
+    [
+      'RSA PKCS#1 with absent params (RFC 4055 §5)',
+      alg(OID.sha384WithRSAEncryption),
+      { kind: 'rsa-pkcs1', hash: 'SHA-384' },
+    ],
     ['ECDSA absent', alg(OID.ecdsaWithSHA256), { kind: 'ecdsa', hash: 'SHA-256' }],
     ['Ed25519 absent', alg(OID.ed25519), { kind: 'ed25519' }],
     [
@@ -37,7 +46,11 @@ describe('signature AlgorithmIdentifier parameter rules', () => {
       ),
       { kind: 'rsa-pss', hash: 'SHA-256', mgfHash: 'SHA-256', saltLength: 32 },
     ],
-    ['PSS all defaults', alg(OID.rsassaPss, (w) => w.sequence(() => {})), { kind: 'rsa-pss', hash: 'SHA-1', mgfHash: 'SHA-1', saltLength: 20 }],
+    [
+      'PSS all defaults',
+      alg(OID.rsassaPss, (w) => w.sequence(() => {})),
+      { kind: 'rsa-pss', hash: 'SHA-1', mgfHash: 'SHA-1', saltLength: 20 },
+    ],
   ];
   for (const [label, a, expected] of ok)
     it(label, () => {
@@ -47,7 +60,11 @@ describe('signature AlgorithmIdentifier parameter rules', () => {
   const bad: [string, ReturnType<typeof alg>, string][] = [
     ['ECDSA with NULL params', alg(OID.ecdsaWithSHA256, (w) => w.null()), 'bad-algorithm-parameters'],
     ['Ed25519 with NULL params', alg(OID.ed25519, (w) => w.null()), 'bad-algorithm-parameters'],
-    ['RSA with non-NULL params', alg(OID.sha256WithRSAEncryption, (w) => w.integer(0)), 'bad-algorithm-parameters'],
+    [
+      'RSA with non-NULL params',
+      alg(OID.sha256WithRSAEncryption, (w) => w.integer(0)),
+      'bad-algorithm-parameters',
+    ],
     ['PSS without params', alg(OID.rsassaPss), 'bad-algorithm-parameters'],
     [
       'PSS with encoded default salt 20',

@@ -15,7 +15,11 @@ describe('Name: RFC 4514 text → DER → text', () => {
     ['multi-valued RDN', 'CN=a+OU=b,O=c', 'CN=a+OU=b,O=c'],
     ['quoted value', 'CN="a,b"', 'CN=a\\,b'],
     ['dotted OID type', '2.5.4.3=x', 'CN=x'],
-    ['emailAddress and DC', 'emailAddress=a@b.example,DC=example,DC=com', 'emailAddress=a@b.example,DC=example,DC=com'],
+    [
+      'emailAddress and DC',
+      'emailAddress=a@b.example,DC=example,DC=com',
+      'emailAddress=a@b.example,DC=example,DC=com',
+    ],
     ['empty name', '', ''],
   ];
   for (const [label, input, expected] of rows)
@@ -51,7 +55,10 @@ describe('Name: RFC 4514 text → DER → text', () => {
   ];
   for (const [label, input] of bad)
     it(`rejects: ${label}`, () => {
-      assert.throws(() => Name.parse(input), (e: unknown) => e instanceof X509Error);
+      assert.throws(
+        () => Name.parse(input),
+        (e: unknown) => e instanceof X509Error,
+      );
     });
 });
 
@@ -124,11 +131,16 @@ describe('Name: RFC 5280 §7.1 comparison', () => {
 
   it('rejects an empty RDN', () => {
     const der = encodeDer((w) => w.sequence((w) => w.setOf(() => {})));
-    assert.throws(() => Name.fromDer(der), (e: unknown) => e instanceof X509Error && e.code === 'bad-name');
+    assert.throws(
+      () => Name.fromDer(der),
+      (e: unknown) => e instanceof X509Error && e.code === 'bad-name',
+    );
   });
 
   it('keeps non-string values as #hex', () => {
-    const der = encodeDer((w) => w.sequence((w) => w.setOf((w) => w.sequence((w) => w.oid('1.2.3.4').integer(5)))));
+    const der = encodeDer((w) =>
+      w.sequence((w) => w.setOf((w) => w.sequence((w) => w.oid('1.2.3.4').integer(5)))),
+    );
     const n = Name.fromDer(der);
     assert.equal(n.toString(), `1.2.3.4=#${toHex(Uint8Array.of(2, 1, 5))}`);
   });
