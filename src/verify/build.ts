@@ -1,0 +1,273 @@
+import { CryptoError } from '../crypto/errors.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { bytesEqual, concatBytes, toHex } from '../der/bytes.js';
+import { parseSignatureAlgorithm, type SignatureAlgorithm } from '../x509/algorithm.js';
+import type { Certificate } from '../x509/certificate.js';
+import type { Budget } from './budget.js';
+import { errorRank, isFatal, VerifyError, type VerifyErrorCode } from './errors.js';
+import type { ValidationPolicy } from './policy.js';
+import { type SignatureVerifier, validatePath } from './validate.js';
+
+/**
+ * Path building (RFC 4158): from the leaf, depth-first with backtracking through candidate
+ * issuers — trust anchors first, then untrusted intermediates, each group ordered by how well
+ * the candidate's subjectKeyIdentifier matches the child's authorityKeyIdentifier (match, then
+ * unknown, then mismatch). A candidate whose subject and key are already on the path is skipped
+ * (RFC 4158 §5.2), so cross-signing cycles end. Each edge's signature is checked before
+ * descending, so a branch that cannot verify costs one signature, not a subtree.
+ *
+ * Every path that reaches an anchor is handed to `validatePath`; ordinary failures are
+ * recorded and the search goes on; a fatal failure (budget) ends it.
+ */
+
+export interface Attempt {
+  /** Subjects of the path tried, leaf first, anchor last (when one was reached). */
+  path: string[];
+  code: VerifyErrorCode;
+  message: string;
+  certIndex: number;
+}
+
+export interface Candidate {
+  /** Leaf first, ending with the certificate the anchor issued. */
+  chain: Certificate[];
+  anchor: Certificate;
+  policySet: string[];
+}
+
+/** Collects failures and keeps the most specific (highest-ranked) one. */
+export class AttemptLog {
+  readonly attempts: Attempt[] = [];
+  best: VerifyError | undefined;
+  constructor(private readonly maxKept = 64) {}
+
+  record(path: readonly Certificate[], e: VerifyError): void {
+    if (!this.best || errorRank(e.code) > errorRank(this.best.code)) this.best = e;
+    if (this.attempts.length < this.maxKept)
+      this.attempts.push({
+        path: path.map((c) => c.subject.toString()),
+        code: e.code,
+        message: e.message,
+        certIndex: e.certIndex,
+      });
+  }
+}
+
+/**
+ * Verified-signature cache shared across verifications: remembers (issuer SPKI, signed data,
+ * signature) triples that verified, so repeat chains pay only for new signatures. Keys are
+ * SHA-256 digests of the triple; only successes are cached; the oldest entries go first.
+ */
+export class SignatureCache {
+  private readonly map = new Map<string, true>();
+  constructor(readonly maxEntries = 10_000) {}
+
+  key(crypto: CryptoProvider, cert: Certificate, issuerSpki: Uint8Array): string {
+    return toHex(crypto.digest('SHA-256', concatBytes(cert.tbs, cert.signatureValue, issuerSpki)));
+  }
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+  add(key: string): void {
+    if (this.map.size >= this.maxEntries) {
+      const first = this.map.keys().next();
+      if (!first.done) this.map.delete(first.value);
+    }
+    this.map.set(key, true);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** Per-verification signature checks: memoised per (cert, issuer) object pair, charged to the budget. */
+export class SignatureChecker implements SignatureVerifier {
+  private readonly memo = new Map<Certificate, Map<Certificate, VerifyErrorCode | null>>();
+  private readonly messages = new Map<Certificate, string>();
+
+  constructor(
+    private readonly crypto: CryptoProvider,
+    private readonly budget: Budget,
+    private readonly cache?: SignatureCache,
+  ) {}
+
+  verify(cert: Certificate, issuer: Certificate, certIndex: number): void {
+    let row = this.memo.get(cert);
+    if (!row) {
+      row = new Map();
+      this.memo.set(cert, row);
+    }
+    const known = row.get(issuer);
+    if (known === null) return;
+    if (known !== undefined) throw new VerifyError(known, this.messages.get(cert) ?? known, certIndex);
+    try {
+      this.check(cert, issuer, certIndex);
+      row.set(issuer, null);
+    } catch (e) {
+      if (e instanceof VerifyError && !isFatal(e.code)) {
+        row.set(issuer, e.code);
+        this.messages.set(cert, e.message);
+      }
+      throw e;
+    }
+  }
+
+  private check(cert: Certificate, issuer: Certificate, certIndex: number): void {
+    let alg: SignatureAlgorithm;
+    try {
+      alg = parseSignatureAlgorithm(cert.signatureAlgorithm);
+    } catch (e) {
+      throw new VerifyError(
+        'unsupported-algorithm',
+        `signature algorithm: ${(e as Error).message}`,
+        certIndex,
+      );
+    }
+    if (cert.signatureUnusedBits !== 0)
+      throw new VerifyError('bad-signature', 'signature BIT STRING has unused bits', certIndex);
+    const spki = issuer.subjectPublicKeyInfo.der;
+    const key = this.cache?.key(this.crypto, cert, spki);
+    if (key !== undefined && this.cache!.has(key)) return;
+    this.budget.consumeSignature(certIndex);
+    let ok: boolean;
+    try {
+      ok = this.crypto.verify(alg, spki, cert.tbs, cert.signatureValue);
+    } catch (e) {
+      if (e instanceof CryptoError) {
+        const code: VerifyErrorCode =
+          e.code === 'unsupported-algorithm' || e.code === 'unsupported-key-type'
+            ? 'unsupported-algorithm'
+            : 'bad-signature';
+        throw new VerifyError(code, `signature check: ${e.message}`, certIndex);
+      }
+      throw e;
+    }
+    if (!ok)
+      throw new VerifyError('bad-signature', "signature does not verify with the issuer's key", certIndex);
+    if (key !== undefined) this.cache!.add(key);
+  }
+}
+
+export interface BuildInput {
+  leaf: Certificate;
+  intermediates: readonly Certificate[];
+  anchors: readonly Certificate[];
+  policy: ValidationPolicy;
+  time: number;
+  crypto: CryptoProvider;
+  budget: Budget;
+  signatures: SignatureChecker;
+  log: AttemptLog;
+}
+
+function groupBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {
+  const m = new Map<string, Certificate[]>();
+  for (const c of certs) {
+    const k = c.subject.key;
+    const list = m.get(k);
+    if (list) {
+      if (!list.some((x) => bytesEqual(x.der, c.der))) list.push(c);
+    } else m.set(k, [c]);
+  }
+  return m;
+}
+
+function akiScore(child: Certificate, cand: Certificate): number {
+  const aki = child.authorityKeyIdentifier?.keyIdentifier;
+  const ski = cand.subjectKeyIdentifier;
+  if (!aki || !ski) return 1;
+  return bytesEqual(aki, ski) ? 0 : 2;
+}
+
+function ordered(child: Certificate, list: readonly Certificate[] | undefined): Certificate[] {
+  if (!list) return [];
+  if (list.length === 1) return [list[0]!];
+  return list
+    .map((c, i) => ({ c, s: akiScore(child, c) * 1_000_000 + i }))
+    .sort((a, b) => a.s - b.s)
+    .map((x) => x.c);
+}
+
+/** Yields every valid path (validated by `validatePath`) in the order the search finds them. */
+export function* buildPaths(input: BuildInput): Generator<Candidate, void, undefined> {
+  const { policy, budget, log } = input;
+  const anchorsBySubject = groupBySubject(input.anchors);
+  const intermediatesBySubject = groupBySubject(input.intermediates);
+  const path: Certificate[] = [input.leaf];
+
+  function onPath(c: Certificate): boolean {
+    for (const p of path)
+      if (
+        p.subject.key === c.subject.key &&
+        bytesEqual(p.subjectPublicKeyInfo.der, c.subjectPublicKeyInfo.der)
+      )
+        return true;
+    return false;
+  }
+
+  function* extend(count: number): Generator<Candidate, void, undefined> {
+    const cur = path[path.length - 1]!;
+    const issuerKey = cur.issuer.key;
+    const anchors = ordered(cur, anchorsBySubject.get(issuerKey));
+    const inters = ordered(cur, intermediatesBySubject.get(issuerKey));
+    if (anchors.length === 0 && inters.length === 0) {
+      log.record(
+        path,
+        new VerifyError(
+          'unknown-issuer',
+          `no certificate found for issuer "${cur.issuer.toString()}"`,
+          path.length - 1,
+        ),
+      );
+      return;
+    }
+    for (const anchor of anchors) {
+      budget.consumeBuildStep();
+      try {
+        const policySet = validatePath({
+          chain: path,
+          anchor,
+          policy,
+          time: input.time,
+          crypto: input.crypto,
+          budget,
+          signatures: input.signatures,
+        });
+        yield { chain: path.slice(), anchor, policySet };
+      } catch (e) {
+        if (!(e instanceof VerifyError) || isFatal(e.code)) throw e;
+        log.record([...path, anchor], e);
+      }
+    }
+    for (const c of inters) {
+      budget.consumeBuildStep();
+      if (onPath(c)) continue;
+      const k = path.length - 1;
+      const next = count + (c.isSelfIssued ? 0 : 1);
+      try {
+        if (next > policy.maxIntermediates)
+          throw new VerifyError('path-too-long', `more than ${policy.maxIntermediates} intermediates`, k + 1);
+        // Cheap rules that validation would apply anyway: prune before descending.
+        if (c.version === 3 && !c.basicConstraints?.cA)
+          throw new VerifyError(
+            'not-a-ca',
+            'issuer is not a CA (basicConstraints cA missing or false)',
+            k + 1,
+          );
+        input.signatures.verify(cur, c, k);
+      } catch (e) {
+        if (!(e instanceof VerifyError) || isFatal(e.code)) throw e;
+        log.record([...path, c], e);
+        continue;
+      }
+      path.push(c);
+      try {
+        yield* extend(next);
+      } finally {
+        path.pop();
+      }
+    }
+  }
+
+  yield* extend(0);
+}

@@ -1,0 +1,520 @@
+import type { CryptoProvider } from '../crypto/provider.js';
+import { bytesEqual } from '../der/bytes.js';
+import { OID } from '../der/oid-names.js';
+import { parseSignatureAlgorithm, type SignatureAlgorithm } from '../x509/algorithm.js';
+import type { Certificate } from '../x509/certificate.js';
+import type { Budget } from './budget.js';
+import { VerifyError } from './errors.js';
+import { collectNames, NameConstraintState } from './name-constraints.js';
+import { formatIpAddress, parseIpAddress, parsePresentedDns } from './names.js';
+import { EKU_OIDS, purposeOid, signatureAlgorithmName, type ValidationPolicy } from './policy.js';
+import { PolicyGraph } from './policy-tree.js';
+
+/**
+ * RFC 5280 §6.1 basic path validation over one ordered path: a pure function of
+ * (path, anchor, policy, time, crypto), throwing `VerifyError` on the first failure.
+ *
+ * Input: `chain` is leaf first (`chain[0]` is the target, `chain[n-1]` the certificate the
+ * anchor issued); `anchor` is a trusted certificate (it need not be self-signed).
+ * Output: the user-constrained policy set (§6.1.6).
+ *
+ * Deviations from RFC 5280 §6.1 (all stricter, as in BoringSSL/webpki):
+ * - The anchor is a certificate and its constraints are enforced: validity, basicConstraints
+ *   (cA, pathLenConstraint), keyUsage, nameConstraints, unknown critical extensions, EKU where
+ *   the profile says so. Its certificatePolicies/policyConstraints are not processed (the anchor
+ *   is not part of the path in §6.1), and its own signature is never checked.
+ * - Validity is compared at one-second granularity (the validation time is floored).
+ * - v1/v2 intermediates are rejected (§6.1.4 (k) would need out-of-band CA information).
+ * - The profile's MUSTs for CAs that a verifier can see (ProfileRules) are enforced.
+ *
+ * Caller's duties: match the leaf against the reference identity (names.ts), check revocation
+ * (the RevocationChecker in `index.ts`), and find the path (build.ts).
+ */
+
+export interface ValidateInput {
+  chain: readonly Certificate[];
+  anchor: Certificate;
+  policy: ValidationPolicy;
+  /** Epoch ms, already floored to whole seconds. */
+  time: number;
+  crypto: CryptoProvider;
+  budget: Budget;
+  signatures: SignatureVerifier;
+}
+
+/** Verifies `cert`'s signature with `issuer`'s key; implementations cache and charge the budget. */
+export interface SignatureVerifier {
+  verify(cert: Certificate, issuer: Certificate, certIndex: number): void;
+}
+
+// Extensions this validator processes (others marked critical reject the certificate).
+const PROCESSED = new Set<string>([
+  OID.basicConstraints,
+  OID.keyUsage,
+  OID.extKeyUsage,
+  OID.subjectAltName,
+  OID.nameConstraints,
+  OID.certificatePolicies,
+  OID.policyMappings,
+  OID.policyConstraints,
+  OID.inhibitAnyPolicy,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+]);
+
+const OID_AIA = '1.3.6.1.5.5.7.1.1';
+const OID_SIA = '1.3.6.1.5.5.7.1.11';
+
+/** Validates one path; returns the user-constrained policy set. */
+export function validatePath(input: ValidateInput): string[] {
+  const { chain, anchor, policy, time, budget } = input;
+  const n = chain.length;
+  if (n === 0) throw new VerifyError('invalid-input', 'empty path');
+  const anchorIndex = n;
+  const rules = policy.rules;
+
+  // Maximum depth (x509-limbo max_chain_depth): intermediates, self-issued ones not counted.
+  let intermediates = 0;
+  for (let k = 1; k < n; k++) if (!chain[k]!.isSelfIssued) intermediates++;
+  if (intermediates > policy.maxIntermediates)
+    throw new VerifyError(
+      'path-too-long',
+      `path has ${intermediates} intermediates; the policy allows ${policy.maxIntermediates}`,
+      n - 1,
+    );
+
+  // ---- the trust anchor -----------------------------------------------------------------
+  checkValidity(anchor, time, anchorIndex);
+  checkCommon(anchor, policy, anchorIndex, 'anchor');
+  checkIssuerRole(anchor, policy, anchorIndex, 'anchor');
+  if (rules.rootEkuForbidden && anchor.extKeyUsage && anchor.isSelfIssued)
+    throw new VerifyError(
+      'profile-violation',
+      'a root certificate must not have extendedKeyUsage (CA/B BR §7.1.2.1.2)',
+      anchorIndex,
+    );
+  if (rules.rootAkiRules && anchor.isSelfIssued) checkRootAki(anchor, anchorIndex);
+  checkCaEku(anchor, policy, anchorIndex);
+
+  const nc = new NameConstraintState(policy.dnsConstraintLeadingDot);
+  let maxPathLength = anchor.basicConstraints?.pathLenConstraint ?? Number.POSITIVE_INFINITY;
+  if (anchor.nameConstraints) nc.add(anchor.nameConstraints, anchorIndex);
+
+  const pg = new PolicyGraph(n, policy, budget);
+
+  // ---- the path, from the certificate the anchor issued down to the leaf (i = 1..n) ------
+  for (let i = 1; i <= n; i++) {
+    const k = n - i; // chain index
+    const cert = chain[k]!;
+    const issuer = k + 1 < n ? chain[k + 1]! : anchor;
+    const isLeaf = i === n;
+    const selfIssued = cert.isSelfIssued;
+
+    // (a)(4) name chaining
+    if (!cert.issuer.equals(issuer.subject))
+      throw new VerifyError(
+        'name-mismatch',
+        `issuer "${cert.issuer.toString()}" does not match the subject "${issuer.subject.toString()}" of the next certificate`,
+        k,
+      );
+    checkCommon(cert, policy, k, isLeaf ? 'leaf' : 'intermediate');
+    if (!isLeaf) checkIssuerRole(cert, policy, k, 'intermediate');
+    // RFC 5280 §4.2.1.1: AKI keyIdentifier unless self-signed.
+    if (rules.akiRequired && !cert.authorityKeyIdentifier?.keyIdentifier) {
+      const selfSigned =
+        selfIssued && bytesEqual(cert.subjectPublicKeyInfo.der, issuer.subjectPublicKeyInfo.der);
+      if (!selfSigned)
+        throw new VerifyError(
+          'profile-violation',
+          'authorityKeyIdentifier keyIdentifier missing (RFC 5280 §4.2.1.1)',
+          k,
+        );
+    }
+    // (a)(1) signature, with the algorithm and the issuer's key checked against the policy
+    checkSignatureAlgorithm(cert, policy, k);
+    input.signatures.verify(cert, issuer, k);
+    // (a)(2) validity
+    checkValidity(cert, time, k);
+
+    // (b)–(c) name constraints: not for self-issued intermediates (§6.1.3 (b))
+    if (!nc.isEmpty && (isLeaf || !selfIssued)) {
+      const names = collectNames(
+        cert.subject,
+        cert.subjectAltName,
+        { commonNameAsDns: rules.commonNameConstrained && isLeaf },
+        parseIpAddress,
+      );
+      nc.check(names, budget, k);
+    }
+
+    // (d)–(f) policies
+    pg.processCertificate(cert.certificatePolicies, i, selfIssued, k);
+
+    if (!isLeaf) {
+      // §6.1.4 (a)–(b), (h)–(j)
+      pg.prepareNext(cert.policyMappings, cert.policyConstraints, cert.inhibitAnyPolicy, selfIssued, k);
+      // (g)
+      if (cert.nameConstraints) nc.add(cert.nameConstraints, k);
+      // (l)–(m)
+      if (!selfIssued) {
+        if (maxPathLength <= 0)
+          throw new VerifyError('path-too-long', 'a pathLenConstraint above forbids this CA certificate', k);
+        maxPathLength--;
+      }
+      const pl = cert.basicConstraints?.pathLenConstraint;
+      if (pl !== undefined && pl < maxPathLength) maxPathLength = pl;
+      checkCaEku(cert, policy, k);
+    }
+  }
+
+  // ---- wrap-up (§6.1.5) and the leaf's purpose ----------------------------------------
+  const leaf = chain[0]!;
+  const policySet = pg.finish(leaf.policyConstraints, 0);
+  checkLeaf(leaf, policy);
+  return policySet;
+}
+
+function checkValidity(cert: Certificate, time: number, k: number): void {
+  // RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive.
+  if (time < cert.notBefore)
+    throw new VerifyError(
+      'not-yet-valid',
+      `certificate is not valid before ${new Date(cert.notBefore).toISOString()}`,
+      k,
+      {
+        notBefore: cert.notBefore,
+        time,
+      },
+    );
+  if (time > cert.notAfter)
+    throw new VerifyError('expired', `certificate expired at ${new Date(cert.notAfter).toISOString()}`, k, {
+      notAfter: cert.notAfter,
+      time,
+    });
+}
+
+type Role = 'anchor' | 'intermediate' | 'leaf';
+
+/** Rules that apply to every certificate of the path (and the anchor). */
+function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, role: Role): void {
+  const rules = policy.rules;
+  if (rules.v3Only && cert.version !== 3)
+    throw new VerifyError(
+      'profile-violation',
+      `version ${cert.version} certificate (CA/B BR §7.1.1 requires v3)`,
+      k,
+    );
+  // RFC 5280 §4.1.2.2: positive, at most 20 octets. Not applied to anchors: a trusted root is
+  // chosen by the user, and some long-lived roots predate the rule.
+  if (rules.serialNumberRules && role !== 'anchor') {
+    const s = cert.serialNumber;
+    if (s[0]! & 0x80)
+      throw new VerifyError('profile-violation', 'negative serial number (RFC 5280 §4.1.2.2)', k);
+    if (s.every((b) => b === 0))
+      throw new VerifyError('profile-violation', 'zero serial number (RFC 5280 §4.1.2.2)', k);
+    if (s.length > 20)
+      throw new VerifyError(
+        'profile-violation',
+        'serial number longer than 20 octets (RFC 5280 §4.1.2.2)',
+        k,
+      );
+  }
+  // RFC 5280 §4.1.2.4: the issuer field MUST contain a non-empty name.
+  if (cert.issuer.isEmpty)
+    throw new VerifyError('profile-violation', 'empty issuer name (RFC 5280 §4.1.2.4)', k);
+  checkKey(cert, policy, k, role);
+
+  let subjectAltNameCritical: boolean | undefined;
+  for (const e of cert.extensions) {
+    switch (e.oid) {
+      case OID.authorityKeyIdentifier:
+        if (e.critical)
+          throw new VerifyError(
+            'profile-violation',
+            'critical authorityKeyIdentifier (RFC 5280 §4.2.1.1)',
+            k,
+          );
+        break;
+      case OID.subjectKeyIdentifier:
+        if (e.critical)
+          throw new VerifyError('profile-violation', 'critical subjectKeyIdentifier (RFC 5280 §4.2.1.2)', k);
+        break;
+      case OID.policyConstraints:
+        if (!e.critical)
+          throw new VerifyError(
+            'profile-violation',
+            'non-critical policyConstraints (RFC 5280 §4.2.1.11)',
+            k,
+          );
+        break;
+      case OID.nameConstraints:
+        if (!cert.isCA)
+          throw new VerifyError(
+            'profile-violation',
+            'nameConstraints in a non-CA certificate (RFC 5280 §4.2.1.10)',
+            k,
+          );
+        if (rules.nameConstraintsCritical && !e.critical)
+          throw new VerifyError('profile-violation', 'non-critical nameConstraints (RFC 5280 §4.2.1.10)', k);
+        if (rules.nameConstraintsNonEmpty) {
+          const v = cert.nameConstraints;
+          if (!v?.permittedSubtrees?.length && !v?.excludedSubtrees?.length)
+            throw new VerifyError(
+              'profile-violation',
+              'nameConstraints without subtrees (CA/B BR §7.1.2.5.2)',
+              k,
+            );
+        }
+        break;
+      case OID.subjectAltName:
+        subjectAltNameCritical = e.critical;
+        break;
+      case OID_AIA:
+      case OID_SIA:
+        if (e.critical)
+          throw new VerifyError(
+            'profile-violation',
+            'critical information-access extension (RFC 5280 §4.2.2)',
+            k,
+          );
+        break;
+      default:
+        if (e.critical && !PROCESSED.has(e.oid))
+          throw new VerifyError('unhandled-critical-extension', `unhandled critical extension ${e.oid}`, k, {
+            oid: e.oid,
+          });
+    }
+  }
+  // RFC 5280 §4.1.2.6 / §4.2.1.6: an empty subject needs a critical subjectAltName.
+  if (cert.subject.isEmpty) {
+    if (cert.isCA)
+      throw new VerifyError(
+        'profile-violation',
+        'CA certificate with an empty subject (RFC 5280 §4.1.2.6)',
+        k,
+      );
+    if (subjectAltNameCritical !== true)
+      throw new VerifyError(
+        'profile-violation',
+        'empty subject without a critical subjectAltName (RFC 5280 §4.2.1.6)',
+        k,
+      );
+  }
+  // RFC 5280 §4.2.1.9: keyCertSign only with cA.
+  if (!cert.isCA && cert.keyUsage?.keyCertSign)
+    throw new VerifyError(
+      'profile-violation',
+      'keyCertSign asserted without basicConstraints cA (RFC 5280 §4.2.1.9)',
+      k,
+    );
+  const san = cert.subjectAltName;
+  if (san)
+    for (const g of san)
+      if (g.type === 'iPAddress' && g.value.length !== 4 && g.value.length !== 16)
+        throw new VerifyError(
+          'malformed-certificate',
+          'subjectAltName iPAddress is neither 4 nor 16 bytes',
+          k,
+        );
+}
+
+/** RFC 5280 §6.1.4 (k), (n) and §4.2.1.9 for a certificate that issues the next one. */
+function checkIssuerRole(cert: Certificate, policy: ValidationPolicy, k: number, role: Role): void {
+  const bcExt = cert.extension(OID.basicConstraints);
+  if (cert.version === 3 || bcExt) {
+    if (!cert.basicConstraints?.cA)
+      throw new VerifyError('not-a-ca', 'issuer is not a CA (basicConstraints cA missing or false)', k);
+    // RFC 5280 §4.2.1.9 MUST (and CA/B BR): critical in CA certificates.
+    if (!bcExt!.critical)
+      throw new VerifyError(
+        'profile-violation',
+        'non-critical basicConstraints in a CA (RFC 5280 §4.2.1.9)',
+        k,
+      );
+  } else if (role !== 'anchor' || policy.rules.v3Only) {
+    throw new VerifyError('not-a-ca', 'v1/v2 certificate cannot be shown to be a CA', k);
+  }
+  const ku = cert.keyUsage;
+  if (ku && !ku.keyCertSign)
+    throw new VerifyError('key-usage', 'issuer keyUsage lacks keyCertSign (RFC 5280 §6.1.4 (n))', k);
+  if (policy.rules.skiRequiredOnCa && cert.version === 3 && !cert.subjectKeyIdentifier)
+    throw new VerifyError(
+      'profile-violation',
+      'CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2)',
+      k,
+    );
+  if (cert.subject.isEmpty)
+    throw new VerifyError('profile-violation', 'CA certificate with an empty subject', k);
+}
+
+/** CA/B BR §7.1.2.1.3: a root's AKI has only a keyIdentifier, equal to its SKI. */
+function checkRootAki(cert: Certificate, k: number): void {
+  const aki = cert.authorityKeyIdentifier;
+  if (!aki) return;
+  const ski = cert.subjectKeyIdentifier;
+  if (!aki.keyIdentifier || aki.authorityCertIssuer || aki.authorityCertSerialNumber)
+    throw new VerifyError(
+      'profile-violation',
+      'root authorityKeyIdentifier must hold only a keyIdentifier (CA/B BR §7.1.2.1.3)',
+      k,
+    );
+  if (!ski || !bytesEqual(ski, aki.keyIdentifier))
+    throw new VerifyError(
+      'profile-violation',
+      'root authorityKeyIdentifier differs from its subjectKeyIdentifier',
+      k,
+    );
+}
+
+/** An EKU in a CA limits what it may issue for (when the profile says so). */
+function checkCaEku(cert: Certificate, policy: ValidationPolicy, k: number): void {
+  if (!policy.rules.caEkuConstrains) return;
+  const eku = cert.extKeyUsage;
+  const want = purposeOid(policy.purpose);
+  if (!eku || !want) return;
+  if (!eku.includes(want) && !eku.includes(EKU_OIDS.anyExtendedKeyUsage))
+    throw new VerifyError('eku', `CA extendedKeyUsage does not allow ${policy.purpose}`, k);
+}
+
+/** Key type and size rules (policy.minRsaBits, curves, DSA). */
+function checkKey(cert: Certificate, policy: ValidationPolicy, k: number, role: Role): void {
+  const spki = cert.subjectPublicKeyInfo;
+  const alg = spki.keyAlgorithm;
+  switch (alg.kind) {
+    case 'rsa':
+    case 'rsa-pss':
+      if (spki.keySize < policy.minRsaBits)
+        throw new VerifyError(
+          'weak-key',
+          `RSA key of ${spki.keySize} bits; at least ${policy.minRsaBits} required`,
+          k,
+        );
+      if (policy.rsaModulusMultipleOf8 && spki.keySize % 8 !== 0)
+        throw new VerifyError(
+          'weak-key',
+          `RSA modulus of ${spki.keySize} bits is not a multiple of 8 (CA/B BR §6.1.5)`,
+          k,
+        );
+      return;
+    case 'ec':
+      if (policy.curves && !policy.curves.includes(alg.curve))
+        throw new VerifyError('weak-key', `elliptic curve ${alg.curve} is not allowed`, k);
+      return;
+    case 'dsa':
+      if (!policy.allowDsa) throw new VerifyError('weak-key', 'DSA keys are not allowed', k);
+      return;
+    case 'ed25519':
+    case 'ed448':
+      return;
+    default:
+      // A leaf may carry a key we never verify with (X25519 for key agreement), except where
+      // the profile fixes the key types.
+      if (role !== 'leaf' || policy.curves)
+        throw new VerifyError(
+          'unsupported-algorithm',
+          `unsupported public key type ${spki.algorithm.oid}`,
+          k,
+        );
+  }
+}
+
+function checkSignatureAlgorithm(cert: Certificate, policy: ValidationPolicy, k: number): SignatureAlgorithm {
+  let alg: SignatureAlgorithm;
+  try {
+    alg = parseSignatureAlgorithm(cert.signatureAlgorithm);
+  } catch (e) {
+    throw new VerifyError('unsupported-algorithm', `signature algorithm: ${(e as Error).message}`, k);
+  }
+  if (alg.kind !== 'ed25519' && alg.kind !== 'ed448' && alg.hash === 'MD5')
+    throw new VerifyError('weak-algorithm', 'MD5 signatures are not accepted', k);
+  if (policy.signatureAlgorithms && !policy.signatureAlgorithms.includes(signatureAlgorithmName(alg)))
+    throw new VerifyError(
+      'weak-algorithm',
+      `signature algorithm ${signatureAlgorithmName(alg)} is not allowed by the policy`,
+      k,
+    );
+  return alg;
+}
+
+/** The end entity: its purpose (EKU, keyUsage) and the profile's rules for subscribers. */
+function checkLeaf(leaf: Certificate, policy: ValidationPolicy): void {
+  const rules = policy.rules;
+  const eku = leaf.extKeyUsage;
+  const want = purposeOid(policy.purpose);
+  if (rules.leafEkuRules) {
+    if (!eku)
+      throw new VerifyError('eku', 'end-entity certificate without extendedKeyUsage (CA/B BR §7.1.2.7.6)', 0);
+    if (leaf.extension(OID.extKeyUsage)!.critical)
+      throw new VerifyError(
+        'profile-violation',
+        'critical extendedKeyUsage in an end-entity certificate (CA/B BR §7.1.2.7.6)',
+        0,
+      );
+    if (eku.includes(EKU_OIDS.anyExtendedKeyUsage))
+      throw new VerifyError(
+        'eku',
+        'anyExtendedKeyUsage in an end-entity certificate (CA/B BR §7.1.2.7.10)',
+        0,
+      );
+  }
+  if (eku && want && !eku.includes(want) && !eku.includes(EKU_OIDS.anyExtendedKeyUsage))
+    throw new VerifyError('eku', `extendedKeyUsage does not allow ${policy.purpose}`, 0);
+  if (eku && eku.length === 0) throw new VerifyError('malformed-certificate', 'empty extendedKeyUsage', 0);
+
+  const ku = leaf.keyUsage;
+  if (ku && policy.leafKeyUsage)
+    for (const bit of policy.leafKeyUsage)
+      if (!ku[bit]) throw new VerifyError('key-usage', `keyUsage does not assert ${bit}`, 0);
+
+  if (rules.leafNotCa && (leaf.isCA || leaf.keyUsage?.keyCertSign))
+    throw new VerifyError(
+      'profile-violation',
+      'a CA certificate used as an end entity (CA/B BR §7.1.2.7.8)',
+      0,
+    );
+
+  const server = policy.purpose === 'serverAuth';
+  if (rules.sanRules && server) {
+    const ext = leaf.extension(OID.subjectAltName);
+    if (!ext)
+      throw new VerifyError(
+        'profile-violation',
+        'server certificate without subjectAltName (CA/B BR §7.1.2.7.12)',
+        0,
+      );
+    if (ext.critical && !leaf.subject.isEmpty)
+      throw new VerifyError(
+        'profile-violation',
+        'critical subjectAltName with a non-empty subject (CA/B BR §7.1.2.7.12)',
+        0,
+      );
+  }
+  if (rules.commonNameInSan && server) checkCommonNames(leaf);
+}
+
+/** CA/B BR §7.1.4.3: each CN copies a SAN dNSName exactly, or is an IP address in canonical form present as an iPAddress SAN. */
+function checkCommonNames(leaf: Certificate): void {
+  const cns = leaf.subject.get('2.5.4.3');
+  if (cns.length === 0) return;
+  const san = leaf.subjectAltName ?? [];
+  for (const cn of cns) {
+    const ip = parseIpAddress(cn);
+    let ok = false;
+    if (ip)
+      ok = formatIpAddress(ip) === cn && san.some((g) => g.type === 'iPAddress' && bytesEqual(g.value, ip));
+    else ok = san.some((g) => g.type === 'dNSName' && g.value === cn);
+    if (!ok)
+      throw new VerifyError(
+        'profile-violation',
+        `commonName "${cn}" is not a copy of a subjectAltName value (CA/B BR §7.1.4.3)`,
+        0,
+      );
+  }
+}
+
+/** True when the presented wildcard pattern covers a public suffix (or the TLD). */
+export function wildcardOverPublicSuffix(dnsName: string, isPublicSuffix?: (d: string) => boolean): boolean {
+  const p = parsePresentedDns(dnsName);
+  if (!p || !p.wildcard) return false;
+  return isPublicSuffix ? isPublicSuffix(p.suffix) : false;
+}
