@@ -359,7 +359,8 @@ function findOne(mod: LoadedModule, session: Handle, cls: number, o: Pkcs11Signe
 function readPublicKey(mod: LoadedModule, session: Handle, pub: Handle): Uint8Array {
   const { lib, p11 } = mod;
   const [type] = p11.C_GetAttributeValue(session, pub, [{ type: lib.CKA_KEY_TYPE }]);
-  const keyType = (type!.value as Buffer).readUIntLE(0, (type!.value as Buffer).length);
+  // CK_ULONG in host byte order (little-endian on every platform we run on); key types are small.
+  const keyType = (type!.value as Buffer).readUInt32LE(0);
   if (keyType === lib.CKK_EC) {
     const [params, point] = p11.C_GetAttributeValue(session, pub, [
       { type: lib.CKA_EC_PARAMS },
