@@ -1,0 +1,5 @@
+export * from './cert-id.js';
+export * from './nonce.js';
+export * from './reason.js';
+export * from './request.js';
+export * from './response.js';
