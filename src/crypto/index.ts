@@ -43,7 +43,7 @@ export {
   PBKDF2_MIN_ITERATIONS,
   SCRYPT_DEFAULTS,
 } from './pbes2.js';
-export type { Pkcs11SignerOptions } from './pkcs11.js';
+export type { Pkcs11GenerateOptions, Pkcs11SignerOptions } from './pkcs11.js';
 export { Pkcs11Signer } from './pkcs11.js';
 export type { CbcCipher, CryptoProvider, RawKeyPair, ScryptParams, SigningKey } from './provider.js';
 export {
