@@ -1,0 +1,36 @@
+/**
+ * fleetpki/build — certificate, CSR and CRL builders with issuance profiles and a pre-signing
+ * linter. Builders sign through a `Signer` (crypto/); everything here is portable.
+ */
+export {
+  CertificateBuilder,
+  type CertificateBuilderOptions,
+  DEFAULT_BACKDATE_MS,
+  IssuedCertificate,
+} from './certificate.js';
+export {
+  CrlBuilder,
+  type CrlBuilderOptions,
+  DEFAULT_CRL_VALIDITY_MS,
+  IssuedCrl,
+  type RevokedEntry,
+} from './crl.js';
+export { CRL_REASON_CODES, isCrlReason } from './crl-extensions.js';
+export { CsrBuilder, verifyCsr } from './csr.js';
+export { BuildError, type BuildErrorCode, LintError } from './errors.js';
+export { Issuer } from './issuer.js';
+export { keyIdentifier } from './key-id.js';
+export {
+  type CertificateLintInput,
+  type CrlLintInput,
+  hasErrors,
+  type LintCode,
+  type LintFinding,
+  type LintSeverity,
+  lintCertificate,
+  lintCrl,
+  lintParsedCertificate,
+} from './lint.js';
+export { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from './profiles.js';
+export { parseGeneralName, parseGeneralNames, parseIp } from './san.js';
+export { randomSerial, SERIAL_LENGTH, serialFromInput } from './serial.js';

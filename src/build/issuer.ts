@@ -1,0 +1,100 @@
+import { defaultProvider } from '../crypto/default-provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { Signer } from '../crypto/signer.js';
+import { bytesEqual } from '../der/bytes.js';
+import { OID } from '../der/oid-names.js';
+import { encodeSignatureAlgorithm } from '../x509/algorithm.js';
+import type { Certificate } from '../x509/certificate.js';
+import { makeExtension } from '../x509/encode.js';
+import { encodeAuthorityKeyIdentifier } from '../x509/extensions/authority-key-identifier.js';
+import type { AuthorityKeyIdentifier, Extension, KeyUsage } from '../x509/extensions/types.js';
+import type { Name } from '../x509/name.js';
+import { parseSpki, type SubjectPublicKeyInfo } from '../x509/spki.js';
+import { BuildError } from './errors.js';
+import { keyIdentifier } from './key-id.js';
+
+/**
+ * An issuing CA ready to sign: its certificate (or, for a root being created, just its name),
+ * its signer, and everything that is the same for every certificate or CRL it issues, encoded
+ * once — issuer Name DER, the authorityKeyIdentifier extension (keyIdentifier = the issuer's
+ * subjectKeyIdentifier, RFC 5280 §4.2.1.1), the signature AlgorithmIdentifier DER.
+ *
+ *   const ca = Issuer.fromCertificate(intermediateCert, signer);
+ *   const leaf = new CertificateBuilder('device').subject(name).publicKey(spki).issuer(ca).signSync();
+ */
+export class Issuer {
+  /** The signature AlgorithmIdentifier TLV of `signer.algorithm`. */
+  readonly signatureAlgorithm: Uint8Array;
+  readonly authorityKeyIdentifier: AuthorityKeyIdentifier;
+  /** The authorityKeyIdentifier extension for what this issuer signs. */
+  readonly akiExtension: Extension;
+
+  private constructor(
+    readonly name: Name,
+    readonly signer: Signer,
+    /** The issuer's public key (SPKI), parsed. */
+    readonly spki: SubjectPublicKeyInfo,
+    /** The issuer's subjectKeyIdentifier. */
+    readonly keyIdentifier: Uint8Array,
+    readonly certificate: Certificate | undefined,
+    readonly provider: CryptoProvider,
+  ) {
+    this.signatureAlgorithm = encodeSignatureAlgorithm(signer.algorithm);
+    this.authorityKeyIdentifier = { keyIdentifier };
+    this.akiExtension = makeExtension(
+      OID.authorityKeyIdentifier,
+      false,
+      encodeAuthorityKeyIdentifier(this.authorityKeyIdentifier),
+    );
+  }
+
+  get notBefore(): number | undefined {
+    return this.certificate?.notBefore;
+  }
+
+  get notAfter(): number | undefined {
+    return this.certificate?.notAfter;
+  }
+
+  get keyUsage(): KeyUsage | undefined {
+    return this.certificate?.keyUsage;
+  }
+
+  /**
+   * An issuer from its CA certificate and the signer holding its private key. Refuses a
+   * certificate that is not a CA (basicConstraints cA TRUE; keyCertSign when keyUsage is
+   * present — RFC 5280 §4.2.1.3) and a signer whose public key is not the certificate's.
+   */
+  static fromCertificate(
+    cert: Certificate,
+    signer: Signer,
+    options: { provider?: CryptoProvider } = {},
+  ): Issuer {
+    if (!bytesEqual(signer.publicKey, cert.subjectPublicKeyInfo.der))
+      throw new BuildError(
+        'signer-mismatch',
+        `the signer's public key is not the key of ${cert.subject.toString()}`,
+      );
+    if (cert.basicConstraints?.cA !== true)
+      throw new BuildError(
+        'issuer-not-ca',
+        `${cert.subject.toString()} is not a CA certificate (basicConstraints cA)`,
+      );
+    const ku = cert.keyUsage;
+    if (ku && !ku.keyCertSign && !ku.cRLSign)
+      throw new BuildError(
+        'issuer-not-ca',
+        `${cert.subject.toString()} asserts neither keyCertSign nor cRLSign`,
+      );
+    const provider = options.provider ?? defaultProvider();
+    const ski = cert.subjectKeyIdentifier ?? keyIdentifier(cert.subjectPublicKeyInfo.publicKey, provider);
+    return new Issuer(cert.subject, signer, cert.subjectPublicKeyInfo, ski, cert, provider);
+  }
+
+  /** The issuer of a self-signed certificate being built (a root): its own name and key. */
+  static selfSigned(name: Name, signer: Signer, options: { provider?: CryptoProvider } = {}): Issuer {
+    const provider = options.provider ?? defaultProvider();
+    const spki = parseSpki(signer.publicKey);
+    return new Issuer(name, signer, spki, keyIdentifier(spki.publicKey, provider), undefined, provider);
+  }
+}

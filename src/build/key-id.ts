@@ -1,0 +1,13 @@
+import type { CryptoProvider } from '../crypto/provider.js';
+
+/**
+ * Key identifiers (RFC 5280 §4.2.1.2). We use RFC 7093 §2 method 1: the leftmost 160 bits of
+ * the SHA-256 hash of the subjectPublicKey BIT STRING value (excluding tag, length and the
+ * unused-bits octet). Same length as the classic SHA-1 method (RFC 5280 §4.2.1.2 (1)), so
+ * nothing downstream sees a difference, without needing SHA-1 (absent from some FIPS builds).
+ * The authorityKeyIdentifier of a certificate is its issuer's subjectKeyIdentifier — copied
+ * from the issuer certificate when it has one, never recomputed (a foreign CA may use SHA-1).
+ */
+export function keyIdentifier(subjectPublicKey: Uint8Array, provider: CryptoProvider): Uint8Array {
+  return provider.digest('SHA-256', subjectPublicKey).subarray(0, 20);
+}

@@ -1,0 +1,124 @@
+import type { GeneralName } from '../x509/general-name.js';
+import { BuildError } from './errors.js';
+
+/**
+ * subjectAltName entries from text, as the CLI takes them: `dns:host.example`, `ip:192.0.2.1`,
+ * `ip:2001:db8::1`, `uri:https://x/y`, `email:a@b.example` (prefix case-insensitive; `DNS:`,
+ * `IP:`, `URI:`, `email:` as OpenSSL prints them work too). Bad input → BuildError('bad-input').
+ * Only the syntax needed to encode is checked here (IA5 alphabet, address forms); name policy
+ * (which DNS names a device may claim) belongs to the CA's profile rules.
+ */
+export function parseGeneralName(text: string): GeneralName {
+  const i = text.indexOf(':');
+  if (i <= 0)
+    throw new BuildError(
+      'bad-input',
+      `subjectAltName "${text}" needs a type prefix (dns:, ip:, uri:, email:)`,
+    );
+  const kind = text.slice(0, i).trim().toLowerCase();
+  const value = text.slice(i + 1).trim();
+  if (value.length === 0) throw new BuildError('bad-input', `subjectAltName "${text}" has an empty value`);
+  switch (kind) {
+    case 'dns':
+      checkIa5(value, text);
+      if (
+        !/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/.test(value)
+      )
+        throw new BuildError('bad-input', `"${value}" is not a DNS name`);
+      return { type: 'dNSName', value };
+    case 'ip':
+    case 'ip address': {
+      const b = parseIp(value);
+      if (!b) throw new BuildError('bad-input', `"${value}" is not an IPv4 or IPv6 address`);
+      return { type: 'iPAddress', value: b };
+    }
+    case 'uri':
+      checkIa5(value, text);
+      // RFC 5280 §4.2.1.6: a URI must include a scheme and a scheme-specific part.
+      if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(value))
+        throw new BuildError('bad-input', `"${value}" is not an absolute URI`);
+      return { type: 'uniformResourceIdentifier', value };
+    case 'email':
+    case 'rfc822':
+      checkIa5(value, text);
+      if (!/^[^@\s]+@[^@\s]+$/.test(value))
+        throw new BuildError('bad-input', `"${value}" is not an email address`);
+      return { type: 'rfc822Name', value };
+    default:
+      throw new BuildError('bad-input', `unknown subjectAltName type "${kind}" (dns, ip, uri, email)`);
+  }
+}
+
+/** A comma-separated list (`dns:a,dns:b,ip:127.0.0.1`) or an array of entries. */
+export function parseGeneralNames(input: string | readonly string[]): GeneralName[] {
+  const items = typeof input === 'string' ? input.split(',') : input;
+  const out: GeneralName[] = [];
+  for (const s of items) if (s.trim()) out.push(parseGeneralName(s.trim()));
+  if (out.length === 0) throw new BuildError('bad-input', 'empty subjectAltName list');
+  return out;
+}
+
+function checkIa5(v: string, text: string): void {
+  for (let i = 0; i < v.length; i++)
+    if (v.charCodeAt(i) > 0x7e || v.charCodeAt(i) < 0x20)
+      throw new BuildError('bad-input', `subjectAltName "${text}" must be ASCII (IA5String)`);
+}
+
+/** IPv4 dotted quad or IPv6 (RFC 4291 §2.2 text forms, incl. "::" and an embedded IPv4 tail). */
+export function parseIp(s: string): Uint8Array | undefined {
+  if (s.includes(':')) return parseIpv6(s);
+  return parseIpv4(s);
+}
+
+function parseIpv4(s: string): Uint8Array | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i]!;
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parseIpv6(s: string): Uint8Array | undefined {
+  const dbl = s.indexOf('::');
+  if (dbl !== s.lastIndexOf('::')) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const g = items[i]!;
+      if (i === items.length - 1 && g.includes('.')) {
+        const v4 = parseIpv4(g);
+        if (!v4) return undefined;
+        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+        out.push(Number.parseInt(g, 16));
+      }
+    }
+    return out;
+  };
+  let words: number[];
+  if (dbl >= 0) {
+    const head = groups(s.slice(0, dbl));
+    const tail = groups(s.slice(dbl + 2));
+    if (!head || !tail || head.length + tail.length > 7) return undefined;
+    words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  } else {
+    const all = groups(s);
+    if (all?.length !== 8) return undefined;
+    words = all;
+  }
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = words[i]! >> 8;
+    out[2 * i + 1] = words[i]! & 0xff;
+  }
+  return out;
+}
