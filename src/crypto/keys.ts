@@ -276,7 +276,7 @@ export interface ExportOptions extends ProviderOption {
   format: KeyFormat;
   /** Default 'pem'. Ignored for 'jwk'. */
   encoding?: 'pem' | 'der';
-  /** PKCS#8 only: encrypt with PBES2 (scrypt + AES-256-CBC unless `encryption` says otherwise). */
+  /** PKCS#8 only: encrypt with PBES2 (PBKDF2-HMAC-SHA256 600 000 + AES-256-CBC unless `encryption` says otherwise). */
   passphrase?: string | Uint8Array;
   encryption?: EncryptOptions;
 }

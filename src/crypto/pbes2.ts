@@ -16,9 +16,11 @@ import type { CbcCipher, CryptoProvider } from './provider.js';
  *                                parallelizationParameter INTEGER, keyLength INTEGER OPTIONAL } -- RFC 7914 §7
  *   encryptionScheme: aes{128,192,256}-CBC-PAD (params: 16-byte IV), des-EDE3-CBC (8-byte IV).
  *
- * Writing defaults: scrypt N=2^17, r=8, p=1 (128 MiB, ~0.3–0.5 s here: costly for an attacker
- * with a stolen file, once per CA start for us) + AES-256-CBC; PBKDF2-HMAC-SHA256 with
- * ≥ 600 000 iterations (OWASP 2023 figure) as the option for platforms without scrypt.
+ * Writing defaults: PBKDF2-HMAC-SHA256 with 600 000 iterations (OWASP 2023 figure) + AES-256-CBC.
+ * scrypt N=2^17, r=8, p=1 (128 MiB; stronger against GPUs) is one option away (`kdf: 'scrypt'`),
+ * but it is not the default: OpenSSL 3.0–3.4 refuse scrypt above ~32 MiB of memory when reading
+ * (openssl/openssl#24650), and a CA key that `openssl pkey` cannot open breaks backup/restore
+ * and every tool our users already run.
  */
 
 /**
@@ -96,7 +98,7 @@ export async function encryptPrivateKeyInfo(
   const { keyLength } = CIPHERS[cipherOid]!;
   const salt = provider.randomBytes(16);
   const iv = provider.randomBytes(16);
-  const kdf = options.kdf ?? { kdf: 'scrypt' };
+  const kdf = options.kdf ?? { kdf: 'pbkdf2' };
   let key: Uint8Array;
   let kdfAlg: Uint8Array;
   if (kdf.kdf === 'scrypt') {

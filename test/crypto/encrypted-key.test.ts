@@ -18,8 +18,8 @@ import { bytesEqual, encodeDer, OID } from '../../src/der/index.js';
 /**
  * Encrypted PKCS#8 (PBES2) interop with the real `openssl` CLI, both directions.
  * Note: OpenSSL (3.0 here, still in 3.4) refuses scrypt needing more than ~16–32 MiB
- * (openssl/openssl#24650), so our default scrypt N=2^17, r=8 (128 MiB) is NOT readable by
- * `openssl pkey`; keys meant for OpenSSL use PBKDF2 or scrypt N ≤ 2^14.
+ * (openssl/openssl#24650), so scrypt N=2^17, r=8 (128 MiB) is NOT readable by `openssl pkey`;
+ * that is why our default is PBKDF2-HMAC-SHA256 600 000 + AES-256-CBC (readable everywhere).
  */
 
 function openssl(args: string[], input?: string): string {
@@ -95,7 +95,7 @@ describe('keys we encrypt are read by openssl pkey', () => {
     });
 });
 
-describe('default encryption (scrypt N=2^17, r=8, p=1, AES-256-CBC)', () => {
+describe('default encryption (PBKDF2-HMAC-SHA256 600 000, AES-256-CBC)', () => {
   let pem: string;
   test('writes the documented parameters', async () => {
     pem = await exportKey(ec.privateKey, { format: 'pkcs8', passphrase: PASS });
@@ -103,12 +103,24 @@ describe('default encryption (scrypt N=2^17, r=8, p=1, AES-256-CBC)', () => {
       execFileSync('openssl', ['base64', '-d'], { input: pem.split('\n').slice(1, -2).join('\n') }),
     );
     const p = parseEncryptedPrivateKeyInfo(der);
-    assert.deepEqual(p.kdf.kdf === 'scrypt' ? [p.kdf.N, p.kdf.r, p.kdf.p, p.cipher.name] : [], [
-      1 << 17,
-      8,
-      1,
+    assert.deepEqual(p.kdf.kdf === 'pbkdf2' ? [p.kdf.iterations, p.kdf.prf, p.cipher.name] : [], [
+      600_000,
+      'SHA-256',
       'aes-256-cbc',
     ]);
+  });
+  test('openssl pkey reads the default', () => {
+    const out = openssl(['pkey', '-passin', `pass:${PASS}`, '-pubout'], pem);
+    assert.match(out, /BEGIN PUBLIC KEY/);
+  });
+  test('scrypt N=2^17, r=8, p=1 option round-trips', async () => {
+    const spem = await exportKey(ec.privateKey, {
+      format: 'pkcs8',
+      passphrase: PASS,
+      encryption: { kdf: { kdf: 'scrypt' } },
+    });
+    const back = await importPrivateKey(spem, { passphrase: PASS });
+    assert.ok(bytesEqual(back.pkcs8, ec.privateKey.pkcs8));
   });
   test('round trip', async () => {
     const back = await importPrivateKey(pem, { passphrase: PASS });
