@@ -197,13 +197,13 @@ function dnsSomeWithin(p: PresentedDns, c: DnsConstraint): boolean {
   return dot > 0 && v.slice(dot + 1) === p.suffix;
 }
 
+/**
+ * URI and email host constraints (RFC 5280 §4.2.1.10): without a leading period the constraint
+ * names one host exactly; with one, every host below the domain (but not the domain itself).
+ */
 function domainWithin(domain: string, host: string, subdomainsOnly: boolean): boolean {
-  if (domain.length === host.length) return !subdomainsOnly && domain === host;
-  return (
-    domain.length > host.length &&
-    domain.endsWith(host) &&
-    domain.charCodeAt(domain.length - host.length - 1) === 0x2e
-  );
+  if (!subdomainsOnly) return domain === host;
+  return domain.length > host.length && domain.endsWith(host) && domain.charCodeAt(domain.length - host.length - 1) === 0x2e;
 }
 
 function emailWithin(m: Mailbox, c: EmailConstraint): boolean {

@@ -197,33 +197,42 @@ export class PolicyGraph {
     return result;
   }
 
-  /** §6.1.5 (g): the intersection of the tree with the user-initial-policy-set. */
+  /**
+   * §6.1.5 (g): the intersection of the tree with the user-initial-policy-set, expressed (as
+   * PKITS and BoringSSL do) in the trust anchor's policy domain: the policies of the
+   * valid_policy_node_set (nodes whose parent is anyPolicy) that still reach depth n and are
+   * acceptable to the user, plus — when an all-anyPolicy branch reaches depth n — the user's
+   * policies not named by any such node (or anyPolicy itself when the user accepts any).
+   */
   private userConstrainedPolicySet(): string[] {
     const levels = this.levels;
     if (!levels) return [];
-    const leaf = levels[levels.length - 1]!;
+    const n = levels.length - 1;
     const initial = this.inputs.initialPolicySet;
-    if (initial.length === 0 || initial.includes(ANY_POLICY)) return [...leaf.keys()]; // (g)(ii)
-    // (g)(iii): keep a node at depth n if its path from the root passes a node of the
-    // valid_policy_node_set (the first non-anyPolicy ancestor) whose policy the user accepts.
+    const userAny = initial.length === 0 || initial.includes(ANY_POLICY);
     const initialSet = new Set(initial);
-    const nodeSetPolicies = new Set<string>();
-    let goodPrev = new Set<string>([ANY_POLICY]);
-    for (let k = 1; k < levels.length; k++) {
-      const good = new Set<string>();
-      for (const node of levels[k]!.values()) {
-        if (node.policy === ANY_POLICY) good.add(ANY_POLICY);
-        else if (node.parents.length === 1 && node.parents[0] === ANY_POLICY) {
-          nodeSetPolicies.add(node.policy);
-          if (initialSet.has(node.policy)) good.add(node.policy);
-        } else if (node.parents.some((p) => goodPrev.has(p))) good.add(node.policy);
-      }
-      goodPrev = good;
-    }
+    const nodeSet = new Set<string>(); // policies of the whole valid_policy_node_set
+    for (let k = 1; k <= n; k++)
+      for (const node of levels[k]!.values())
+        if (node.policy !== ANY_POLICY && node.parents.length === 1 && node.parents[0] === ANY_POLICY) nodeSet.add(node.policy);
+    // Walk up from depth n, marking the nodes that have a descendant there.
     const out: string[] = [];
-    for (const p of leaf.keys()) if (p !== ANY_POLICY && goodPrev.has(p)) out.push(p);
-    if (leaf.has(ANY_POLICY))
-      for (const p of initial) if (!nodeSetPolicies.has(p) && !out.includes(p)) out.push(p);
+    let reach = new Set<string>(levels[n]!.keys());
+    for (let k = n; k >= 1 && reach.size > 0; k--) {
+      const up = new Set<string>();
+      for (const p of reach) {
+        const node = levels[k]!.get(p);
+        if (!node || p === ANY_POLICY) continue;
+        if (node.parents.length === 1 && node.parents[0] === ANY_POLICY) {
+          if ((userAny || initialSet.has(p)) && !out.includes(p)) out.push(p);
+        } else for (const q of node.parents) up.add(q);
+      }
+      reach = up;
+    }
+    if (levels[n]!.has(ANY_POLICY)) {
+      if (userAny) out.push(ANY_POLICY);
+      else for (const p of initial) if (!nodeSet.has(p) && !out.includes(p)) out.push(p);
+    }
     return out;
   }
 

@@ -132,6 +132,10 @@ export interface ValidationPolicy {
  * Checks that differ between profiles. Each names the rule it enforces; `true` = enforced.
  */
 export interface ProfileRules {
+  /** RFC 5280 §4.2.1.9: basicConstraints MUST be critical in CA certificates. */
+  basicConstraintsCritical: boolean;
+  /** RFC 5280 §4.2.1.11: policyConstraints MUST be critical. */
+  policyConstraintsCritical: boolean;
   /** RFC 5280 §4.2.1.1: AKI keyIdentifier in every certificate that is not self-signed. */
   akiRequired: boolean;
   /** RFC 5280 §4.2.1.2: SKI in every CA certificate. */
@@ -152,7 +156,7 @@ export interface ProfileRules {
   sanRules: boolean;
   /** CA/B BR §7.1.4.3: a leaf's CN copies one of its SAN values character for character. */
   commonNameInSan: boolean;
-  /** Name constraints also apply to a DNS- or IP-like subject CN. */
+  /** Name constraints also apply to a DNS- or IP-like subject CN, in a leaf without SAN (Go before 1.15). */
   commonNameConstrained: boolean;
   /** CA/B BR §7.1.2.5.2: nameConstraints must have at least one subtree. */
   nameConstraintsNonEmpty: boolean;
@@ -165,6 +169,8 @@ export interface ProfileRules {
 }
 
 const RFC5280_RULES: ProfileRules = {
+  basicConstraintsCritical: true,
+  policyConstraintsCritical: true,
   akiRequired: true,
   skiRequiredOnCa: true,
   serialNumberRules: true,
@@ -183,6 +189,8 @@ const RFC5280_RULES: ProfileRules = {
 };
 
 const WEBPKI_RULES: ProfileRules = {
+  basicConstraintsCritical: true,
+  policyConstraintsCritical: true,
   akiRequired: true,
   skiRequiredOnCa: true,
   serialNumberRules: true,
@@ -239,6 +247,9 @@ export function profilePolicy(
     revocationUnknown: 'deny',
     rules: profile === 'rfc5280' ? RFC5280_RULES : WEBPKI_RULES,
   };
+  // BR §7.1.4.3 (CN copies a SAN) is an issuance rule that no mainstream client enforces and
+  // that BetterTLS contradicts; our issuance linter enforces it, the iot verifier does not.
+  if (profile === 'iot') base.rules = { ...WEBPKI_RULES, commonNameInSan: false };
   if (profile === 'webpki') {
     base.signatureAlgorithms = [...WEBPKI_SIGNATURE_ALGORITHMS, 'ed25519'];
     base.curves = ['P-256', 'P-384', 'P-521'];

@@ -95,6 +95,10 @@ export function validatePath(input: ValidateInput): string[] {
     );
   if (rules.rootAkiRules && anchor.isSelfIssued) checkRootAki(anchor, anchorIndex);
   checkCaEku(anchor, policy, anchorIndex);
+  // RFC 5280 §4.2.1.1: only a self-signed certificate may omit the AKI; a trusted intermediate
+  // or cross-signed root is still a certificate some CA issued.
+  if (rules.akiRequired && !anchor.isSelfIssued && !anchor.authorityKeyIdentifier?.keyIdentifier)
+    throw new VerifyError('profile-violation', 'trusted certificate is not self-issued and has no authorityKeyIdentifier (RFC 5280 §4.2.1.1)', anchorIndex);
 
   const nc = new NameConstraintState(policy.dnsConstraintLeadingDot);
   let maxPathLength = anchor.basicConstraints?.pathLenConstraint ?? Number.POSITIVE_INFINITY;
@@ -141,7 +145,7 @@ export function validatePath(input: ValidateInput): string[] {
       const names = collectNames(
         cert.subject,
         cert.subjectAltName,
-        { commonNameAsDns: rules.commonNameConstrained && isLeaf },
+        { commonNameAsDns: rules.commonNameConstrained && isLeaf && !cert.subjectAltName },
         parseIpAddress,
       );
       nc.check(names, budget, k);
@@ -240,7 +244,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
           throw new VerifyError('profile-violation', 'critical subjectKeyIdentifier (RFC 5280 §4.2.1.2)', k);
         break;
       case OID.policyConstraints:
-        if (!e.critical)
+        if (!e.critical && rules.policyConstraintsCritical)
           throw new VerifyError(
             'profile-violation',
             'non-critical policyConstraints (RFC 5280 §4.2.1.11)',
@@ -325,7 +329,7 @@ function checkIssuerRole(cert: Certificate, policy: ValidationPolicy, k: number,
     if (!cert.basicConstraints?.cA)
       throw new VerifyError('not-a-ca', 'issuer is not a CA (basicConstraints cA missing or false)', k);
     // RFC 5280 §4.2.1.9 MUST (and CA/B BR): critical in CA certificates.
-    if (!bcExt!.critical)
+    if (!bcExt!.critical && policy.rules.basicConstraintsCritical)
       throw new VerifyError(
         'profile-violation',
         'non-critical basicConstraints in a CA (RFC 5280 §4.2.1.9)',

@@ -1,0 +1,212 @@
+/**
+ * Shared by scripts/conformance.ts and test/verify/conformance-smoke.test.ts: loads x509-limbo
+ * and NIST PKITS and runs one case through `verifyPath`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getPublicSuffix } from 'tldts';
+import '../src/crypto/index.js';
+import { type ValidationPolicy, verifyPath, profilePolicy, type Profile } from '../src/verify/index.js';
+import type { KeyUsage } from '../src/x509/extensions/types.js';
+import { parseCertificate } from '../src/x509/certificate.js';
+
+export type Verdict = 'pass' | 'fail' | 'skip' | 'divergence';
+
+export interface CaseResult {
+  id: string;
+  verdict: Verdict;
+  expected: 'valid' | 'invalid';
+  got?: string;
+  reason?: string;
+  profile?: string;
+  ms: number;
+}
+
+/** PSL test for wildcard SANs (ICANN and private sections, as CA/B BR §3.2.2.6 asks). */
+export function isPublicSuffix(domain: string): boolean {
+  return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
+}
+
+// ---- x509-limbo -------------------------------------------------------------------------------
+
+export interface LimboCase {
+  id: string;
+  conflicts_with?: string[];
+  features?: string[] | null;
+  description: string;
+  validation_kind: 'SERVER' | 'CLIENT';
+  trusted_certs: string[];
+  untrusted_intermediates: string[];
+  peer_certificate: string;
+  validation_time: string | null;
+  signature_algorithms?: string[] | null;
+  key_usage?: string[] | null;
+  extended_key_usage?: string[] | null;
+  expected_result: 'SUCCESS' | 'FAILURE';
+  expected_peer_name?: { kind: 'DNS' | 'IP' | 'RFC822'; value: string } | null;
+  max_chain_depth?: number | null;
+  crls?: string[];
+}
+
+export function loadLimbo(path: string): LimboCase[] {
+  return JSON.parse(readFileSync(path, 'utf8')).testcases;
+}
+
+/** The profile a limbo case was written for. */
+export function limboProfile(id: string): Profile {
+  if (id.startsWith('webpki::')) return 'webpki';
+  if (id.startsWith('rfc5280::')) return 'rfc5280';
+  return 'iot';
+}
+
+// limbo's KeyUsage names → ours
+const KU: Record<string, keyof KeyUsage> = {
+  digitalSignature: 'digitalSignature',
+  contentCommitment: 'nonRepudiation',
+  nonRepudiation: 'nonRepudiation',
+  keyEncipherment: 'keyEncipherment',
+  dataEncipherment: 'dataEncipherment',
+  keyAgreement: 'keyAgreement',
+  keyCertSign: 'keyCertSign',
+  cRLSign: 'cRLSign',
+  encipherOnly: 'encipherOnly',
+  decipherOnly: 'decipherOnly',
+};
+
+export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promise<CaseResult> {
+  const expected = c.expected_result === 'SUCCESS' ? 'valid' : 'invalid';
+  const profile: Profile = mode === 'own' ? limboProfile(c.id) : 'iot';
+  const base = { id: c.id, expected, profile } as const;
+  if (c.features?.includes('has-crl') || (c.crls && c.crls.length > 0))
+    return { ...base, verdict: 'skip', reason: 'revocation issue (CRL checking not wired in yet)', ms: 0 };
+  const t0 = performance.now();
+  const eku = c.extended_key_usage ?? [];
+  const purpose = eku.length > 0 ? eku[0]! : c.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth';
+  const overrides: Partial<ValidationPolicy> = { purpose, isPublicSuffix };
+  if (c.max_chain_depth !== null && c.max_chain_depth !== undefined) overrides.maxIntermediates = c.max_chain_depth;
+  if (c.key_usage?.length) overrides.leafKeyUsage = c.key_usage.map((k) => KU[k] ?? (k as keyof KeyUsage));
+  const policy = profilePolicy(profile, overrides);
+  const peer = c.validation_kind === 'SERVER' ? c.expected_peer_name : undefined;
+  let got: string;
+  try {
+    const r = await verifyPath({
+      leaf: c.peer_certificate,
+      intermediates: c.untrusted_intermediates,
+      trustAnchors: c.trusted_certs,
+      time: c.validation_time ? Date.parse(c.validation_time) : Date.now(),
+      policy,
+      hostname: peer?.kind === 'DNS' ? peer.value : undefined,
+      ip: peer?.kind === 'IP' ? peer.value : undefined,
+      email: peer?.kind === 'RFC822' ? peer.value : undefined,
+    });
+    got = r.ok ? 'valid' : `invalid (${r.code} at ${r.certIndex}: ${r.message})`;
+    if (eku.length > 1 && r.ok) {
+      // Every requested EKU must be allowed: re-run for the others.
+      for (const p of eku.slice(1)) {
+        const r2 = await verifyPath({
+          leaf: c.peer_certificate,
+          intermediates: c.untrusted_intermediates,
+          trustAnchors: c.trusted_certs,
+          time: c.validation_time ? Date.parse(c.validation_time) : Date.now(),
+          policy: { ...policy, purpose: p },
+        });
+        if (!r2.ok) {
+          got = `invalid (${r2.code} at ${r2.certIndex}: ${r2.message})`;
+          break;
+        }
+      }
+    }
+  } catch (e) {
+    got = `exception: ${(e as Error).stack ?? e}`;
+  }
+  const ms = Math.round(performance.now() - t0);
+  const ok = got.startsWith(expected);
+  return { ...base, verdict: ok ? 'pass' : 'fail', got, ms };
+}
+
+// ---- NIST PKITS -------------------------------------------------------------------------------
+
+export interface PkitsRun {
+  id: string;
+  section: string;
+  name: string;
+  path: string[];
+  extra_certs: string[];
+  crls: string[];
+  initial_inputs: {
+    initial_policy_set?: string[];
+    initial_explicit_policy?: boolean;
+    initial_policy_mapping_inhibit?: boolean;
+    initial_any_policy_inhibit?: boolean;
+  };
+  expected: 'valid' | 'invalid';
+  expected_user_constrained_policy_set?: string[];
+  features: string[];
+}
+
+export interface PkitsManifest {
+  defaults: {
+    initial_policy_set: string[];
+    initial_explicit_policy: boolean;
+    initial_policy_mapping_inhibit: boolean;
+    initial_any_policy_inhibit: boolean;
+  };
+  tests: PkitsRun[];
+}
+
+export function loadPkits(dir: string): { manifest: PkitsManifest; dir: string } {
+  return { manifest: JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), dir };
+}
+
+/**
+ * PKITS (2011 data, test design from 2001) marks basicConstraints (4.6.4) and policyConstraints
+ * (4.8.6, 4.10.x, 4.12.x) non-critical in CA certificates it expects to be accepted: RFC 5280
+ * §6.1 never makes criticality a validation condition, while §4.2.1.9/§4.2.1.11 make it a MUST
+ * for CAs, which x509-limbo's `rfc5280::` cases enforce. The rfc5280 profile follows limbo;
+ * the PKITS run turns off exactly these two profile rules.
+ */
+export const PKITS_RULE_OVERRIDES = { basicConstraintsCritical: false, policyConstraintsCritical: false };
+
+const REVOCATION_SECTIONS = new Set(['4.4', '4.14', '4.15']);
+/** PKITS validates at 2021-01-01 (README). */
+export const PKITS_TIME = Date.parse('2021-01-01T00:00:00Z');
+
+export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): Promise<CaseResult> {
+  const base = { id: t.id, expected: t.expected, profile: 'rfc5280' } as const;
+  if (REVOCATION_SECTIONS.has(t.section) || t.features.includes('crl'))
+    return { ...base, verdict: 'skip', reason: 'revocation issue (CRL checking not wired in yet)', ms: 0 };
+  const t0 = performance.now();
+  const load = (f: string) => parseCertificate(new Uint8Array(readFileSync(join(dir, 'certs', f))));
+  const ii = t.initial_inputs;
+  const policy = profilePolicy('rfc5280', {
+    purpose: 'any',
+    rules: PKITS_RULE_OVERRIDES,
+    initialPolicySet: ii.initial_policy_set ?? m.defaults.initial_policy_set,
+    initialExplicitPolicy: ii.initial_explicit_policy ?? m.defaults.initial_explicit_policy,
+    initialPolicyMappingInhibit: ii.initial_policy_mapping_inhibit ?? m.defaults.initial_policy_mapping_inhibit,
+    initialAnyPolicyInhibit: ii.initial_any_policy_inhibit ?? m.defaults.initial_any_policy_inhibit,
+  });
+  let got: string;
+  try {
+    const certs = t.path.map(load);
+    const r = await verifyPath({
+      leaf: certs[certs.length - 1]!,
+      intermediates: certs.slice(1, -1),
+      trustAnchors: [certs[0]!],
+      time: PKITS_TIME,
+      policy,
+    });
+    if (r.ok) {
+      got = 'valid';
+      const want = t.expected_user_constrained_policy_set;
+      if (want && want.length > 0) {
+        const have = [...r.policySet].sort().join(',');
+        if (have !== [...want].sort().join(',')) got = `valid but user-constrained policy set {${have}} ≠ {${want.join(',')}}`;
+      }
+    } else got = `invalid (${r.code} at ${r.certIndex}: ${r.message})`;
+  } catch (e) {
+    got = `exception: ${(e as Error).stack ?? e}`;
+  }
+  const ms = Math.round(performance.now() - t0);
+  return { ...base, verdict: got === t.expected || got.startsWith(`${t.expected} (`) ? 'pass' : 'fail', got, ms };
+}
