@@ -221,7 +221,7 @@ describe('HTTP behaviour', () => {
   it('a revocation drops the cached good answer', async () => {
     const before = await fetch(caSigned.url, {
       method: 'POST',
-      body: reqDer,
+      body: new Uint8Array(reqDer),
       headers: { 'content-type': 'application/ocsp-request' },
     });
     assert.equal(
@@ -233,7 +233,7 @@ describe('HTTP behaviour', () => {
     try {
       const res = await fetch(caSigned.url, {
         method: 'POST',
-        body: reqDer,
+        body: new Uint8Array(reqDer),
         headers: { 'content-type': 'application/ocsp-request' },
       });
       const st = parseOcspResponse(new Uint8Array(await res.arrayBuffer())).basic?.responses[0]?.certStatus;
@@ -248,7 +248,7 @@ describe('HTTP behaviour', () => {
       'garbage POST body',
       () => ({
         method: 'POST',
-        body: Buffer.from('not der at all'),
+        body: new Uint8Array(Buffer.from('not der at all')),
         headers: { 'content-type': 'application/ocsp-request' },
       }),
     ],
@@ -256,7 +256,7 @@ describe('HTTP behaviour', () => {
       'oversized POST body (1 MiB)',
       () => ({
         method: 'POST',
-        body: Buffer.alloc(1 << 20, 0x30),
+        body: new Uint8Array(Buffer.alloc(1 << 20, 0x30)),
         headers: { 'content-type': 'application/ocsp-request' },
       }),
     ],
@@ -264,7 +264,7 @@ describe('HTTP behaviour', () => {
       'truncated request',
       () => ({
         method: 'POST',
-        body: reqDer.subarray(0, reqDer.length - 3),
+        body: new Uint8Array(reqDer.subarray(0, reqDer.length - 3)),
         headers: { 'content-type': 'application/ocsp-request' },
       }),
     ],
@@ -272,7 +272,7 @@ describe('HTTP behaviour', () => {
       'empty POST body',
       () => ({
         method: 'POST',
-        body: Buffer.alloc(0),
+        body: new Uint8Array(Buffer.alloc(0)),
         headers: { 'content-type': 'application/ocsp-request' },
       }),
     ],
@@ -301,7 +301,7 @@ describe('HTTP behaviour', () => {
     const before = caSigned.signer.calls;
     const res = await fetch(caSigned.url, {
       method: 'POST',
-      body: pki.read('rogue.der'),
+      body: new Uint8Array(pki.read('rogue.der')),
       headers: { 'content-type': 'application/ocsp-request' },
     });
     assert.equal(parseOcspResponse(new Uint8Array(await res.arrayBuffer())).responseStatus, 'unauthorized');
