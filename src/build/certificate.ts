@@ -3,11 +3,10 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { Signer } from '../crypto/signer.js';
 import { bytesEqual, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
-import { DerWriter } from '../der/writer.js';
 import { encodePem } from '../pem/pem.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
 import type { CertificationRequest } from '../x509/csr.js';
-import { encodeSigned, makeExtension, writeTbsCertificate } from '../x509/encode.js';
+import { makeExtension } from '../x509/encode.js';
 import { encodeNameConstraints } from '../x509/extensions/name-constraints.js';
 import { decodeExtension } from '../x509/extensions/registry.js';
 import { encodeSubjectAltName } from '../x509/extensions/subject-alt-name.js';
@@ -16,6 +15,7 @@ import type { Extension, KeyUsage, NameConstraints } from '../x509/extensions/ty
 import type { GeneralName } from '../x509/general-name.js';
 import { Name } from '../x509/name.js';
 import { parseSpki, SubjectPublicKeyInfo } from '../x509/spki.js';
+import { assembleSigned, assembleTbs, encodeValidity, subjectKeyIdentifierExtension } from './assemble.js';
 import { BuildError, LintError } from './errors.js';
 import { Issuer } from './issuer.js';
 import { keyIdentifier } from './key-id.js';
@@ -102,9 +102,6 @@ export class IssuedCertificate {
 }
 
 type PublicKeyInput = Uint8Array | SubjectPublicKeyInfo | { spki: Uint8Array };
-
-// One writer per process for TBS encoding (JS is single-threaded and encoding never yields).
-const tbsWriter = new DerWriter(2048);
 
 export class CertificateBuilder {
   private readonly profile: Profile;
@@ -289,30 +286,24 @@ export class CertificateBuilder {
     if (san)
       exts.push(makeExtension(OID.subjectAltName, this._sanCritical ?? subject.isEmpty, encodeSan(san)));
     const ski = selfSigned ? issuer.keyIdentifier : keyIdentifier(spki.publicKey, this.provider);
-    exts.push(makeExtension(OID.subjectKeyIdentifier, false, encodeSubjectKeyIdentifier(ski)));
+    exts.push(
+      ski.length === 20
+        ? subjectKeyIdentifierExtension(ski)
+        : makeExtension(OID.subjectKeyIdentifier, false, encodeSubjectKeyIdentifier(ski)),
+    );
     if (!selfSigned) exts.push(issuer.akiExtension);
     if (this._nameConstraints)
       exts.push(makeExtension(OID.nameConstraints, true, encodeNc(this._nameConstraints)));
-    for (const e of this._extra) {
-      const i = exts.findIndex((x) => x.oid === e.oid);
-      if (i >= 0) exts[i] = e;
-      else exts.push(e);
-    }
-    // Typed values for the linter: decoded from caller extensions where those replaced ours.
     const extra = this._extra;
-    const typedValue = <T>(oid: string, ours: T): T | undefined => {
-      const e = extra.find((x) => x.oid === oid);
-      if (!e) return ours;
-      try {
-        return decodeExtension(e) as T | undefined;
-      } catch (err) {
-        throw new BuildError('bad-input', `malformed extension ${oid}: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
-    };
+    for (const e of extra) {
+      let i = 0;
+      while (i < exts.length && exts[i]!.oid !== e.oid) i++;
+      exts[i] = e;
+    }
 
     const serialNumber = this._serial ?? randomSerial(this.provider);
+    // Typed values for the linter: decoded from caller extensions where those replaced ours.
+    const hasExtra = extra.length > 0;
     const findings = lintCertificate({
       profile: p.name,
       serialNumber,
@@ -325,32 +316,34 @@ export class CertificateBuilder {
       spki,
       signatureAlgorithm: issuer.signer.algorithm,
       extensions: exts,
-      basicConstraints: typedValue(OID.basicConstraints, bc.value),
-      keyUsage: typedValue(OID.keyUsage, ku.value),
-      extKeyUsage: typedValue(OID.extKeyUsage, ekuOids),
-      subjectAltName: typedValue(OID.subjectAltName, san),
-      nameConstraints: typedValue(OID.nameConstraints, this._nameConstraints),
-      subjectKeyIdentifier: typedValue(OID.subjectKeyIdentifier, ski),
-      authorityKeyIdentifier: typedValue(
-        OID.authorityKeyIdentifier,
-        selfSigned ? undefined : issuer.authorityKeyIdentifier,
-      ),
+      basicConstraints: hasExtra ? callerValue(extra, OID.basicConstraints, bc.value) : bc.value,
+      keyUsage: hasExtra ? callerValue(extra, OID.keyUsage, ku.value) : ku.value,
+      extKeyUsage: hasExtra ? callerValue(extra, OID.extKeyUsage, ekuOids) : ekuOids,
+      subjectAltName: hasExtra ? callerValue(extra, OID.subjectAltName, san) : san,
+      nameConstraints: hasExtra
+        ? callerValue(extra, OID.nameConstraints, this._nameConstraints)
+        : this._nameConstraints,
+      subjectKeyIdentifier: hasExtra ? callerValue(extra, OID.subjectKeyIdentifier, ski) : ski,
+      authorityKeyIdentifier: selfSigned
+        ? hasExtra
+          ? callerValue(extra, OID.authorityKeyIdentifier, undefined)
+          : undefined
+        : hasExtra
+          ? callerValue(extra, OID.authorityKeyIdentifier, issuer.authorityKeyIdentifier)
+          : issuer.authorityKeyIdentifier,
     });
     if (hasErrors(findings)) throw new LintError(findings);
 
-    tbsWriter.reset();
-    writeTbsCertificate(tbsWriter, {
-      version: 3,
+    const tbs = assembleTbs({
       serialNumber,
-      signature: issuer.signatureAlgorithm,
-      issuer: issuer.name,
-      notBefore,
-      notAfter,
-      subject,
-      subjectPublicKeyInfo: spki.der,
+      signatureAlgorithm: issuer.signatureAlgorithm,
+      issuer: issuer.name.der,
+      validity: encodeValidity(notBefore, notAfter),
+      subject: subject.der,
+      spki: spki.der,
       extensions: exts,
     });
-    return { tbs: tbsWriter.finish(), issuer, serialNumber, notBefore, notAfter, clamped, findings };
+    return { tbs, issuer, serialNumber, notBefore, notAfter, clamped, findings };
   }
 
   private resolveIssuer(subject: Name | undefined, signer: Signer | undefined): Issuer {
@@ -377,7 +370,7 @@ export class CertificateBuilder {
       !p.issuer.provider.verify(p.issuer.signer.algorithm, p.issuer.spki.der, p.tbs, sig)
     )
       throw new BuildError('signature-check-failed', 'the new signature does not verify with the issuer key');
-    const der = encodeSigned(p.tbs, p.issuer.signatureAlgorithm, sig);
+    const der = assembleSigned(p.tbs, p.issuer.signatureAlgorithm, sig);
     return new IssuedCertificate(der, p.tbs, p.serialNumber, p.notBefore, p.notAfter, p.clamped, p.findings);
   }
 
@@ -405,6 +398,19 @@ export interface Prepared {
   notAfter: number;
   clamped: boolean;
   findings: LintFinding[];
+}
+
+/** The typed value of a caller-supplied extension that replaced one of ours (else `ours`). */
+function callerValue<T>(extra: readonly Extension[], oid: string, ours: T): T | undefined {
+  const e = extra.find((x) => x.oid === oid);
+  if (!e) return ours;
+  try {
+    return decodeExtension(e) as T | undefined;
+  } catch (err) {
+    throw new BuildError('bad-input', `malformed extension ${oid}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
 }
 
 function toMs(t: number | Date, what: string): number {

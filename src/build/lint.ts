@@ -246,15 +246,30 @@ function checkSignatureAlgorithm(f: Findings, a: SignatureAlgorithm): void {
     f.error('weak-signature-hash', `${a.kind} with ${a.hash} is not acceptable for new signatures`);
 }
 
-/** Duplicate OIDs and the criticality of the extensions the rules care about. */
-function scanExtensions(f: Findings, exts: readonly Extension[]): Map<string, boolean> {
-  const crit = new Map<string, boolean>();
-  for (const e of exts) {
-    if (crit.has(e.oid))
-      f.error('duplicate-extension', `extension ${e.oid} appears more than once (RFC 5280 §4.2)`);
-    else crit.set(e.oid, e.critical);
+/**
+ * Duplicate OIDs, and a criticality lookup for the extensions the rules care about. A linear
+ * scan: certificates carry about ten extensions, and no Map per certificate.
+ */
+class ExtensionScan {
+  constructor(
+    f: Findings,
+    private readonly exts: readonly Extension[],
+  ) {
+    for (let i = 1; i < exts.length; i++)
+      for (let j = 0; j < i; j++)
+        if (exts[i]!.oid === exts[j]!.oid) {
+          f.error('duplicate-extension', `extension ${exts[i]!.oid} appears more than once (RFC 5280 §4.2)`);
+          break;
+        }
   }
-  return crit;
+  /** The first occurrence's critical flag, or undefined when absent. */
+  get(oid: string): boolean | undefined {
+    for (const e of this.exts) if (e.oid === oid) return e.critical;
+    return undefined;
+  }
+  has(oid: string): boolean {
+    return this.get(oid) !== undefined;
+  }
 }
 
 /** Lints a certificate template; the builders call this before signing. */
@@ -272,7 +287,7 @@ export function lintCertificate(c: CertificateLintInput): LintFinding[] {
     );
   checkSignatureAlgorithm(f, c.signatureAlgorithm);
   const keyClass = checkKey(f, c.spki);
-  const crit = scanExtensions(f, c.extensions);
+  const crit = new ExtensionScan(f, c.extensions);
 
   const bc = c.basicConstraints;
   const isCA = bc?.cA === true;
@@ -447,7 +462,7 @@ export function lintCrl(c: CrlLintInput): LintFinding[] {
     f.error('crl-aki-missing', 'authorityKeyIdentifier is required (RFC 5280 §5.2.1)');
   if (c.issuerKeyUsage && !c.issuerKeyUsage.cRLSign)
     f.error('crl-issuer-no-crl-sign', 'the issuer certificate does not assert cRLSign');
-  const crit = scanExtensions(f, c.extensions);
+  const crit = new ExtensionScan(f, c.extensions);
   if (crit.has(OID.issuingDistributionPoint) && !crit.get(OID.issuingDistributionPoint))
     f.error('crl-idp-not-critical', 'issuingDistributionPoint must be critical');
   if (crit.has(OID.deltaCRLIndicator) && !crit.get(OID.deltaCRLIndicator))
