@@ -53,8 +53,15 @@ function primitiveValue(tag: number, v: Uint8Array): string | undefined {
   return v.length <= MAX_SHOWN ? toHex(v) : `${toHex(v.subarray(0, 16))}… (${v.length} bytes)`;
 }
 
-/** The DER tree of `der`; `redact` hides every primitive's content (private keys). */
-export function asn1Tree(der: Uint8Array, redact: boolean): Asn1Node {
+/**
+ * The DER tree of `der`. `redact` hides every primitive's content (private keys); `secret` lists
+ * offsets of single values to hide (a CSR's challengePassword).
+ */
+export function asn1Tree(
+  der: Uint8Array,
+  redact: boolean,
+  secret: ReadonlySet<number> = new Set(),
+): Asn1Node {
   const root = walkDer(der);
   const conv = (n: DerNode, depth: number): Asn1Node => {
     const out: Asn1Node = {
@@ -66,7 +73,7 @@ export function asn1Tree(der: Uint8Array, redact: boolean): Asn1Node {
     };
     if (n.children) out.children = n.children.map((c) => conv(c, depth + 1));
     // Key material lives in INTEGERs and OCTET/BIT STRINGs; OIDs (algorithm, curve) are public.
-    else if (redact && n.tag !== Tag.OID && n.tag !== Tag.NULL)
+    else if ((redact && n.tag !== Tag.OID && n.tag !== Tag.NULL) || secret.has(n.offset))
       out.value = n.length > 0 ? '(redacted)' : undefined;
     else
       out.value = primitiveValue(

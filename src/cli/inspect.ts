@@ -590,10 +590,20 @@ export function inspectJson(file: string, objects: readonly Loaded[], opts: Insp
         }
       }
       const out: Obj = { type, source: o.source, ...body };
-      if (opts.asn1) out.asn1 = asn1Tree(o.der, o.parsed.kind === 'view' && o.parsed.redact);
+      if (opts.asn1)
+        out.asn1 = asn1Tree(o.der, o.parsed.kind === 'view' && o.parsed.redact, secretOffsets(o));
       return out;
     }),
   };
+}
+
+/** Offsets (in the object's DER) of values never to print: a CSR's challengePassword. */
+function secretOffsets(o: Loaded): Set<number> {
+  const out = new Set<number>();
+  if (o.parsed.kind !== 'csr') return out;
+  for (const a of o.parsed.value.attributes)
+    if (a.type === OID.challengePassword) for (const v of a.values) out.add(v.byteOffset - o.der.byteOffset);
+  return out;
 }
 
 // ---- text ----
