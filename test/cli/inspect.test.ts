@@ -461,11 +461,16 @@ describe('inspect: bad input (the real CLI: exit 2, one line, no stack trace)', 
     let p = 0;
     for (let i = 0; i < depth; i++) {
       const len = i + 1 < depth ? sizes[i + 1]! : 0;
-      buf[p++] = 0x30;
-      if (len < 0x80) buf[p++] = len;
-      else if (len < 0x100) buf.set([0x81, len], (p += 2) - 2);
-      else if (len < 0x10000) buf.set([0x82, len >> 8, len & 0xff], (p += 3) - 3);
-      else buf.set([0x83, len >> 16, (len >> 8) & 0xff, len & 0xff], (p += 4) - 4);
+      const hdr =
+        len < 0x80
+          ? [0x30, len]
+          : len < 0x100
+            ? [0x30, 0x81, len]
+            : len < 0x10000
+              ? [0x30, 0x82, len >> 8, len & 0xff]
+              : [0x30, 0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+      buf.set(hdr, p);
+      p += hdr.length;
     }
     writeFileSync(join(dir, 'deep.der'), buf);
     assertOneLineInProcess(join(dir, 'deep.der'), /^fleetpki: unexpected-tag at offset \d+ /);
