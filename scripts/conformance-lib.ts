@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPublicSuffix } from 'tldts';
 import '../src/crypto/index.js';
-import { type ValidationPolicy, verifyPath, profilePolicy, type Profile } from '../src/verify/index.js';
-import type { KeyUsage } from '../src/x509/extensions/types.js';
+import { type Profile, profilePolicy, type ValidationPolicy, verifyPath } from '../src/verify/index.js';
 import { parseCertificate } from '../src/x509/certificate.js';
+import type { KeyUsage } from '../src/x509/extensions/types.js';
 
 export type Verdict = 'pass' | 'fail' | 'skip' | 'divergence';
 
@@ -83,7 +83,8 @@ export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promi
   const eku = c.extended_key_usage ?? [];
   const purpose = eku.length > 0 ? eku[0]! : c.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth';
   const overrides: Partial<ValidationPolicy> = { purpose, isPublicSuffix };
-  if (c.max_chain_depth !== null && c.max_chain_depth !== undefined) overrides.maxIntermediates = c.max_chain_depth;
+  if (c.max_chain_depth !== null && c.max_chain_depth !== undefined)
+    overrides.maxIntermediates = c.max_chain_depth;
   if (c.key_usage?.length) overrides.leafKeyUsage = c.key_usage.map((k) => KU[k] ?? (k as keyof KeyUsage));
   const policy = profilePolicy(profile, overrides);
   const peer = c.validation_kind === 'SERVER' ? c.expected_peer_name : undefined;
@@ -183,7 +184,8 @@ export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): 
     rules: PKITS_RULE_OVERRIDES,
     initialPolicySet: ii.initial_policy_set ?? m.defaults.initial_policy_set,
     initialExplicitPolicy: ii.initial_explicit_policy ?? m.defaults.initial_explicit_policy,
-    initialPolicyMappingInhibit: ii.initial_policy_mapping_inhibit ?? m.defaults.initial_policy_mapping_inhibit,
+    initialPolicyMappingInhibit:
+      ii.initial_policy_mapping_inhibit ?? m.defaults.initial_policy_mapping_inhibit,
     initialAnyPolicyInhibit: ii.initial_any_policy_inhibit ?? m.defaults.initial_any_policy_inhibit,
   });
   let got: string;
@@ -201,12 +203,18 @@ export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): 
       const want = t.expected_user_constrained_policy_set;
       if (want && want.length > 0) {
         const have = [...r.policySet].sort().join(',');
-        if (have !== [...want].sort().join(',')) got = `valid but user-constrained policy set {${have}} ≠ {${want.join(',')}}`;
+        if (have !== [...want].sort().join(','))
+          got = `valid but user-constrained policy set {${have}} ≠ {${want.join(',')}}`;
       }
     } else got = `invalid (${r.code} at ${r.certIndex}: ${r.message})`;
   } catch (e) {
     got = `exception: ${(e as Error).stack ?? e}`;
   }
   const ms = Math.round(performance.now() - t0);
-  return { ...base, verdict: got === t.expected || got.startsWith(`${t.expected} (`) ? 'pass' : 'fail', got, ms };
+  return {
+    ...base,
+    verdict: got === t.expected || got.startsWith(`${t.expected} (`) ? 'pass' : 'fail',
+    got,
+    ms,
+  };
 }

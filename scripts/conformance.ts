@@ -15,7 +15,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLimboCase, runPkitsCase, loadLimbo, loadPkits, type Verdict, type CaseResult } from './conformance-lib.js';
+import {
+  type CaseResult,
+  loadLimbo,
+  loadPkits,
+  runLimboCase,
+  runPkitsCase,
+  type Verdict,
+} from './conformance-lib.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -34,7 +41,9 @@ interface Divergence {
   id: string;
   reason: string;
 }
-const divergences: Divergence[] = JSON.parse(readFileSync(join(root, 'conformance/divergences.json'), 'utf8')).divergences;
+const divergences: Divergence[] = JSON.parse(
+  readFileSync(join(root, 'conformance/divergences.json'), 'utf8'),
+).divergences;
 const divKey = (s: string, id: string) => `${s}\u0000${id}`;
 const divMap = new Map(divergences.map((d) => [divKey(d.suite, d.id), d.reason]));
 
@@ -68,7 +77,9 @@ function group(results: CaseResult[], key: (r: CaseResult) => string): Map<strin
 function printTable(title: string, m: Map<string, Totals>): Totals {
   const total = zero();
   console.log(`\n${title}`);
-  console.log(`  ${'group'.padEnd(34)} ${'pass'.padStart(6)} ${'fail'.padStart(6)} ${'skip'.padStart(6)} ${'diverg'.padStart(6)}`);
+  console.log(
+    `  ${'group'.padEnd(34)} ${'pass'.padStart(6)} ${'fail'.padStart(6)} ${'skip'.padStart(6)} ${'diverg'.padStart(6)}`,
+  );
   for (const [k, t] of m) {
     console.log(
       `  ${k.padEnd(34)} ${String(t.pass).padStart(6)} ${String(t.fail).padStart(6)} ${String(t.skip).padStart(6)} ${String(t.divergence).padStart(6)}`,
@@ -90,17 +101,23 @@ const started = Date.now();
 const totals: Record<string, Totals> = {};
 
 if (!suite || suite === 'limbo') {
-  const cases = loadLimbo(join(root, '../shared/testdata/x509-limbo/limbo.json')).filter((c) => c.id.startsWith(filter));
+  const cases = loadLimbo(join(root, '../shared/testdata/x509-limbo/limbo.json')).filter((c) =>
+    c.id.startsWith(filter),
+  );
   const t0 = Date.now();
   const results: CaseResult[] = [];
   for (const c of cases) results.push(classify('limbo', await runLimboCase(c, 'own')));
   const ms = Date.now() - t0;
   all.limbo = results;
-  totals.limbo = printTable(`x509-limbo, each case under its own profile (${cases.length} cases, ${ms} ms)`, group(results, (r) => family(r.id)));
+  totals.limbo = printTable(
+    `x509-limbo, each case under its own profile (${cases.length} cases, ${ms} ms)`,
+    group(results, (r) => family(r.id)),
+  );
   if (defaultRun) {
     const t1 = Date.now();
     const dres: CaseResult[] = [];
-    for (const c of cases) if (!c.conflicts_with?.length) dres.push(classify('limbo-default', await runLimboCase(c, 'default')));
+    for (const c of cases)
+      if (!c.conflicts_with?.length) dres.push(classify('limbo-default', await runLimboCase(c, 'default')));
     all['limbo-default'] = dres;
     totals['limbo-default'] = printTable(
       `x509-limbo, non-conflicting cases under the default profile (iot) (${dres.length} cases, ${Date.now() - t1} ms)`,
@@ -108,7 +125,8 @@ if (!suite || suite === 'limbo') {
     );
   }
   const slow = results.filter((r) => r.ms > 500);
-  if (slow.length) console.log(`\nslow limbo cases (> 500 ms): ${slow.map((r) => `${r.id} ${r.ms} ms`).join(', ')}`);
+  if (slow.length)
+    console.log(`\nslow limbo cases (> 500 ms): ${slow.map((r) => `${r.id} ${r.ms} ms`).join(', ')}`);
 }
 
 if (!suite || suite === 'pkits') {
@@ -129,15 +147,21 @@ writeFileSync(
 
 if (!quiet) {
   const reasons = new Map<string, number>();
-  for (const list of Object.values(all)) for (const r of list) if (r.verdict === 'skip') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);
+  for (const list of Object.values(all))
+    for (const r of list) if (r.verdict === 'skip') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);
   if (reasons.size) {
     console.log('\nskips:');
     for (const [k, v] of reasons) console.log(`  ${v} × ${k}`);
   }
-  const divs = Object.entries(all).flatMap(([s, list]) => list.filter((r) => r.verdict === 'divergence').map((r) => `${s} ${r.id}: ${r.reason}`));
+  const divs = Object.entries(all).flatMap(([s, list]) =>
+    list.filter((r) => r.verdict === 'divergence').map((r) => `${s} ${r.id}: ${r.reason}`),
+  );
   if (divs.length) console.log(`\nknown divergences (${divs.length}):\n  ${divs.join('\n  ')}`);
 }
-if (stale.length) console.log(`\nlisted as divergences but now passing (remove them from divergences.json):\n  ${stale.join('\n  ')}`);
+if (stale.length)
+  console.log(
+    `\nlisted as divergences but now passing (remove them from divergences.json):\n  ${stale.join('\n  ')}`,
+  );
 
 let failed = false;
 if (unexpected.length) {
@@ -154,12 +178,18 @@ if (!filter) {
     if (t.pass < f) {
       failed = true;
       console.log(`FLOOR: ${s} passes ${t.pass} < floor ${f}`);
-    } else if (t.pass > f) console.log(`floor: ${s} passes ${t.pass} > floor ${f}${updateFloor ? ' (updated)' : ' (raise it with --update-floor)'}`);
+    } else if (t.pass > f)
+      console.log(
+        `floor: ${s} passes ${t.pass} > floor ${f}${updateFloor ? ' (updated)' : ' (raise it with --update-floor)'}`,
+      );
   }
   if (updateFloor && !suite) {
     const pass: Record<string, number> = {};
     for (const [s, t] of Object.entries(totals)) pass[s] = t.pass;
-    writeFileSync(floorPath, `${JSON.stringify({ note: 'pass counts that may only rise; npm run conformance -- --update-floor', pass }, null, 2)}\n`);
+    writeFileSync(
+      floorPath,
+      `${JSON.stringify({ note: 'pass counts that may only rise; npm run conformance -- --update-floor', pass }, null, 2)}\n`,
+    );
   }
 }
 console.log(`\nconformance ${failed ? 'FAILED' : 'ok'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -203,7 +203,11 @@ function dnsSomeWithin(p: PresentedDns, c: DnsConstraint): boolean {
  */
 function domainWithin(domain: string, host: string, subdomainsOnly: boolean): boolean {
   if (!subdomainsOnly) return domain === host;
-  return domain.length > host.length && domain.endsWith(host) && domain.charCodeAt(domain.length - host.length - 1) === 0x2e;
+  return (
+    domain.length > host.length &&
+    domain.endsWith(host) &&
+    domain.charCodeAt(domain.length - host.length - 1) === 0x2e
+  );
 }
 
 function emailWithin(m: Mailbox, c: EmailConstraint): boolean {

@@ -214,7 +214,8 @@ export class PolicyGraph {
     const nodeSet = new Set<string>(); // policies of the whole valid_policy_node_set
     for (let k = 1; k <= n; k++)
       for (const node of levels[k]!.values())
-        if (node.policy !== ANY_POLICY && node.parents.length === 1 && node.parents[0] === ANY_POLICY) nodeSet.add(node.policy);
+        if (node.policy !== ANY_POLICY && node.parents.length === 1 && node.parents[0] === ANY_POLICY)
+          nodeSet.add(node.policy);
     // Walk up from depth n, marking the nodes that have a descendant there.
     const out: string[] = [];
     let reach = new Set<string>(levels[n]!.keys());

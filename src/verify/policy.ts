@@ -154,16 +154,22 @@ export interface ProfileRules {
   caEkuConstrains: boolean;
   /** CA/B BR §7.1.2.7.12: SAN required in a leaf; critical only when the subject is empty. */
   sanRules: boolean;
-  /** CA/B BR §7.1.4.3: a leaf's CN copies one of its SAN values character for character. */
-  commonNameInSan: boolean;
+  /**
+   * CA/B BR §7.1.4.3: a leaf's CN copies one of its SAN values character for character
+   * (`all`), only for CNs that read as IP addresses (`ip`), or not checked (`off`).
+   */
+  commonNameInSan: 'all' | 'ip' | 'off';
   /** Name constraints also apply to a DNS- or IP-like subject CN, in a leaf without SAN (Go before 1.15). */
   commonNameConstrained: boolean;
   /** CA/B BR §7.1.2.5.2: nameConstraints must have at least one subtree. */
   nameConstraintsNonEmpty: boolean;
   /** CA/B BR §7.1.1: v3 only. */
   v3Only: boolean;
-  /** CA/B BR §7.1.2.7.8/7.1.2.7.11: a leaf is not a CA (cA false, no keyCertSign). */
-  leafNotCa: boolean;
+  /**
+   * A CA certificate in leaf position: `reject` (CA/B BR §7.1.2.7.8/7.1.2.7.11), `consistent`
+   * (allowed when cA and keyCertSign agree), `allow` (RFC 5280 makes no rule).
+   */
+  leafCa: 'reject' | 'consistent' | 'allow';
   /** Wildcard SANs over a public suffix (or `*` alone) are rejected. */
   wildcardPublicSuffix: boolean;
 }
@@ -180,11 +186,11 @@ const RFC5280_RULES: ProfileRules = {
   rootEkuForbidden: false,
   caEkuConstrains: false,
   sanRules: false,
-  commonNameInSan: false,
+  commonNameInSan: 'off',
   commonNameConstrained: false,
   nameConstraintsNonEmpty: false,
   v3Only: false,
-  leafNotCa: false,
+  leafCa: 'consistent',
   wildcardPublicSuffix: false,
 };
 
@@ -200,11 +206,11 @@ const WEBPKI_RULES: ProfileRules = {
   rootEkuForbidden: true,
   caEkuConstrains: true,
   sanRules: true,
-  commonNameInSan: true,
+  commonNameInSan: 'all',
   commonNameConstrained: true,
   nameConstraintsNonEmpty: true,
   v3Only: true,
-  leafNotCa: true,
+  leafCa: 'reject',
   wildcardPublicSuffix: true,
 };
 
@@ -247,9 +253,10 @@ export function profilePolicy(
     revocationUnknown: 'deny',
     rules: profile === 'rfc5280' ? RFC5280_RULES : WEBPKI_RULES,
   };
-  // BR §7.1.4.3 (CN copies a SAN) is an issuance rule that no mainstream client enforces and
-  // that BetterTLS contradicts; our issuance linter enforces it, the iot verifier does not.
-  if (profile === 'iot') base.rules = { ...WEBPKI_RULES, commonNameInSan: false };
+  // BR §7.1.4.3 (CN copies a SAN) is an issuance rule that mainstream clients do not enforce
+  // and that BetterTLS contradicts (it expects a CN that no SAN holds, DNS-like or IP-like, to
+  // be ignored); our issuance linter enforces it, the iot verifier ignores the CN entirely.
+  if (profile === 'iot') base.rules = { ...WEBPKI_RULES, commonNameInSan: 'off', leafCa: 'consistent' };
   if (profile === 'webpki') {
     base.signatureAlgorithms = [...WEBPKI_SIGNATURE_ALGORITHMS, 'ed25519'];
     base.curves = ['P-256', 'P-384', 'P-521'];

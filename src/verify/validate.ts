@@ -96,9 +96,18 @@ export function validatePath(input: ValidateInput): string[] {
   if (rules.rootAkiRules && anchor.isSelfIssued) checkRootAki(anchor, anchorIndex);
   checkCaEku(anchor, policy, anchorIndex);
   // RFC 5280 §4.2.1.1: only a self-signed certificate may omit the AKI; a trusted intermediate
-  // or cross-signed root is still a certificate some CA issued.
-  if (rules.akiRequired && !anchor.isSelfIssued && !anchor.authorityKeyIdentifier?.keyIdentifier)
-    throw new VerifyError('profile-violation', 'trusted certificate is not self-issued and has no authorityKeyIdentifier (RFC 5280 §4.2.1.1)', anchorIndex);
+  // or cross-signed root is still a certificate some CA issued. "Self-signed" is judged by the
+  // key (the anchor's signature verifies with its own key), not by the names.
+  if (
+    rules.akiRequired &&
+    !anchor.authorityKeyIdentifier?.keyIdentifier &&
+    !isSelfSigned(anchor, input.signatures, anchorIndex)
+  )
+    throw new VerifyError(
+      'profile-violation',
+      'trusted certificate is not self-signed and has no authorityKeyIdentifier (RFC 5280 §4.2.1.1)',
+      anchorIndex,
+    );
 
   const nc = new NameConstraintState(policy.dnsConstraintLeadingDot);
   let maxPathLength = anchor.basicConstraints?.pathLenConstraint ?? Number.POSITIVE_INFINITY;
@@ -176,6 +185,16 @@ export function validatePath(input: ValidateInput): string[] {
   const policySet = pg.finish(leaf.policyConstraints, 0);
   checkLeaf(leaf, policy);
   return policySet;
+}
+
+function isSelfSigned(cert: Certificate, signatures: SignatureVerifier, k: number): boolean {
+  try {
+    signatures.verify(cert, cert, k);
+    return true;
+  } catch (e) {
+    if (e instanceof VerifyError && e.code === 'budget-exceeded') throw e;
+    return false;
+  }
 }
 
 function checkValidity(cert: Certificate, time: number, k: number): void {
@@ -445,9 +464,13 @@ function checkLeaf(leaf: Certificate, policy: ValidationPolicy): void {
   const rules = policy.rules;
   const eku = leaf.extKeyUsage;
   const want = purposeOid(policy.purpose);
+  const leafIsCa = leaf.isCA && leaf.keyUsage?.keyCertSign !== false;
   if (rules.leafEkuRules) {
-    if (!eku)
+    // An intermediate checked on its own (CA in leaf position) has no subscriber EKU to show.
+    if (!eku && !(rules.leafCa !== 'reject' && leafIsCa))
       throw new VerifyError('eku', 'end-entity certificate without extendedKeyUsage (CA/B BR §7.1.2.7.6)', 0);
+  }
+  if (rules.leafEkuRules && eku) {
     if (leaf.extension(OID.extKeyUsage)!.critical)
       throw new VerifyError(
         'profile-violation',
@@ -470,12 +493,16 @@ function checkLeaf(leaf: Certificate, policy: ValidationPolicy): void {
     for (const bit of policy.leafKeyUsage)
       if (!ku[bit]) throw new VerifyError('key-usage', `keyUsage does not assert ${bit}`, 0);
 
-  if (rules.leafNotCa && (leaf.isCA || leaf.keyUsage?.keyCertSign))
+  if (rules.leafCa === 'reject' && (leaf.isCA || leaf.keyUsage?.keyCertSign))
     throw new VerifyError(
       'profile-violation',
       'a CA certificate used as an end entity (CA/B BR §7.1.2.7.8)',
       0,
     );
+  // RFC 5280 §4.2.1.3/§4.2.1.9 read together: cA TRUE with a keyUsage lacking keyCertSign is
+  // inconsistent (x509-limbo rfc5280::root-inconsistent-ca-extensions, webpki::ee-basicconstraints-ca).
+  if (rules.leafCa === 'consistent' && leaf.isCA && leaf.keyUsage && !leaf.keyUsage.keyCertSign)
+    throw new VerifyError('profile-violation', 'basicConstraints cA without keyCertSign in keyUsage', 0);
 
   const server = policy.purpose === 'serverAuth';
   if (rules.sanRules && server) {
@@ -493,20 +520,38 @@ function checkLeaf(leaf: Certificate, policy: ValidationPolicy): void {
         0,
       );
   }
-  if (rules.commonNameInSan && server) checkCommonNames(leaf);
+  if (rules.commonNameInSan !== 'off' && server) checkCommonNames(leaf, rules.commonNameInSan === 'all');
 }
 
-/** CA/B BR §7.1.4.3: each CN copies a SAN dNSName exactly, or is an IP address in canonical form present as an iPAddress SAN. */
-function checkCommonNames(leaf: Certificate): void {
+// inet_aton(3) forms: 1–4 parts, each decimal, octal (leading 0) or hex (0x).
+const LEGACY_IPV4 = /^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$/i;
+
+/**
+ * CA/B BR §7.1.4.3: a commonName copies one of the SAN values character for character.
+ *
+ * Applied per kind, to CNs that read as an identity: a CN that looks like an IP address (also in
+ * legacy inet_aton or non-RFC 5952 forms) must be the canonical text of an iPAddress SAN when the
+ * SAN has any; a CN that looks like a domain name (has a dot, no spaces) must be one of the
+ * dNSName SANs — or the domain a wildcard SAN is for (`example.com` beside `*.example.com`) —
+ * when the SAN has any. A descriptive CN ("Broker 7"), or one of a kind the SAN does not carry,
+ * cannot be mistaken for the certificate's identity and is left alone: private PKIs use both,
+ * and BetterTLS (x509-limbo `bettertls::`) expects them to pass.
+ */
+function checkCommonNames(leaf: Certificate, dns: boolean): void {
   const cns = leaf.subject.get('2.5.4.3');
   if (cns.length === 0) return;
   const san = leaf.subjectAltName ?? [];
+  const sanIps = san.filter((g) => g.type === 'iPAddress');
+  const sanDns = san.filter((g) => g.type === 'dNSName').map((g) => g.value);
   for (const cn of cns) {
     const ip = parseIpAddress(cn);
-    let ok = false;
-    if (ip)
-      ok = formatIpAddress(ip) === cn && san.some((g) => g.type === 'iPAddress' && bytesEqual(g.value, ip));
-    else ok = san.some((g) => g.type === 'dNSName' && g.value === cn);
+    let ok = true;
+    if (ip || LEGACY_IPV4.test(cn) || (cn.includes(':') && !cn.includes(' '))) {
+      if (sanIps.length > 0)
+        ok = ip !== undefined && formatIpAddress(ip) === cn && sanIps.some((g) => bytesEqual(g.value, ip));
+    } else if (dns && cn.includes('.') && !/\s/.test(cn)) {
+      if (sanDns.length > 0) ok = sanDns.includes(cn) || sanDns.includes(`*.${cn}`);
+    }
     if (!ok)
       throw new VerifyError(
         'profile-violation',
