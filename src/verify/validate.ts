@@ -6,7 +6,7 @@ import type { Certificate } from '../x509/certificate.js';
 import type { Budget } from './budget.js';
 import { VerifyError } from './errors.js';
 import { collectNames, NameConstraintState } from './name-constraints.js';
-import { formatIpAddress, parseIpAddress, parsePresentedDns } from './names.js';
+import { formatIpAddress, parseIpAddress } from './names.js';
 import { EKU_OIDS, purposeOid, signatureAlgorithmName, type ValidationPolicy } from './policy.js';
 import { PolicyGraph } from './policy-tree.js';
 
@@ -97,10 +97,12 @@ export function validatePath(input: ValidateInput): string[] {
   checkCaEku(anchor, policy, anchorIndex);
   // RFC 5280 §4.2.1.1: only a self-signed certificate may omit the AKI; a trusted intermediate
   // or cross-signed root is still a certificate some CA issued. "Self-signed" is judged by the
-  // key (the anchor's signature verifies with its own key), not by the names.
+  // key (the anchor's signature verifies with its own key) when the names differ; a self-issued
+  // anchor is taken as self-signed without spending a signature check on every verification.
   if (
     rules.akiRequired &&
     !anchor.authorityKeyIdentifier?.keyIdentifier &&
+    !anchor.isSelfIssued &&
     !isSelfSigned(anchor, input.signatures, anchorIndex)
   )
     throw new VerifyError(
@@ -559,11 +561,4 @@ function checkCommonNames(leaf: Certificate, dns: boolean): void {
         0,
       );
   }
-}
-
-/** True when the presented wildcard pattern covers a public suffix (or the TLD). */
-export function wildcardOverPublicSuffix(dnsName: string, isPublicSuffix?: (d: string) => boolean): boolean {
-  const p = parsePresentedDns(dnsName);
-  if (!p || !p.wildcard) return false;
-  return isPublicSuffix ? isPublicSuffix(p.suffix) : false;
 }
