@@ -130,6 +130,7 @@ export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promi
 export interface PkitsRun {
   id: string;
   section: string;
+  section_name?: string;
   name: string;
   path: string[];
   extra_certs: string[];

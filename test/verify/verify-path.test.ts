@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner } from '../../src/crypto/index.js';
-import { profilePolicy, SignatureCache, type VerifyOptions, verifyPath, verifyPathSync } from '../../src/verify/index.js';
+import {
+  profilePolicy,
+  SignatureCache,
+  type VerifyOptions,
+  verifyPath,
+  verifyPathSync,
+} from '../../src/verify/index.js';
 import { Name } from '../../src/x509/name.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
