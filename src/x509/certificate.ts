@@ -47,6 +47,9 @@ export class Certificate {
     readonly signatureValue: Uint8Array,
     /** Unused bits of the signature BIT STRING: non-zero can never verify (PKITS BadSigned* certs have it). */
     readonly signatureUnusedBits = 0,
+    /** Unused bits of the unique-ID BIT STRINGs (PKITS UIDCACert has 5), kept so re-encoding is exact. */
+    readonly issuerUniqueIDUnusedBits = 0,
+    readonly subjectUniqueIDUnusedBits = 0,
   ) {}
 
   /** Serial number as lower-case hex of its INTEGER content (leading 00 sign octet stripped). */
@@ -183,15 +186,21 @@ export function readCertificate(r: DerReader): Certificate {
   const spki = readSpki(tbs, 'subjectPublicKeyInfo');
   let issuerUniqueID: Uint8Array | undefined;
   let subjectUniqueID: Uint8Array | undefined;
+  let issuerUidBits = 0;
+  let subjectUidBits = 0;
   if (tbs.peekTag() === 0x81) {
     if (version === 1)
       tbs.fail('unexpected-tag', 'issuerUniqueID in a v1 certificate', tbs.pos, 'issuerUniqueID');
-    issuerUniqueID = tbs.readImplicitBitString(0x81, 'issuerUniqueID').bytes;
+    const bs = tbs.readImplicitBitString(0x81, 'issuerUniqueID');
+    issuerUniqueID = bs.bytes;
+    issuerUidBits = bs.unusedBits;
   }
   if (tbs.peekTag() === 0x82) {
     if (version === 1)
       tbs.fail('unexpected-tag', 'subjectUniqueID in a v1 certificate', tbs.pos, 'subjectUniqueID');
-    subjectUniqueID = tbs.readImplicitBitString(0x82, 'subjectUniqueID').bytes;
+    const bs = tbs.readImplicitBitString(0x82, 'subjectUniqueID');
+    subjectUniqueID = bs.bytes;
+    subjectUidBits = bs.unusedBits;
   }
   let ext = EMPTY_EXTENSIONS;
   if (tbs.peekTag() === 0xa3) {
@@ -237,6 +246,8 @@ export function readCertificate(r: DerReader): Certificate {
     signatureAlgorithm,
     sigBits.bytes,
     sigBits.unusedBits,
+    issuerUidBits,
+    subjectUidBits,
   );
 }
 

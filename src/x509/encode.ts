@@ -44,6 +44,9 @@ export interface TbsCertificateFields {
   subjectPublicKeyInfo: Uint8Array;
   issuerUniqueID?: Uint8Array;
   subjectUniqueID?: Uint8Array;
+  /** Unused bits of the unique-ID BIT STRINGs (default 0). */
+  issuerUniqueIDUnusedBits?: number;
+  subjectUniqueIDUnusedBits?: number;
   extensions?: readonly Extension[];
 }
 
@@ -58,8 +61,8 @@ export function writeTbsCertificate(w: DerWriter, f: TbsCertificateFields): void
     w.sequence((w) => w.time(f.notBefore).time(f.notAfter));
     w.raw(nameDer(f.subject));
     w.raw(f.subjectPublicKeyInfo);
-    if (f.issuerUniqueID) w.bitString(f.issuerUniqueID, 0, 0x81);
-    if (f.subjectUniqueID) w.bitString(f.subjectUniqueID, 0, 0x82);
+    if (f.issuerUniqueID) w.bitString(f.issuerUniqueID, f.issuerUniqueIDUnusedBits ?? 0, 0x81);
+    if (f.subjectUniqueID) w.bitString(f.subjectUniqueID, f.subjectUniqueIDUnusedBits ?? 0, 0x82);
     if (f.extensions && f.extensions.length > 0)
       w.explicit(3, (w) =>
         w.sequence((w) => {
@@ -114,6 +117,8 @@ export function reencodeCertificate(c: Certificate): Uint8Array {
     subjectPublicKeyInfo: c.subjectPublicKeyInfo.der,
     issuerUniqueID: c.issuerUniqueID,
     subjectUniqueID: c.subjectUniqueID,
+    issuerUniqueIDUnusedBits: c.issuerUniqueIDUnusedBits,
+    subjectUniqueIDUnusedBits: c.subjectUniqueIDUnusedBits,
     extensions: reencodeExtensions(c.extensions, (o) => c.decoded(o)),
   });
   return encodeSigned(tbs, c.signatureAlgorithm.der, c.signatureValue, c.signatureUnusedBits);
