@@ -1,0 +1,179 @@
+/**
+ * `fleetpki verify LEAF --trusted FILE [--untrusted FILE] [--time ISO] [--purpose client|server]
+ *   [--host NAME] [--ip ADDR] [--email ADDR] [--profile rfc5280|webpki|iot] [--json]`
+ *
+ * Exit codes (DESIGN.md): 0 the chain is valid, 1 it is not (the code and the certificate at
+ * fault are printed), 2 bad input (unreadable file, no certificate, malformed option).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { getPublicSuffix } from 'tldts';
+import '../crypto/index.js';
+import { type Profile, type Purpose, profilePolicy, type VerifyResult, verifyPath } from '../verify/index.js';
+import { type Certificate, parseCertificates } from '../x509/certificate.js';
+import {
+  CliError,
+  describeDecodeError,
+  EXIT_INPUT,
+  EXIT_NEGATIVE,
+  EXIT_OK,
+  isDecodeError,
+} from './errors.js';
+
+export interface VerifyCliOptions {
+  trusted: string;
+  untrusted?: string;
+  time?: string;
+  purpose?: string;
+  host?: string;
+  ip?: string;
+  email?: string;
+  profile?: string;
+  json?: boolean;
+}
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const PROFILES: readonly Profile[] = ['rfc5280', 'webpki', 'iot'];
+const PURPOSES: Record<string, Purpose> = {
+  client: 'clientAuth',
+  server: 'serverAuth',
+  any: 'any',
+  clientAuth: 'clientAuth',
+  serverAuth: 'serverAuth',
+};
+
+function readCerts(path: string, what: string): Certificate[] {
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new CliError(
+      `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  try {
+    return parseCertificates(data);
+  } catch (e) {
+    if (isDecodeError(e)) throw new CliError(`${what} ${path}: ${describeDecodeError(e)}`);
+    throw new CliError(`${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+function describe(c: Certificate) {
+  return {
+    subject: c.subject.toString(),
+    issuer: c.issuer.toString(),
+    serial: c.serialHex,
+    notBefore: new Date(c.notBefore).toISOString(),
+    notAfter: new Date(c.notAfter).toISOString(),
+  };
+}
+
+/** The verification itself, shared by `runVerify` and the registered subcommand. Returns the exit code. */
+export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: Io): Promise<number> {
+  const profile = (o.profile ?? 'iot') as Profile;
+  if (!PROFILES.includes(profile)) throw new CliError(`--profile must be one of ${PROFILES.join(', ')}`);
+  const purposeName = o.purpose ?? (o.host !== undefined || o.ip !== undefined ? 'server' : 'any');
+  const purpose = PURPOSES[purposeName];
+  if (!purpose) throw new CliError('--purpose must be client, server or any');
+  let time = Date.now();
+  if (o.time !== undefined) {
+    time = Date.parse(o.time);
+    if (!Number.isFinite(time)) throw new CliError(`--time: not an ISO 8601 time: ${o.time}`);
+  }
+  const leafCerts = readCerts(leafPath, 'leaf');
+  const trusted = readCerts(o.trusted, 'trusted file');
+  // Extra certificates after the leaf in its file are intermediates (as openssl and Go do).
+  const untrusted = [...leafCerts.slice(1), ...(o.untrusted ? readCerts(o.untrusted, 'untrusted file') : [])];
+  const policy = profilePolicy(profile, {
+    purpose,
+    isPublicSuffix: (d) => getPublicSuffix(d, { allowPrivateDomains: true }) === d,
+  });
+  const r: VerifyResult = await verifyPath({
+    leaf: leafCerts[0]!,
+    intermediates: untrusted,
+    trustAnchors: trusted,
+    time,
+    policy,
+    hostname: o.host,
+    ip: o.ip,
+    email: o.email,
+  });
+  if (!r.ok && r.code === 'invalid-input') throw new CliError(r.message);
+  if (o.json) {
+    const body = r.ok
+      ? { valid: true, profile, purpose, chain: r.chain.map(describe), policySet: r.policySet }
+      : {
+          valid: false,
+          profile,
+          purpose,
+          code: r.code,
+          message: r.message,
+          certIndex: r.certIndex,
+          attempts: r.attempts,
+        };
+    io.out(`${JSON.stringify(body, null, 2)}\n`);
+  } else if (r.ok) {
+    io.out(`OK (${profile}, ${purpose}): ${r.chain.map((c) => c.subject.toString()).join(' <- ')}\n`);
+  } else {
+    const at = r.certIndex >= 0 ? ` at certificate ${r.certIndex}${r.certIndex === 0 ? ' (leaf)' : ''}` : '';
+    io.out(`INVALID: ${r.code}${at}: ${r.message}\n`);
+  }
+  return r.ok ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+function define(cmd: Command): Command {
+  return cmd
+    .description('verify a certificate chain (RFC 5280 path validation, RFC 9525 name matching)')
+    .argument('<leaf>', 'leaf certificate (PEM or DER); further PEM certificates in it are intermediates')
+    .requiredOption('--trusted <file>', 'trust anchors (PEM bundle or DER)')
+    .option('--untrusted <file>', 'intermediate certificates (PEM bundle or DER)')
+    .option('--time <iso>', 'validation time (default: now)')
+    .option('--purpose <purpose>', 'client, server or any (default: server with --host/--ip, else any)')
+    .option('--host <name>', 'DNS name the leaf must match')
+    .option('--ip <address>', 'IP address the leaf must match')
+    .option('--email <address>', 'email address the leaf must match')
+    .option('--profile <profile>', 'rfc5280, webpki or iot (default: iot)')
+    .option('--json', 'print the result as JSON');
+}
+
+/** Adds `verify` to the `fleetpki` program (for src/cli/main.ts). */
+export function registerVerify(program: Command): void {
+  define(program.command('verify')).action(async (leaf: string, o: VerifyCliOptions) => {
+    const code = await verifyCommand(leaf, o, {
+      out: (s) => process.stdout.write(s),
+      err: (s) => process.stderr.write(s),
+    });
+    if (code !== EXIT_OK) process.exitCode = code;
+  });
+}
+
+/**
+ * `fleetpki verify` as a function: `argv` are the arguments after `verify`. Returns the exit
+ * code; never calls process.exit.
+ */
+export async function runVerify(argv: readonly string[], io?: Io): Promise<number> {
+  const sink: Io = io ?? { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+  let code = EXIT_OK;
+  const cmd = define(new Command('verify'))
+    .exitOverride()
+    .configureOutput({ writeOut: sink.out, writeErr: sink.err })
+    .action(async (leaf: string, o: VerifyCliOptions) => {
+      code = await verifyCommand(leaf, o, sink);
+    });
+  try {
+    await cmd.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
+    if (e instanceof CliError) {
+      sink.err(`fleetpki: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}
