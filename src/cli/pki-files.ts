@@ -1,0 +1,171 @@
+/**
+ * File plumbing for the key/csr/ca/crl commands: atomic writes (temp file in the same directory,
+ * fsync, rename — a crash or a bad input never leaves a half-written file), reading inputs with
+ * one-line errors, passphrases (--passphrase-file, FLEETPKI_PASSPHRASE, or a hidden prompt),
+ * loading keys, and mapping library errors to `CliError` (exit 2, one line).
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { BuildError } from '../build/errors.js';
+// Installs the node:crypto provider as the default (the builders and key import use it).
+import '../crypto/index.js';
+import { CryptoError } from '../crypto/errors.js';
+import { importPrivateKey, type PrivateKey } from '../crypto/keys.js';
+import { CliError, describeDecodeError, isDecodeError } from './errors.js';
+
+/** Modes: private keys and CA state 0600 (issue 3), public material 0644. */
+export const SECRET_MODE = 0o600;
+export const PUBLIC_MODE = 0o644;
+
+export interface PendingFile {
+  path: string;
+  data: string | Uint8Array;
+  mode: number;
+}
+
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function writeTemp(f: PendingFile): string {
+  const tmp = tempName(f.path);
+  // 'wx': never follow or reuse an existing file; the mode applies at creation (no window where
+  // a private key is world-readable).
+  const fd = openSync(tmp, 'wx', f.mode);
+  try {
+    const buf = typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+/**
+ * Writes all files or none: every temp file is written and synced first; only then are they
+ * renamed into place. A failure before the renames removes the temps and leaves the old files.
+ */
+export function writeFilesAtomic(files: readonly PendingFile[]): void {
+  const temps: string[] = [];
+  try {
+    for (const f of files) temps.push(writeTemp(f));
+  } catch (e) {
+    for (const t of temps) unlinkSync(t);
+    throw new CliError(`cannot write ${files[temps.length]?.path ?? 'output'}: ${(e as Error).message}`);
+  }
+  for (let i = 0; i < files.length; i++) renameSync(temps[i]!, files[i]!.path);
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): void {
+  writeFilesAtomic([{ path, data, mode }]);
+}
+
+export function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CliError(
+      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
+  }
+}
+
+export interface PassphraseOptions {
+  passphraseFile?: string;
+  /** Ask twice when prompting (for a new key). */
+  confirm?: boolean;
+  /** What the prompt says is being unlocked or protected. */
+  purpose: string;
+}
+
+/**
+ * The passphrase, from (in order) `--passphrase-file` (first line), `FLEETPKI_PASSPHRASE`, or a
+ * prompt on the terminal with echo off. Without a terminal and without the other two: exit 2.
+ */
+export async function getPassphrase(o: PassphraseOptions): Promise<string> {
+  let p: string | undefined;
+  if (o.passphraseFile !== undefined)
+    p = readInput(o.passphraseFile, 'passphrase file').toString('utf8').split(/\r?\n/)[0];
+  else if (process.env.FLEETPKI_PASSPHRASE !== undefined) p = process.env.FLEETPKI_PASSPHRASE;
+  else {
+    if (!process.stdin.isTTY)
+      throw new CliError(
+        `a passphrase is needed for ${o.purpose}: use --passphrase-file FILE or FLEETPKI_PASSPHRASE`,
+      );
+    p = await prompt(`Passphrase for ${o.purpose}: `);
+    if (o.confirm && (await prompt('Repeat passphrase: ')) !== p)
+      throw new CliError('the passphrases do not match');
+  }
+  if (!p) throw new CliError('the passphrase is empty');
+  return p;
+}
+
+/** Reads one line from the terminal without echoing it. */
+function prompt(question: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let s = '';
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.removeListener('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(s);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new CliError('interrupted'));
+        if (ch === '\u007f' || ch === '\b') s = s.slice(0, -1);
+        else s += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/** Loads a private key (PEM or DER, any format importKey reads); asks for a passphrase only if encrypted. */
+export async function loadPrivateKey(
+  path: string,
+  o: Omit<PassphraseOptions, 'purpose'> & { purpose?: string },
+): Promise<PrivateKey> {
+  const data = readInput(path, 'key');
+  const text = data.toString('latin1');
+  const encrypted =
+    text.includes('ENCRYPTED PRIVATE KEY') || (!text.includes('-----BEGIN') && looksEncryptedDer(data));
+  const passphrase = encrypted ? await getPassphrase({ ...o, purpose: o.purpose ?? path }) : undefined;
+  try {
+    return await importPrivateKey(text.includes('-----BEGIN') ? text : new Uint8Array(data), { passphrase });
+  } catch (e) {
+    throw asCliError(e, `key ${path}`);
+  }
+}
+
+/** EncryptedPrivateKeyInfo starts SEQUENCE { SEQUENCE { OID pbes2 … (1.2.840.113549.1.5.13). */
+function looksEncryptedDer(d: Uint8Array): boolean {
+  const oid = Buffer.from('06092a864886f70d01050d', 'hex');
+  return Buffer.from(d.subarray(0, 24)).includes(oid);
+}
+
+/** Library errors → one-line CliError (exit 2); anything else passes through. */
+export function asCliError(e: unknown, what: string): unknown {
+  if (e instanceof CliError) return e;
+  if (e instanceof CryptoError) {
+    const msg = e.code === 'bad-passphrase' ? 'wrong passphrase (or a corrupted key)' : e.message;
+    return new CliError(`${what}: ${e.code}: ${msg}`);
+  }
+  if (e instanceof BuildError) return new CliError(`${what}: ${e.code}: ${e.message}`);
+  if (isDecodeError(e)) return new CliError(`${what}: ${describeDecodeError(e)}`);
+  return e;
+}
