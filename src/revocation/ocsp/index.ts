@@ -1,4 +1,5 @@
 export * from './cert-id.js';
+export * from './client.js';
 export * from './nonce.js';
 export * from './reason.js';
 export * from './request.js';
