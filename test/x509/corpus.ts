@@ -57,10 +57,10 @@ export function limboItems(): CorpusItem[] {
     out.push({ id: `limbo:${t.id}:${role}`, testcase: t.id, kind, der: b.der });
   };
   for (const t of doc.testcases) {
-    t.trusted_certs.forEach((p, i) => add(p, t, `trusted[${i}]`, 'certificate'));
-    t.untrusted_intermediates.forEach((p, i) => add(p, t, `untrusted[${i}]`, 'certificate'));
+    for (const [i, p] of t.trusted_certs.entries()) add(p, t, `trusted[${i}]`, 'certificate');
+    for (const [i, p] of t.untrusted_intermediates.entries()) add(p, t, `untrusted[${i}]`, 'certificate');
     add(t.peer_certificate, t, 'peer', 'certificate');
-    (t.crls ?? []).forEach((p, i) => add(p, t, `crl[${i}]`, 'crl'));
+    for (const [i, p] of (t.crls ?? []).entries()) add(p, t, `crl[${i}]`, 'crl');
   }
   limboCache = out;
   return out;
