@@ -245,7 +245,7 @@ export async function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
   if ('ok' in p) return p;
   const { gen } = start(p);
   try {
-    for (const c of iterate(gen)) {
+    for (const c of gen) {
       const full = [...c.chain, c.anchor];
       let failed: VerifyError | undefined;
       if (p.revocation)
@@ -275,7 +275,7 @@ export function verifyPathSync(opts: VerifyOptions): VerifyResult {
   if ('ok' in p) return p;
   const { gen } = start(p);
   try {
-    for (const c of iterate(gen)) {
+    for (const c of gen) {
       const full = [...c.chain, c.anchor];
       let failed: VerifyError | undefined;
       if (p.revocation)
@@ -299,8 +299,4 @@ export function verifyPathSync(opts: VerifyOptions): VerifyResult {
     throw e;
   }
   return noPath(p);
-}
-
-function* iterate(gen: Generator<Candidate, void, undefined>): Generator<Candidate, void, undefined> {
-  yield* gen;
 }
