@@ -34,7 +34,9 @@ export type KeyAlgorithm =
   | { kind: 'ec'; curve: CurveName }
   | { kind: 'rsa'; modulusBits: number }
   | { kind: 'ed25519' }
-  | { kind: 'ed448' };
+  | { kind: 'ed448' }
+  /** Verification only (PKITS 4.1.4–5 and legacy chains); we never generate DSA keys. */
+  | { kind: 'dsa'; pBits: number };
 
 export interface CurveInfo {
   name: CurveName;
@@ -118,6 +120,8 @@ export function defaultSignatureAlgorithm(key: KeyAlgorithm): SignatureAlgorithm
       return { kind: 'ed25519' };
     case 'ed448':
       return { kind: 'ed448' };
+    case 'dsa':
+      return { kind: 'dsa', hash: 'SHA-256' };
   }
 }
 
@@ -131,7 +135,8 @@ export function checkAlgorithmFitsKey(alg: SignatureAlgorithm, key: KeyAlgorithm
     (alg.kind === 'ecdsa' && key.kind === 'ec') ||
     ((alg.kind === 'rsa-pkcs1' || alg.kind === 'rsa-pss') && key.kind === 'rsa') ||
     (alg.kind === 'ed25519' && key.kind === 'ed25519') ||
-    (alg.kind === 'ed448' && key.kind === 'ed448');
+    (alg.kind === 'ed448' && key.kind === 'ed448') ||
+    (alg.kind === 'dsa' && key.kind === 'dsa');
   if (!ok)
     throw new CryptoError(
       'algorithm-key-mismatch',

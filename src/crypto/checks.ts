@@ -5,7 +5,7 @@ import {
   type KeyAlgorithm,
   type SignatureAlgorithm,
 } from './algorithms.js';
-import { readEcdsaSignature } from './ecdsa-sig.js';
+import { readEcdsaSignature, readRsSignature } from './ecdsa-sig.js';
 import { CryptoError } from './errors.js';
 import type { SpkiInfo } from './key-info.js';
 
@@ -32,6 +32,8 @@ export function precheckSignature(alg: SignatureAlgorithm, info: SpkiInfo, sig: 
       return sig.length === 64; // RFC 8032 §5.1.7
     case 'ed448':
       return sig.length === 114; // RFC 8032 §5.2.7
+    case 'dsa':
+      return info.dsaQ !== undefined && readRsSignature(sig, info.dsaQ) !== undefined;
     default:
       return false;
   }
@@ -46,7 +48,8 @@ export function checkHash(h: HashName): void {
 export function checkSupported(alg: SignatureAlgorithm): void {
   switch (alg.kind) {
     case 'dsa':
-      throw new CryptoError('unsupported-algorithm', 'DSA signatures are not supported');
+      checkHash(alg.hash);
+      return;
     case 'rsa-pss':
       checkHash(alg.hash);
       checkHash(alg.mgfHash);

@@ -13,6 +13,17 @@ export function readEcdsaSignature(
   sig: Uint8Array,
   curve: CurveInfo,
 ): { r: Uint8Array; s: Uint8Array } | undefined {
+  return readRsSignature(sig, curve.order);
+}
+
+/**
+ * Ecdsa-Sig-Value (RFC 3279 §2.2.3) and Dss-Sig-Value (§2.2.2) share one shape,
+ * SEQUENCE { r INTEGER, s INTEGER }: strict DER, and 0 < r, s < `order` (n or q).
+ */
+export function readRsSignature(
+  sig: Uint8Array,
+  order: Uint8Array,
+): { r: Uint8Array; s: Uint8Array } | undefined {
   // Fast reject before building a reader: a SEQUENCE of two INTEGERs is 8..(2*(size+3)+4) bytes.
   if (sig.length < 8 || sig[0] !== 0x30) return undefined;
   try {
@@ -22,7 +33,7 @@ export function readEcdsaSignature(
     const s = seq.readUnsignedInteger('s');
     seq.finish();
     top.finish();
-    if (!inRange(r, curve.order) || !inRange(s, curve.order)) return undefined;
+    if (!inRange(r, order) || !inRange(s, order)) return undefined;
     return { r, s };
   } catch (e) {
     if (e instanceof DerError) return undefined;

@@ -66,6 +66,8 @@ export function spkiToJwk(spki: Uint8Array): Jwk {
       return { kty: 'OKP', crv: 'Ed25519', x: base64UrlEncode(info.key) };
     case 'ed448':
       return { kty: 'OKP', crv: 'Ed448', x: base64UrlEncode(info.key) };
+    default:
+      throw new CryptoError('unsupported-key-type', `no JWK form for ${info.algorithm.kind} keys`);
   }
 }
 
@@ -96,6 +98,8 @@ export function pkcs8ToJwk(pkcs8: Uint8Array, spki: Uint8Array): Jwk {
         ...pub,
         d: base64UrlEncode(parseCurvePrivateKey(d.info.privateKey, d.algorithm.kind === 'ed25519' ? 32 : 57)),
       };
+    default:
+      throw new CryptoError('unsupported-key-type', `no JWK form for ${d.algorithm.kind} keys`);
   }
 }
 
@@ -138,6 +142,8 @@ export function jwkToSpki(j: Jwk): Uint8Array {
         undefined,
         member(j, 'x'),
       );
+    default:
+      throw new CryptoError('unsupported-key-type', `no JWK form for ${a.kind} keys`);
   }
 }
 
@@ -186,5 +192,7 @@ export function jwkToPkcs8(j: Jwk): Uint8Array {
         privateKey: encodeCurvePrivateKey(d),
       });
     }
+    default:
+      throw new CryptoError('unsupported-key-type', `no JWK form for ${a.kind} keys`);
   }
 }

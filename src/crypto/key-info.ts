@@ -28,6 +28,8 @@ export interface SpkiInfo {
   key: Uint8Array;
   /** RSA: modulus length in bytes (= signature length, RFC 8017 §8.2.2 step 1). */
   modulusBytes?: number;
+  /** DSA: the subgroup order q (range check of r and s, FIPS 186-4 §4.7). */
+  dsaQ?: Uint8Array;
 }
 
 export function wrapDecodeError(e: unknown, what: string): never {
@@ -56,9 +58,30 @@ function algorithmOf(oid: string, parameters: Uint8Array | undefined, what: stri
     case OID.ed448:
       if (parameters) throw new CryptoError('bad-key', `${what}: EdDSA parameters must be absent`);
       return { kind: oid === OID.ed25519 ? 'ed25519' : 'ed448' };
+    case OID.dsa:
+      // RFC 3279 §2.3.2: absent parameters are inherited from the issuer's key; the verifier
+      // must rebuild the SPKI with them before asking us (see verify/ for the inheritance).
+      if (!parameters)
+        throw new CryptoError(
+          'bad-key',
+          `${what}: DSA key without parameters (inherit them from the issuer)`,
+        );
+      return { kind: 'dsa', pBits: 0 };
     default:
       throw new CryptoError('unsupported-key-type', `${what}: unsupported key algorithm ${oid}`);
   }
+}
+
+/** Dss-Parms ::= SEQUENCE { p INTEGER, q INTEGER, g INTEGER } (RFC 3279 §2.3.2) */
+function readDssParms(parameters: Uint8Array): { p: Uint8Array; q: Uint8Array; g: Uint8Array } {
+  const r = DerReader.from(parameters, 'Dss-Parms');
+  const s = r.readSequence('Dss-Parms');
+  const p = s.readUnsignedInteger('p');
+  const q = s.readUnsignedInteger('q');
+  const g = s.readUnsignedInteger('g');
+  s.finish();
+  r.finish();
+  return { p, q, g };
 }
 
 export function parseSpkiInfo(spki: Uint8Array): SpkiInfo {
@@ -92,6 +115,11 @@ export function parseSpkiInfo(spki: Uint8Array): SpkiInfo {
         if (key.length !== (algorithm.kind === 'ed25519' ? 32 : 57))
           throw new CryptoError('bad-key', `${algorithm.kind} public key has ${key.length} bytes`);
         return { algorithm, key };
+      case 'dsa': {
+        const { p, q } = readDssParms(parameters!);
+        const bits = p.length * 8 - Math.clz32(p[0]!) + 24;
+        return { algorithm: { kind: 'dsa', pBits: bits }, key, dsaQ: q };
+      }
     }
   } catch (e) {
     return wrapDecodeError(e, 'SubjectPublicKeyInfo');

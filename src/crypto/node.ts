@@ -127,6 +127,7 @@ class NodeCryptoProvider implements CryptoProvider {
     try {
       switch (alg.kind) {
         case 'ecdsa':
+        case 'dsa':
           return cryptoVerify(NODE_HASH[alg.hash], data, { key: e.key, dsaEncoding: 'der' }, signature);
         case 'rsa-pkcs1':
           return cryptoVerify(

@@ -185,6 +185,8 @@ class WebCryptoProvider implements CryptoProvider {
       case 'ed448':
         params = { name: 'Ed448' };
         break;
+      default:
+        throw new CryptoError('unsupported-key-type', `cannot generate ${type}`);
     }
     let pair: CryptoKeyPair;
     try {
@@ -298,6 +300,8 @@ function defaultAlgFor(a: KeyAlgorithm): SignatureAlgorithm {
       return { kind: 'ecdsa', hash: 'SHA-256' };
     case 'rsa':
       return { kind: 'rsa-pkcs1', hash: 'SHA-256' };
+    case 'dsa':
+      return { kind: 'dsa', hash: 'SHA-256' };
     default:
       return { kind: a.kind };
   }
