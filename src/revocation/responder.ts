@@ -136,6 +136,7 @@ export class OcspResponder {
   private readonly now: () => number;
   private readonly unsubscribe?: () => void;
   private readonly extendedRevokeExt: Extension;
+  private gen = 0;
 
   private constructor(
     private readonly opts: ResponderOptions,
@@ -215,8 +216,14 @@ export class OcspResponder {
     this.cache.clear();
   }
 
+  /** Bumped on every invalidation, so caches in front of the responder (HTTP) can drop entries too. */
+  get generation(): number {
+    return this.gen;
+  }
+
   /** Drops cached answers for one serial (both CertID hash forms). */
   invalidate(issuerId: string, serialHex?: string): void {
+    this.gen++;
     if (serialHex === undefined) {
       for (const k of this.cache.keys()) if (k.startsWith(`${issuerId}|`)) this.cache.delete(k);
       return;

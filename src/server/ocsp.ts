@@ -22,6 +22,18 @@ export interface OcspRoutesOptions {
   maxBodyBytes?: number;
 }
 
+interface FrontEntry {
+  generation: number;
+  refreshAt: number;
+  result: OcspResult;
+  body: Buffer;
+  lastModified: string;
+  expires: string;
+}
+
+/** Distinct requests remembered in front of the responder (each ~1 KB). */
+const FRONT_CACHE_SIZE = 50_000;
+
 const MALFORMED = Buffer.from([0x30, 0x03, 0x0a, 0x01, 0x01]);
 const CONTENT_TYPE = 'application/ocsp-response';
 
@@ -44,6 +56,42 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
       return reply.code(500).send();
     });
 
+    // Front cache keyed by the exact request (POST body / GET path): a repeated nonce-less request
+    // skips decoding and lookup. Entries die with the responder's cache generation (a revocation)
+    // or at half their validity, like the responder's own cache.
+    const front = new Map<string, FrontEntry>();
+    const lookup = (key: string): FrontEntry | undefined => {
+      const e = front.get(key);
+      if (!e) return undefined;
+      if (e.generation !== responder.generation || Date.now() >= e.refreshAt) {
+        front.delete(key);
+        return undefined;
+      }
+      return e;
+    };
+    const remember = (key: string, r: OcspResult) => {
+      if (!r.cacheable || key.length > 1024) return;
+      if (front.size >= FRONT_CACHE_SIZE) front.delete(front.keys().next().value!);
+      front.set(key, {
+        generation: responder.generation,
+        refreshAt: r.thisUpdate! + (r.nextUpdate! - r.thisUpdate!) / 2,
+        result: r,
+        body: Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength),
+        lastModified: new Date(r.producedAt!).toUTCString(),
+        expires: new Date(r.nextUpdate!).toUTCString(),
+      });
+    };
+    const answerCached = (reply: FastifyReply, req: FastifyRequest, e: FrontEntry) => {
+      const maxAge = Math.max(0, Math.floor((e.result.nextUpdate! - Date.now()) / 1000));
+      reply.header('last-modified', e.lastModified);
+      reply.header('expires', e.expires);
+      reply.header('cache-control', `max-age=${maxAge}, public, no-transform, must-revalidate`);
+      if (e.result.etag) reply.header('etag', e.result.etag);
+      if (e.result.etag && req.headers['if-none-match'] === e.result.etag) return reply.code(304).send();
+      reply.header('content-type', CONTENT_TYPE);
+      return reply.send(e.body);
+    };
+
     const answer = (reply: FastifyReply, req: FastifyRequest, r: OcspResult) => {
       if (r.cacheable && r.etag && req.headers['if-none-match'] === r.etag) {
         reply.code(304);
@@ -57,7 +105,12 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
     scope.post(prefix.length ? prefix : '/', async (req, reply) => {
       const body = req.body;
       if (!Buffer.isBuffer(body)) return sendBytes(reply, MALFORMED, false);
-      return answer(reply, req, await responder.respond(body));
+      const key = body.toString('latin1');
+      const hit = lookup(key);
+      if (hit) return answerCached(reply, req, hit);
+      const r = await responder.respond(body);
+      remember(key, r);
+      return answer(reply, req, r);
     });
 
     scope.get(`${prefix}/*`, async (req, reply) => {
@@ -65,9 +118,13 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
       const q = raw.indexOf('?');
       const enc = raw.slice(prefix.length + 1, q < 0 ? raw.length : q);
       if (enc.length === 0 || enc.length > maxPath) return sendBytes(reply, MALFORMED, false);
+      const hit = lookup(enc);
+      if (hit) return answerCached(reply, req, hit);
       const der = decodeGetPath(enc);
       if (!der) return sendBytes(reply, MALFORMED, false);
-      return answer(reply, req, await responder.respond(der));
+      const r = await responder.respond(der);
+      remember(enc, r);
+      return answer(reply, req, r);
     });
   });
 }

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import Fastify from 'fastify';
+import { bytesEqual } from '../../src/der/index.js';
 import { encodePem } from '../../src/pem/index.js';
 import { CrlPublisher, type PublishedCrl } from '../../src/revocation/crl-publisher.js';
 import type { MemoryStatusSource } from '../../src/revocation/status-source.js';
 import { registerCrlRoutes } from '../../src/server/crl.js';
-import { parseCertificate, parseCrl } from '../../src/x509/index.js';
+import { parseCertificate, parseCrl, reencodeCrl } from '../../src/x509/index.js';
 import { startBroker } from './mosquitto.js';
 import { makeTestPki, requireTool, run, signerFromPem, sourceFromIndex, type TestPki } from './pki.js';
 
@@ -59,6 +60,51 @@ describe('published CRL', () => {
     const t = await run('openssl', ['crl', '-in', 'crl.pem', '-noout', '-text'], { cwd: pki.dir });
     assert.match(t.stdout, /X509v3 CRL Number:/);
     assert.match(t.stdout, /Key Compromise/);
+  });
+
+  it('the direct entry encoder writes canonical DER (re-encodes byte-identically), all entry shapes', async () => {
+    const entries = [
+      { serialNumber: Uint8Array.of(0x01), revocationTime: Date.UTC(2030, 0, 1) },
+      {
+        serialNumber: Uint8Array.of(0x00, 0x80),
+        revocationTime: Date.UTC(2051, 5, 1),
+        reason: 'keyCompromise' as const,
+      },
+      {
+        serialNumber: Uint8Array.of(0x7f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        revocationTime: Date.UTC(2031, 1, 2),
+        reason: 'unspecified' as const,
+      },
+      {
+        serialNumber: Uint8Array.of(0x22),
+        revocationTime: Date.UTC(2030, 0, 1),
+        reason: 'certificateHold' as const,
+        invalidityDate: Date.UTC(2029, 11, 31),
+      },
+      ...Array.from({ length: 300 }, (_, i) => ({
+        serialNumber: Uint8Array.of(0x40, i >> 8, i & 0xff),
+        revocationTime: Date.UTC(2030, 0, 1, 0, 0, i),
+        reason: 'superseded' as const,
+      })),
+    ];
+    const pub = await CrlPublisher.create({
+      issuers: [
+        {
+          id: 'x',
+          certificate: parseCertificate(pki.text('int.pem')),
+          signer: await signerFromPem(pki.text('int.key')),
+        },
+      ],
+      source: { lookup: () => undefined, revoked: () => entries },
+    });
+    const c = await pub.publish('x');
+    const crl = parseCrl(c.der);
+    assert.ok(bytesEqual(reencodeCrl(crl), c.der));
+    assert.equal(crl.revokedCertificates.length, entries.length);
+    assert.equal(crl.revokedCertificates[1]!.reasonCode, 'keyCompromise');
+    assert.equal(crl.revokedCertificates[1]!.revocationDate, Date.UTC(2051, 5, 1));
+    assert.equal(crl.revokedCertificates[2]!.reasonCode, undefined);
+    assert.equal(crl.revokedCertificates[3]!.invalidityDate, Date.UTC(2029, 11, 31));
   });
 
   it('CRL numbers strictly increase', async () => {
