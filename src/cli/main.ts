@@ -14,15 +14,21 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
 
 /** Every subcommand's register function, in the order `--help` lists them. */
-const COMMANDS: ReadonlyArray<(program: Command) => void> = [registerInspect, registerKey, registerCsr, registerCa, registerCrl];
+const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  registerInspect,
+  registerKey,
+  registerCsr,
+  registerCa,
+  registerCrl,
+];
 
 export const VERSION = '0.1.0';
 

@@ -17,11 +17,7 @@ import {
 } from '../../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner, nodeCrypto, type Signer } from '../../src/crypto/index.js';
 import { bytesEqual, OID, toHex } from '../../src/der/index.js';
-import {
-  encodeTbsCertificate,
-  parseSignatureAlgorithm,
-  reencodeCertificate,
-} from '../../src/x509/index.js';
+import { encodeTbsCertificate, parseSignatureAlgorithm, reencodeCertificate } from '../../src/x509/index.js';
 
 let rootKey: KeyPair;
 let intKey: KeyPair;
