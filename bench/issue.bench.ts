@@ -70,7 +70,7 @@ async function run(c: Case): Promise<BenchResult[]> {
   const ours = (opts: typeof plain | typeof checked) => () =>
     new CertificateBuilder('device', opts)
       .subject(names[n++ & 1023]!)
-      .publicKey(leafSpki)
+      .publicKey(leafSpkiParsed)
       .issuer(ca)
       .signSync();
   const sample = ours(plain)();
