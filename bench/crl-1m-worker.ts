@@ -56,7 +56,8 @@ if (mode === 'build') {
     if (mode === 'parse-fleetpki-lookup' && !crl.find(crl.revokedCertificates[n >> 1]!.serialNumber))
       throw new Error('lookup failed');
   } else if (mode === 'parse-pkijs') {
-    const crl = pkijs.CertificateRevocationList.fromBER(der);
+    // pkijs wants an ArrayBuffer holding exactly the DER.
+    const crl = pkijs.CertificateRevocationList.fromBER(der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength));
     entries = crl.revokedCertificates?.length ?? 0;
   }
   out({ ms: performance.now() - t0, entries });

@@ -1,6 +1,7 @@
 /**
  * `fleetpki verify LEAF --trusted FILE [--untrusted FILE] [--time ISO] [--purpose client|server]
- *   [--host NAME] [--ip ADDR] [--email ADDR] [--profile rfc5280|webpki|iot] [--json]`
+ *   [--host NAME] [--ip ADDR] [--email ADDR] [--profile rfc5280|webpki|iot] [--json]
+ *   [--crl FILE]... [--ocsp] [--revocation-scope leaf|chain]`
  *
  * Exit codes (DESIGN.md): 0 the chain is valid, 1 it is not (the code and the certificate at
  * fault are printed), 2 bad input (unreadable file, no certificate, malformed option).
@@ -9,8 +10,11 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { getPublicSuffix } from 'tldts';
 import '../crypto/index.js';
+import { decodePem, looksLikePem } from '../pem/pem.js';
+import { createRevocationChecker, type RevocationSource } from '../revocation/checker.js';
 import { type Profile, type Purpose, profilePolicy, type VerifyResult, verifyPath } from '../verify/index.js';
 import { type Certificate, parseCertificates } from '../x509/certificate.js';
+import { type CertificateList, parseCrl } from '../x509/crl.js';
 import {
   CliError,
   describeDecodeError,
@@ -30,6 +34,10 @@ export interface VerifyCliOptions {
   email?: string;
   profile?: string;
   json?: boolean;
+  // Revocation (issue 5):
+  crl?: string[];
+  ocsp?: boolean;
+  revocationScope?: string;
 }
 
 export interface Io {
@@ -93,12 +101,14 @@ export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: I
     purpose,
     isPublicSuffix: (d) => getPublicSuffix(d, { allowPrivateDomains: true }) === d,
   });
+  const revocation = revocationFromOptions(o, untrusted);
   const r: VerifyResult = await verifyPath({
     leaf: leafCerts[0]!,
     intermediates: untrusted,
     trustAnchors: trusted,
     time,
     policy,
+    revocation,
     hostname: o.host,
     ip: o.ip,
     email: o.email,
@@ -127,18 +137,66 @@ export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: I
 }
 
 function define(cmd: Command): Command {
-  return cmd
-    .description('verify a certificate chain (RFC 5280 path validation, RFC 9525 name matching)')
-    .argument('<leaf>', 'leaf certificate (PEM or DER); further PEM certificates in it are intermediates')
-    .requiredOption('--trusted <file>', 'trust anchors (PEM bundle or DER)')
-    .option('--untrusted <file>', 'intermediate certificates (PEM bundle or DER)')
-    .option('--time <iso>', 'validation time (default: now)')
-    .option('--purpose <purpose>', 'client, server or any (default: server with --host/--ip, else any)')
-    .option('--host <name>', 'DNS name the leaf must match')
-    .option('--ip <address>', 'IP address the leaf must match')
-    .option('--email <address>', 'email address the leaf must match')
-    .option('--profile <profile>', 'rfc5280, webpki or iot (default: iot)')
-    .option('--json', 'print the result as JSON');
+  return (
+    cmd
+      .description('verify a certificate chain (RFC 5280 path validation, RFC 9525 name matching)')
+      .argument('<leaf>', 'leaf certificate (PEM or DER); further PEM certificates in it are intermediates')
+      .requiredOption('--trusted <file>', 'trust anchors (PEM bundle or DER)')
+      .option('--untrusted <file>', 'intermediate certificates (PEM bundle or DER)')
+      .option('--time <iso>', 'validation time (default: now)')
+      .option('--purpose <purpose>', 'client, server or any (default: server with --host/--ip, else any)')
+      .option('--host <name>', 'DNS name the leaf must match')
+      .option('--ip <address>', 'IP address the leaf must match')
+      .option('--email <address>', 'email address the leaf must match')
+      .option('--profile <profile>', 'rfc5280, webpki or iot (default: iot)')
+      .option('--json', 'print the result as JSON')
+      // Revocation (issue 5; src/revocation/checker.ts).
+      .option('--crl <file>', 'CRL (PEM or DER; repeatable) to check revocation against', collect, [])
+      .option('--ocsp', "query the OCSP responders named in the certificates' AIA")
+      .option(
+        '--revocation-scope <scope>',
+        'leaf (like openssl -crl_check) or chain (-crl_check_all); default leaf',
+      )
+  );
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** --crl / --ocsp → a RevocationChecker (hard-fail: an undeterminable status is `revocation-unknown`). */
+function revocationFromOptions(o: VerifyCliOptions, untrusted: Certificate[]) {
+  const files = o.crl ?? [];
+  if (files.length === 0 && !o.ocsp) return undefined;
+  const scope = o.revocationScope ?? 'leaf';
+  if (scope !== 'leaf' && scope !== 'chain') throw new CliError('--revocation-scope must be leaf or chain');
+  const crls: CertificateList[] = [];
+  for (const f of files) {
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(readFileSync(f));
+    } catch (e) {
+      throw new CliError(
+        `cannot read CRL ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+    try {
+      if (looksLikePem(data)) {
+        const blocks = decodePem(new TextDecoder('latin1').decode(data)).filter(
+          (b) => b.label === 'X509 CRL',
+        );
+        if (blocks.length === 0) throw new CliError(`CRL ${f}: no X509 CRL block`);
+        for (const b of blocks) crls.push(parseCrl(b.der));
+      } else crls.push(parseCrl(data));
+    } catch (e) {
+      if (isDecodeError(e)) throw new CliError(`CRL ${f}: ${describeDecodeError(e)}`);
+      throw e;
+    }
+  }
+  const sources: RevocationSource[] = [];
+  if (crls.length) sources.push('crl');
+  if (o.ocsp) sources.push('ocsp');
+  return createRevocationChecker({ scope, sources, crls, crlSigners: untrusted });
 }
 
 /** Adds `verify` to the `fleetpki` program (for src/cli/main.ts). */
