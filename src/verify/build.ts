@@ -162,12 +162,17 @@ export interface BuildInput {
 
 function groupBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {
   const m = new Map<string, Certificate[]>();
+  const seen = new Set<string>();
   for (const c of certs) {
+    // Duplicates (the same certificate given twice) are dropped; the signature value is a cheap
+    // near-unique key, confirmed by comparing the DER.
+    const id = toHex(c.signatureValue);
+    if (seen.has(id) && [...(m.get(c.subject.key) ?? [])].some((x) => bytesEqual(x.der, c.der))) continue;
+    seen.add(id);
     const k = c.subject.key;
     const list = m.get(k);
-    if (list) {
-      if (!list.some((x) => bytesEqual(x.der, c.der))) list.push(c);
-    } else m.set(k, [c]);
+    if (list) list.push(c);
+    else m.set(k, [c]);
   }
   return m;
 }
@@ -238,6 +243,18 @@ export function* buildPaths(input: BuildInput): Generator<Candidate, void, undef
         if (!(e instanceof VerifyError) || isFatal(e.code)) throw e;
         log.record([...path, anchor], e);
       }
+    }
+    // Self-issued certificates do not count toward maxIntermediates (RFC 5280 §4.2.1.9), but a
+    // real path holds only a few (key rollover): cap the total length so that a same-subject mesh
+    // stays shallow; checked once per node rather than once per candidate.
+    if (inters.length > 0 && path.length > 2 * policy.maxIntermediates + 1) {
+      const e = new VerifyError(
+        'path-too-long',
+        `more than ${2 * policy.maxIntermediates + 2} certificates`,
+        path.length - 1,
+      );
+      log.record(path, e);
+      return;
     }
     for (const c of inters) {
       budget.consumeBuildStep();
