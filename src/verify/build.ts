@@ -4,6 +4,7 @@ import { bytesEqual, concatBytes, toHex } from '../der/bytes.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { Budget } from './budget.js';
+import { needsInheritedParams } from './dsa-params.js';
 import { errorRank, isFatal, VerifyError, type VerifyErrorCode } from './errors.js';
 import type { ValidationPolicy } from './policy.js';
 import { type SignatureVerifier, validatePath } from './validate.js';
@@ -91,7 +92,12 @@ export class SignatureChecker implements SignatureVerifier {
     private readonly cache?: SignatureCache,
   ) {}
 
-  verify(cert: Certificate, issuer: Certificate, certIndex: number): void {
+  verify(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void {
+    if (issuerSpki) {
+      // Inherited DSA parameters: rare; not memoised (the memo is keyed by the issuer's own key).
+      this.check(cert, issuer, certIndex, issuerSpki);
+      return;
+    }
     let row = this.memo.get(cert);
     if (!row) {
       row = new Map();
@@ -112,7 +118,7 @@ export class SignatureChecker implements SignatureVerifier {
     }
   }
 
-  private check(cert: Certificate, issuer: Certificate, certIndex: number): void {
+  private check(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void {
     let alg: SignatureAlgorithm;
     try {
       alg = parseSignatureAlgorithm(cert.signatureAlgorithm);
@@ -125,7 +131,7 @@ export class SignatureChecker implements SignatureVerifier {
     }
     if (cert.signatureUnusedBits !== 0)
       throw new VerifyError('bad-signature', 'signature BIT STRING has unused bits', certIndex);
-    const spki = issuer.subjectPublicKeyInfo.der;
+    const spki = issuerSpki ?? issuer.subjectPublicKeyInfo.der;
     const key = this.cache?.key(this.crypto, cert, spki);
     if (key !== undefined && this.cache!.has(key)) return;
     this.budget.consumeSignature(certIndex);
@@ -271,7 +277,8 @@ export function* buildPaths(input: BuildInput): Generator<Candidate, void, undef
             'issuer is not a CA (basicConstraints cA missing or false)',
             k + 1,
           );
-        input.signatures.verify(cur, c, k);
+        // A DSA key that inherits its parameters can only be checked on a whole path: validatePath does it.
+        if (!needsInheritedParams(c)) input.signatures.verify(cur, c, k);
       } catch (e) {
         if (!(e instanceof VerifyError) || isFatal(e.code)) throw e;
         log.record([...path, c], e);

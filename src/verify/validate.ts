@@ -4,6 +4,7 @@ import { OID } from '../der/oid-names.js';
 import { parseSignatureAlgorithm, type SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { Budget } from './budget.js';
+import { nextWorkingParams, spkiWithParams } from './dsa-params.js';
 import { VerifyError } from './errors.js';
 import { collectNames, NameConstraintState } from './name-constraints.js';
 import { formatIpAddress, parseIpAddress } from './names.js';
@@ -44,7 +45,8 @@ export interface ValidateInput {
 
 /** Verifies `cert`'s signature with `issuer`'s key; implementations cache and charge the budget. */
 export interface SignatureVerifier {
-  verify(cert: Certificate, issuer: Certificate, certIndex: number): void;
+  /** `issuerSpki` replaces the issuer's own key (DSA parameter inheritance). */
+  verify(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void;
 }
 
 // Extensions this validator processes (others marked critical reject the certificate).
@@ -116,6 +118,7 @@ export function validatePath(input: ValidateInput): string[] {
   if (anchor.nameConstraints) nc.add(anchor.nameConstraints, anchorIndex);
 
   const pg = new PolicyGraph(n, policy, budget);
+  let dsaParams = nextWorkingParams(anchor, undefined);
 
   // ---- the path, from the certificate the anchor issued down to the leaf (i = 1..n) ------
   for (let i = 1; i <= n; i++) {
@@ -147,7 +150,8 @@ export function validatePath(input: ValidateInput): string[] {
     }
     // (a)(1) signature, with the algorithm and the issuer's key checked against the policy
     checkSignatureAlgorithm(cert, policy, k);
-    input.signatures.verify(cert, issuer, k);
+    input.signatures.verify(cert, issuer, k, spkiWithParams(issuer, dsaParams));
+    dsaParams = nextWorkingParams(cert, dsaParams);
     // (a)(2) validity
     checkValidity(cert, time, k);
 
