@@ -45,15 +45,18 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-const ASCII_DECODER = new TextDecoder('latin1');
-/** Bytes known to be ASCII/Latin-1 → string (one code unit per byte). */
+/**
+ * Bytes → string, one code unit per byte (ISO 8859-1). Not TextDecoder('latin1'): WHATWG maps
+ * that label to windows-1252, which changes 0x80–0x9F. `fromCharCode.apply` over chunks is the
+ * fastest exact way in V8 (about twice a per-byte `+=` loop for short names).
+ */
 export function latin1(b: Uint8Array): string {
-  if (b.length < 64) {
-    let s = '';
-    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-    return s;
-  }
-  return ASCII_DECODER.decode(b);
+  const CHUNK = 4096;
+  if (b.length <= CHUNK) return String.fromCharCode.apply(null, b as unknown as number[]);
+  let s = '';
+  for (let i = 0; i < b.length; i += CHUNK)
+    s += String.fromCharCode.apply(null, b.subarray(i, i + CHUNK) as unknown as number[]);
+  return s;
 }
 
 export function asciiBytes(s: string): Uint8Array {

@@ -10,34 +10,59 @@ import { DerError } from './errors.js';
 /** Hard bound on OID content length: no real OID comes close, and it bounds the loops below. */
 export const MAX_OID_LENGTH = 1024;
 
-const decodeCache = new Map<string, string>();
+/**
+ * Decoded OIDs by content bytes. Real inputs use a few dozen OIDs over and over, so a hit saves
+ * the arc arithmetic and the string building. Keyed by an FNV-1a hash of the bytes (no string
+ * allocated per lookup); a hit is confirmed by comparing the bytes, so collisions only cost a miss.
+ */
+const decodeCache = new Map<number, { bytes: Uint8Array; text: string }>();
 const encodeCache = new Map<string, Uint8Array>();
 const CACHE_LIMIT = 4096;
+/** Longest content cached: longer OIDs are rare (2.25.<uuid> is 18 octets). */
+const CACHE_MAX_BYTES = 32;
 
-function cacheKey(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
+function fnv1a(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  // 30 bits: V8 keeps small integers unboxed, so Map lookups stay on the fast path.
+  return h & 0x3fffffff;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  if (a.length !== end - start) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
 }
 
 /** Decodes OID content octets; throws `bad-oid` with `offset` on malformed input. */
 export function decodeOid(b: Uint8Array, offset = 0): string {
-  if (b.length === 0) throw new DerError('bad-oid', 'empty OBJECT IDENTIFIER', offset);
-  if (b.length > MAX_OID_LENGTH) throw new DerError('bad-oid', 'OBJECT IDENTIFIER too long', offset);
-  const key = b.length <= 32 ? cacheKey(b) : undefined;
-  if (key !== undefined) {
+  return decodeOidRange(b, 0, b.length, offset);
+}
+
+/**
+ * Decodes the OID content at b[start, end) without a subarray (the reader's hot path).
+ * `offset` is the absolute offset reported in errors for the TLV; arc errors add their position.
+ */
+export function decodeOidRange(b: Uint8Array, start: number, end: number, offset = 0): string {
+  const n = end - start;
+  if (n === 0) throw new DerError('bad-oid', 'empty OBJECT IDENTIFIER', offset);
+  if (n > MAX_OID_LENGTH) throw new DerError('bad-oid', 'OBJECT IDENTIFIER too long', offset);
+  let key = -1;
+  if (n <= CACHE_MAX_BYTES) {
+    key = fnv1a(b, start, end);
     const hit = decodeCache.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined && sameBytes(hit.bytes, b, start, end)) return hit.text;
   }
   const parts: string[] = [];
-  let i = 0;
+  let i = start;
   let first = true;
-  while (i < b.length) {
-    if (b[i] === 0x80) throw new DerError('bad-oid', 'non-minimal OID arc (leading 0x80)', offset + i);
+  while (i < end) {
+    if (b[i] === 0x80)
+      throw new DerError('bad-oid', 'non-minimal OID arc (leading 0x80)', offset + (i - start));
     let v = 0;
     let big: bigint | undefined;
     for (;;) {
-      if (i >= b.length) throw new DerError('bad-oid', 'truncated OID arc', offset + i);
+      if (i >= end) throw new DerError('bad-oid', 'truncated OID arc', offset + (i - start));
       const c = b[i++]!;
       if (big === undefined && v > 0x3ffffffffff) big = BigInt(v);
       if (big !== undefined) big = (big << 7n) | BigInt(c & 0x7f);
@@ -54,7 +79,8 @@ export function decodeOid(b: Uint8Array, offset = 0): string {
     } else parts.push(big !== undefined ? big.toString() : String(v));
   }
   const s = parts.join('.');
-  if (key !== undefined && decodeCache.size < CACHE_LIMIT) decodeCache.set(key, s);
+  if (key >= 0 && decodeCache.size < CACHE_LIMIT)
+    decodeCache.set(key, { bytes: b.slice(start, end), text: s });
   return s;
 }
 

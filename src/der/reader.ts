@@ -1,6 +1,5 @@
-import { compareBytes } from './bytes.js';
 import { DerError, type DerErrorCode } from './errors.js';
-import { decodeOid } from './oid.js';
+import { decodeOidRange } from './oid.js';
 import { decodeString, STRING_TAGS } from './strings.js';
 import { Tag, tagName } from './tags.js';
 import { decodeGeneralizedTime, decodeUtcTime } from './time.js';
@@ -187,16 +186,21 @@ export class DerReader {
   }
 
   private checkSetOrder(): void {
-    let prev: Uint8Array | undefined;
     const save = this.pos;
+    const b = this.bytes;
+    // Previous element as a range [ps, pe) of the shared buffer: no subarray per element.
+    let ps = -1;
+    let pe = -1;
     let count = 0;
     while (this.pos < this.end) {
       if (++count > this.limits.maxElements) this.fail('too-many-elements', 'too many SET OF elements');
       this.header('element');
-      const cur = this.bytes.subarray(this.tStart, this.cEnd);
-      if (prev && compareBytes(prev, cur) > 0)
-        this.fail('set-not-sorted', `SET OF elements of ${this.label} not in DER order`, this.tStart);
-      prev = cur;
+      const cs = this.tStart;
+      const ce = this.cEnd;
+      if (ps >= 0 && compareRanges(b, ps, pe, cs, ce) > 0)
+        this.fail('set-not-sorted', `SET OF elements of ${this.label} not in DER order`, cs);
+      ps = cs;
+      pe = ce;
     }
     this.pos = save;
   }
@@ -322,7 +326,7 @@ export class DerReader {
 
   private oidContent(name: string): string {
     try {
-      return decodeOid(this.bytes.subarray(this.cStart, this.cEnd), this.tStart);
+      return decodeOidRange(this.bytes, this.cStart, this.cEnd, this.tStart);
     } catch (e) {
       if (e instanceof DerError)
         throw new DerError(e.code, e.message.replace(/ \(offset \d+\)$/, ''), e.offset, this.path(name));
@@ -437,6 +441,16 @@ export class DerReader {
       throw e;
     }
   }
+}
+
+/** Unsigned lexicographic order of b[as, ae) and b[bs, be) (X.690 §11.6 SET OF order). */
+function compareRanges(b: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+  const n = Math.min(ae - as, be - bs);
+  for (let i = 0; i < n; i++) {
+    const d = b[as + i]! - b[bs + i]!;
+    if (d !== 0) return d;
+  }
+  return ae - as - (be - bs);
 }
 
 /** Parses a whole input with `fn`, then requires that nothing is left over. */

@@ -30,12 +30,17 @@ function bad(kind: string, offset: number): never {
 /** Decodes the content octets of a string type; `tag` picks the alphabet. */
 export function decodeString(tag: number, b: Uint8Array, offset = 0): string {
   switch (tag) {
-    case Tag.UTF8String:
+    case Tag.UTF8String: {
+      // Most names are ASCII: skip the TextDecoder call (costly for short strings) when it is.
+      let i = 0;
+      while (i < b.length && b[i]! < 0x80) i++;
+      if (i === b.length) return latin1(b);
       try {
         return fatalUtf8.decode(b);
       } catch {
         return bad('UTF8String', offset);
       }
+    }
     case Tag.PrintableString:
       for (let i = 0; i < b.length; i++) if (!isPrintableStringByte(b[i]!)) bad('PrintableString', offset);
       return latin1(b);

@@ -4,6 +4,9 @@ import { X509Error } from './errors.js';
 
 /** Accepts DER bytes, PEM text, or PEM bytes; returns the DER of the first block with one of `labels`. */
 export function toDer(input: Uint8Array | string, labels: readonly string[]): Uint8Array {
+  // Fast path: a DER SEQUENCE with a long-form length (every real certificate/CRL/CSR) cannot be
+  // PEM text, whose second byte is ASCII; skip scanning the bytes for "-----BEGIN ".
+  if (typeof input !== 'string' && input.length > 1 && input[0] === 0x30 && input[1]! >= 0x81) return input;
   if (typeof input !== 'string' && !looksLikePem(input)) {
     if (input.length === 0) throw new X509Error('bad-input', 'empty input');
     return input;

@@ -1,8 +1,9 @@
-import { bytesEqual, fromHex, toHex } from '../der/bytes.js';
+import { bytesEqual, fromHex, latin1, toHex } from '../der/bytes.js';
 import { DerError } from '../der/errors.js';
+import { decodeOidRange } from '../der/oid.js';
 import { OID } from '../der/oid-names.js';
 import { DerReader } from '../der/reader.js';
-import { decodeString, isPrintableString, STRING_TAGS } from '../der/strings.js';
+import { decodeString, isPrintableString, isPrintableStringByte, STRING_TAGS } from '../der/strings.js';
 import { Tag } from '../der/tags.js';
 import { DerWriter } from '../der/writer.js';
 import { X509Error } from './errors.js';
@@ -178,10 +179,17 @@ export class Name {
   /** RFC 4514 text: RDNs most significant last, multi-valued RDNs joined with '+'. */
   toString(): string {
     if (this._string === undefined) {
-      const parts: string[] = [];
-      for (let i = this.rdns.length - 1; i >= 0; i--)
-        parts.push(this.rdns[i]!.map((a) => `${attributeShortName(a.type)}=${escapeValue(a)}`).join('+'));
-      this._string = parts.join(',');
+      let out = '';
+      for (let i = this.rdns.length - 1; i >= 0; i--) {
+        const rdn = this.rdns[i]!;
+        if (i !== this.rdns.length - 1) out += ',';
+        for (let j = 0; j < rdn.length; j++) {
+          const a = rdn[j]!;
+          if (j > 0) out += '+';
+          out += `${attributeShortName(a.type)}=${escapeValue(a)}`;
+        }
+      }
+      this._string = out;
     }
     return this._string;
   }
@@ -198,9 +206,29 @@ export class Name {
   }
 }
 
+/** Characters RFC 4514 §2.4 escapes anywhere: `"+,;<>\`, controls and DEL (1 = escape). */
+const NEEDS_ESCAPE = new Uint8Array(128);
+for (const c of ',+"\\<>;') NEEDS_ESCAPE[c.charCodeAt(0)] = 1;
+for (let c = 0; c < 0x20; c++) NEEDS_ESCAPE[c] = 1;
+NEEDS_ESCAPE[0x7f] = 1;
+
+/** True when `v` can be written as is (the common case: no scan-and-rebuild). */
+function plainValue(v: string): boolean {
+  const n = v.length;
+  if (n === 0) return true;
+  const f = v.charCodeAt(0);
+  if (f === 0x23 || f === 0x20 || v.charCodeAt(n - 1) === 0x20) return false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 128 && NEEDS_ESCAPE[c] === 1) return false;
+  }
+  return true;
+}
+
 function escapeValue(a: AttributeTypeAndValue): string {
   if (!STRING_TAGS.has(a.tag)) return a.value; // already '#hex'
   const v = a.value;
+  if (plainValue(v)) return v;
   let out = '';
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!;
@@ -214,9 +242,80 @@ function escapeValue(a: AttributeTypeAndValue): string {
   return out;
 }
 
+/**
+ * Length at b[p] in the forms the fast path handles: short, or minimal 81/82 long form.
+ * Returns -1 for anything else (the general reader then parses and reports it).
+ */
+function fastLength(b: Uint8Array, p: number, end: number): number {
+  if (p >= end) return -1;
+  const l = b[p]!;
+  if (l < 0x80) return l;
+  if (l === 0x81) return p + 1 < end && b[p + 1]! >= 0x80 ? b[p + 1]! : -1;
+  if (l === 0x82 && p + 2 < end && b[p + 1]! !== 0) return (b[p + 1]! << 8) | b[p + 2]!;
+  return -1;
+}
+const lengthSize = (b: Uint8Array, p: number) => (b[p]! < 0x80 ? 1 : b[p] === 0x81 ? 2 : 3);
+
+/**
+ * The common shape of a Name, decoded without child readers: single-valued RDNs whose values are
+ * ASCII PrintableString / UTF8String / IA5String. Accepts only what `readName`'s general path
+ * accepts (same alphabet checks, lengths minimal, nothing trailing); returns undefined for any
+ * other input, which the general path then parses or rejects with a precise error.
+ */
+function readNameFast(der: Uint8Array): Name | undefined {
+  const b = der;
+  const end = b.length;
+  let p = 1 + lengthSize(b, 1);
+  const rdns: AttributeTypeAndValue[][] = [];
+  while (p < end) {
+    if (rdns.length >= MAX_NAME_ATTRIBUTES || b[p] !== Tag.SET) return undefined;
+    const setLen = fastLength(b, p + 1, end);
+    if (setLen < 0) return undefined;
+    const setStart = p + 1 + lengthSize(b, p + 1);
+    const setEnd = setStart + setLen;
+    if (setEnd > end || b[setStart] !== Tag.SEQUENCE) return undefined;
+    const atvLen = fastLength(b, setStart + 1, setEnd);
+    if (atvLen < 0) return undefined;
+    const atvStart = setStart + 1 + lengthSize(b, setStart + 1);
+    // One AttributeTypeAndValue filling the whole SET (multi-valued RDNs take the general path).
+    if (atvStart + atvLen !== setEnd || b[atvStart] !== Tag.OID) return undefined;
+    const oidLen = fastLength(b, atvStart + 1, setEnd);
+    if (oidLen <= 0 || oidLen >= 0x80) return undefined;
+    const oidStart = atvStart + 2;
+    const vAt = oidStart + oidLen;
+    if (vAt + 2 > setEnd) return undefined;
+    const tag = b[vAt]!;
+    if (tag !== Tag.PrintableString && tag !== Tag.UTF8String && tag !== Tag.IA5String) return undefined;
+    const vLen = fastLength(b, vAt + 1, setEnd);
+    if (vLen < 0) return undefined;
+    const vStart = vAt + 1 + lengthSize(b, vAt + 1);
+    if (vStart + vLen !== setEnd) return undefined;
+    for (let i = vStart; i < setEnd; i++) {
+      const c = b[i]!;
+      if (c >= 0x80 || (tag === Tag.PrintableString && !isPrintableStringByte(c))) return undefined;
+    }
+    let type: string;
+    try {
+      type = decodeOidRange(b, oidStart, vAt, 0);
+    } catch {
+      return undefined;
+    }
+    rdns.push([{ type, tag, value: latin1(b.subarray(vStart, setEnd)), der: b.subarray(vAt, setEnd) }]);
+    p = setEnd;
+  }
+  return new Name(der, rdns);
+}
+
 /** Reads a Name (strict: RDN SETs sorted, non-empty; string values' alphabets checked). */
 export function readName(r: DerReader, name = 'Name'): Name {
   const start = r.pos;
+  // Depth of the AttributeTypeAndValue SEQUENCE below this reader: Name, RDN SET, ATV.
+  if (r.depth + 3 <= r.limits.maxDepth && r.limits.maxLength >= 0xffff) {
+    const der = r.readTlvBytes(Tag.SEQUENCE, name);
+    const fast = readNameFast(der);
+    if (fast) return fast;
+    r.pos = start; // Unusual shape: let the general reader below decide (and name any error).
+  }
   const seq = r.readSequence(name);
   const rdns: AttributeTypeAndValue[][] = [];
   let count = 0;

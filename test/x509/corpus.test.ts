@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bytesEqual, DerReader, toHex, useUtcTime } from '../../src/der/index.js';
+import { bytesEqual, DEFAULT_LIMITS, DerReader, toHex, useUtcTime } from '../../src/der/index.js';
 import { decodePem, encodePem } from '../../src/pem/index.js';
 import {
   type Certificate,
@@ -21,6 +21,7 @@ import {
   isDecodeError,
   parseCertificate,
   parseCrl,
+  readName,
   reencodeCertificate,
   reencodeCrl,
 } from '../../src/x509/index.js';
@@ -381,6 +382,29 @@ describe('corpus: divergences from OpenSSL are all listed', () => {
       );
       assert.deepEqual(problems.slice(0, 20), [], `${problems.length} unlisted divergences`);
     });
+});
+
+// readName has a fast path for the common shape of a Name; it must agree with the general path
+// (taken when limits.maxLength < 0xffff) on every issuer and subject of the corpora.
+it('Name fast path and general path decode every corpus name identically', () => {
+  const general = { ...DEFAULT_LIMITS, maxLength: 0xfffe };
+  let names = 0;
+  for (const item of [...debianCertificates(), ...pkitsItems(), ...limboItems()]) {
+    if (item.kind !== 'certificate') continue;
+    let c: Certificate;
+    try {
+      c = parseCertificate(item.der);
+    } catch {
+      continue;
+    }
+    for (const n of [c.issuer, c.subject]) {
+      const slow = readName(DerReader.from(n.der, 'Name', general), 'Name');
+      assert.deepEqual(slow.rdns, n.rdns, `${item.id}: ${n.toString()}`);
+      assert.equal(slow.toString(), n.toString());
+      names++;
+    }
+  }
+  assert.ok(names > 50_000);
 });
 
 // Keep the module's own sanity: the sample the corpus loader returns is the real data.
