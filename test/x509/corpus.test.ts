@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bytesEqual, DEFAULT_LIMITS, DerReader, toHex, useUtcTime } from '../../src/der/index.js';
+import { bytesEqual, DEFAULT_LIMITS, DerReader, useUtcTime } from '../../src/der/index.js';
 import { decodePem, encodePem } from '../../src/pem/index.js';
 import {
   type Certificate,
@@ -25,7 +25,7 @@ import {
   reencodeCertificate,
   reencodeCrl,
 } from '../../src/x509/index.js';
-import { type CorpusItem, debianCertificates, limboItems, pkitsItems } from './corpus.js';
+import { type CorpusItem, debianCertificates, limboItems, pkitsItems, sample } from './corpus.js';
 
 // ---- what we reject on purpose ----
 
@@ -321,11 +321,17 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** DER (hex) of every object `openssl storeutl` could decode from a PEM file of `items`. */
+const pemOf = (kind: 'certificate' | 'crl', der: Uint8Array) =>
+  encodePem(kind === 'certificate' ? 'CERTIFICATE' : 'X509 CRL', der);
+
+/**
+ * PEM text of every object `openssl storeutl` could decode from a PEM file of `items`. OpenSSL
+ * prints what it decoded in the same 64-column PEM that `encodePem` writes, so the blocks are
+ * compared as text (no base64 decoding of 30 MB in JavaScript).
+ */
 function opensslAccepted(items: readonly CorpusItem[], kind: 'certificate' | 'crl'): Set<string> {
-  const label = kind === 'certificate' ? 'CERTIFICATE' : 'X509 CRL';
   const file = join(dir, `${kind}.pem`);
-  writeFileSync(file, items.map((i) => encodePem(label, i.der)).join(''));
+  writeFileSync(file, items.map((i) => pemOf(kind, i.der)).join(''));
   let out: string;
   try {
     // Undecodable objects are reported on stderr and skipped; the rest are printed as PEM.
@@ -339,16 +345,25 @@ function opensslAccepted(items: readonly CorpusItem[], kind: 'certificate' | 'cr
     if (err.code === 'ENOENT') throw new Error('openssl not found on PATH (CI installs it)');
     out = err.stdout ?? '';
   }
-  const set = new Set<string>();
-  for (const b of decodePem(out)) set.add(toHex(b.der));
-  return set;
+  return new Set(
+    out.match(/-----BEGIN [A-Z0-9 ]+-----\n[A-Za-z0-9+/=\n]*?-----END [A-Z0-9 ]+-----\n/g) ?? [],
+  );
 }
+
+/**
+ * OpenSSL reads ~8 000 objects/s here, so by default it judges every object we reject plus a
+ * fixed sample of those we accept (all of Debian and PKITS; 3 000 of limbo's ~30 000).
+ * FLEETPKI_OPENSSL_ALL=1 runs it on everything (~5 s more; last full run: no further divergence).
+ */
+const OPENSSL_SAMPLE = process.env.FLEETPKI_OPENSSL_ALL ? Number.POSITIVE_INFINITY : 3000;
 
 describe('corpus: divergences from OpenSSL are all listed', () => {
   for (const name of ['debian', 'limbo', 'pkits'])
     it(`${name}: OpenSSL and fleetpki agree except for the listed objects`, (t) => {
-      const outcomes = results.get(name);
-      assert.ok(outcomes, `${name} corpus did not run`);
+      const all = results.get(name);
+      assert.ok(all, `${name} corpus did not run`);
+      const accepted = all.filter((o) => !o.error);
+      const outcomes = [...all.filter((o) => o.error), ...sample(accepted, OPENSSL_SAMPLE)];
       const problems: string[] = [];
       let weOnly = 0;
       let theyOnly = 0;
@@ -360,7 +375,7 @@ describe('corpus: divergences from OpenSSL are all listed', () => {
           kind,
         );
         for (const o of mine) {
-          const theyAccept = accepted.has(toHex(o.item.der));
+          const theyAccept = accepted.has(pemOf(kind, o.item.der));
           if (o.error) {
             const row = rejectionRow(o);
             if (row && row.openssl !== (theyAccept ? 'accepts' : 'rejects'))
@@ -378,7 +393,7 @@ describe('corpus: divergences from OpenSSL are all listed', () => {
         }
       }
       t.diagnostic(
-        `${name}: we reject ${weOnly} that OpenSSL accepts (all listed); OpenSSL rejects ${theyOnly} that we accept`,
+        `${name}: OpenSSL judged ${outcomes.length}/${all.length}; we reject ${weOnly} that OpenSSL accepts (all listed); OpenSSL rejects ${theyOnly} that we accept`,
       );
       assert.deepEqual(problems.slice(0, 20), [], `${problems.length} unlisted divergences`);
     });
