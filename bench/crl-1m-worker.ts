@@ -3,6 +3,7 @@
 //   node --import tsx bench/crl-1m-worker.ts build|parse-fleetpki|parse-fleetpki-lookup|parse-pkijs DIR N
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { importPrivateKey, KeySigner } from '../src/crypto/index.js';
 import { CrlPublisher } from '../src/revocation/crl-publisher.js';
@@ -11,7 +12,7 @@ import { parseCertificate, parseCrl } from '../src/x509/index.js';
 
 const [mode, dir, nText] = process.argv.slice(2);
 const n = Number(nText);
-const file = join(dir!, 'crl-1m.der');
+const file = join(dir!, `crl-${n}.der`);
 const out = (o: Record<string, unknown>) =>
   console.log(JSON.stringify({ ...o, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
 
@@ -56,8 +57,14 @@ if (mode === 'build') {
     if (mode === 'parse-fleetpki-lookup' && !crl.find(crl.revokedCertificates[n >> 1]!.serialNumber))
       throw new Error('lookup failed');
   } else if (mode === 'parse-pkijs') {
-    // pkijs wants an ArrayBuffer holding exactly the DER.
-    const crl = pkijs.CertificateRevocationList.fromBER(der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength));
+    // pkijs' fromBER uses asn1js' defaults (at most 10 000 nodes, 16 MiB): a 1M-entry CRL needs
+    // the limits raised, so parse with asn1js directly and hand pkijs the schema.
+    const asn = asn1js.fromBER(der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength), {
+      maxNodes: 1e9,
+      maxContentLength: 1 << 30,
+    });
+    if (asn.offset === -1) throw new Error(asn.result.error);
+    const crl = new pkijs.CertificateRevocationList({ schema: asn.result });
     entries = crl.revokedCertificates?.length ?? 0;
   }
   out({ ms: performance.now() - t0, entries });
