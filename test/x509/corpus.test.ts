@@ -11,13 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bytesEqual, DEFAULT_LIMITS, DerReader, useUtcTime } from '../../src/der/index.js';
+import { bytesEqual, DEFAULT_LIMITS, DerReader } from '../../src/der/index.js';
 import { decodePem, encodePem } from '../../src/pem/index.js';
 import {
   type Certificate,
   type CertificateList,
-  type Extension,
-  extensionCodec,
   isDecodeError,
   parseCertificate,
   parseCrl,
@@ -25,7 +23,16 @@ import {
   reencodeCertificate,
   reencodeCrl,
 } from '../../src/x509/index.js';
-import { type CorpusItem, debianCertificates, limboItems, pkitsItems, sample } from './corpus.js';
+import {
+  type CorpusItem,
+  certificateTolerances,
+  crlTolerances,
+  debianCertificates,
+  limboItems,
+  pkitsItems,
+  sample,
+  TOLERANCES,
+} from './corpus.js';
 
 // ---- what we reject on purpose ----
 
@@ -147,91 +154,6 @@ export const EXPECTED_REJECTIONS: Rejection[] = [
 
 /** Objects OpenSSL refuses that we accept (none known today; a new one must be explained here). */
 export const OPENSSL_ONLY_REJECTS: { id: string; reason: string }[] = [];
-
-// ---- tolerated non-canonical encodings (re-encoding differs, and that is expected) ----
-
-export const TOLERANCES: Record<string, string> = {
-  'generalized-time-before-2050':
-    'RFC 5280 §4.1.2.5 wants UTCTime through 2049; GeneralizedTime earlier is accepted (Certum Trusted Network CA 2, PKITS 4.2.x) and re-encoded as UTCTime',
-  'explicit-v1-version': 'version [0] INTEGER 0 encoded although DEFAULT v1 (X.690 §11.5); old roots do this',
-  'empty-extensions':
-    'extensions [3] present but empty (RFC 5280 says SIZE 1..MAX); webpki tolerates the same',
-  'explicit-critical-false':
-    'Extension.critical FALSE encoded although DEFAULT (X.690 §11.5); older Microsoft CAs',
-  'extension-value:basicConstraints':
-    'basicConstraints with cA FALSE encoded explicitly (DEFAULT, X.690 §11.5)',
-  'extension-value:keyUsage':
-    'keyUsage with trailing zero bits kept (X.690 §11.2.2); e.g. Trustwave Global ECC roots',
-};
-
-function timeTags(r: DerReader, n: number): { tag: number; ms: number }[] {
-  const out: { tag: number; ms: number }[] = [];
-  for (let i = 0; i < n && !r.atEnd(); i++) {
-    const t = r.peekTag();
-    if (t !== 0x17 && t !== 0x18) break;
-    out.push({ tag: t, ms: r.readTime('time') });
-  }
-  return out;
-}
-
-const earlyGeneralized = (ts: { tag: number; ms: number }[]) =>
-  ts.some((t) => t.tag === 0x18 && useUtcTime(t.ms));
-
-function extensionTolerances(
-  list: readonly Extension[],
-  decoded: (oid: string) => unknown,
-  out: Set<string>,
-): void {
-  for (const e of list) {
-    // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }: look at what follows the OID.
-    const r = DerReader.from(e.der, 'Extension').readSequence('Extension');
-    r.readOid('extnID');
-    if (r.peekTag() === 0x01 && !r.readBoolean('critical')) out.add('explicit-critical-false');
-    const c = extensionCodec(e.oid);
-    const v = decoded(e.oid);
-    if (c && v !== undefined && !bytesEqual(c.encode(v), e.value)) out.add(`extension-value:${c.name}`);
-  }
-}
-
-function certificateTolerances(c: Certificate): Set<string> {
-  const out = new Set<string>();
-  const tbs = DerReader.from(c.tbs, 'tbs').readSequence('tbs');
-  const v = tbs.readOptionalExplicit(0, 'version');
-  if (v && v.readSmallInt('version') === 0) out.add('explicit-v1-version');
-  tbs.readAny('serialNumber');
-  tbs.readAny('signature');
-  tbs.readAny('issuer');
-  if (earlyGeneralized(timeTags(tbs.readSequence('validity'), 2))) out.add('generalized-time-before-2050');
-  tbs.readAny('subject');
-  tbs.readAny('spki');
-  while (!tbs.atEnd()) {
-    const t = tbs.readAny('rest');
-    if (t.tag === 0xa3 && t.value.length === 2) out.add('empty-extensions');
-  }
-  extensionTolerances(c.extensions, (o) => c.decoded(o), out);
-  return out;
-}
-
-function crlTolerances(c: CertificateList): Set<string> {
-  const out = new Set<string>();
-  const tbs = DerReader.from(c.tbs, 'tbs').readSequence('tbs');
-  if (tbs.peekTag() === 0x02) tbs.readAny('version');
-  tbs.readAny('signature');
-  tbs.readAny('issuer');
-  const times = timeTags(tbs, 2);
-  if (tbs.peekTag() === 0x30)
-    tbs.readSequence('revoked').forEach('entry', (r) => {
-      const e = r.readSequence('entry');
-      e.readAny('serial');
-      times.push(...timeTags(e, 1));
-      while (!e.atEnd()) e.readAny('ext');
-    });
-  if (earlyGeneralized(times)) out.add('generalized-time-before-2050');
-  if (tbs.peekTag() === 0xa0 && tbs.readAny('exts').value.length === 2) out.add('empty-extensions');
-  extensionTolerances(c.extensions, (o) => c.decoded(o), out);
-  for (const e of c.revokedCertificates) extensionTolerances(e.extensions, (o) => e.decoded(o), out);
-  return out;
-}
 
 // ---- running a corpus ----
 

@@ -5,7 +5,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bytesEqual, DerReader, useUtcTime } from '../../src/der/index.js';
 import { decodePem } from '../../src/pem/index.js';
+import {
+  type Certificate,
+  type CertificateList,
+  type CertificationRequest,
+  type Extension,
+  extensionCodec,
+} from '../../src/x509/index.js';
 
 export const TESTDATA = fileURLToPath(new URL('../../../shared/testdata/', import.meta.url));
 export const DEBIAN_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -95,4 +103,120 @@ export function sample<T>(items: readonly T[], n: number, seed = 0x9e3779b9): T[
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
   return idx.slice(0, n).map((i) => items[i]!);
+}
+
+// ---- tolerated non-canonical encodings (re-encoding differs, and that is expected) ----
+
+export const TOLERANCES: Record<string, string> = {
+  'generalized-time-before-2050':
+    'RFC 5280 §4.1.2.5 wants UTCTime through 2049; GeneralizedTime earlier is accepted (Certum Trusted Network CA 2, PKITS 4.2.x) and re-encoded as UTCTime',
+  'explicit-v1-version': 'version [0] INTEGER 0 encoded although DEFAULT v1 (X.690 §11.5); old roots do this',
+  'empty-extensions':
+    'extensions [3] present but empty (RFC 5280 says SIZE 1..MAX); webpki tolerates the same',
+  'explicit-critical-false':
+    'Extension.critical FALSE encoded although DEFAULT (X.690 §11.5); older Microsoft CAs',
+  'extension-value:basicConstraints':
+    'basicConstraints with cA FALSE encoded explicitly (DEFAULT, X.690 §11.5)',
+  'extension-value:keyUsage':
+    'keyUsage with trailing zero bits kept (X.690 §11.2.2); e.g. Trustwave Global ECC roots',
+};
+
+function timeTags(r: DerReader, n: number): { tag: number; ms: number }[] {
+  const out: { tag: number; ms: number }[] = [];
+  for (let i = 0; i < n && !r.atEnd(); i++) {
+    const t = r.peekTag();
+    if (t !== 0x17 && t !== 0x18) break;
+    out.push({ tag: t, ms: r.readTime('time') });
+  }
+  return out;
+}
+
+const earlyGeneralized = (ts: { tag: number; ms: number }[]) =>
+  ts.some((t) => t.tag === 0x18 && useUtcTime(t.ms));
+
+function extensionTolerances(
+  list: readonly Extension[],
+  decoded: (oid: string) => unknown,
+  out: Set<string>,
+): void {
+  for (const e of list) {
+    // Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue }: look at what follows the OID.
+    const r = DerReader.from(e.der, 'Extension').readSequence('Extension');
+    r.readOid('extnID');
+    if (r.peekTag() === 0x01 && !r.readBoolean('critical')) out.add('explicit-critical-false');
+    const c = extensionCodec(e.oid);
+    const v = decoded(e.oid);
+    if (c && v !== undefined && !bytesEqual(c.encode(v), e.value)) out.add(`extension-value:${c.name}`);
+  }
+}
+
+export function certificateTolerances(c: Certificate): Set<string> {
+  const out = new Set<string>();
+  const tbs = DerReader.from(c.tbs, 'tbs').readSequence('tbs');
+  const v = tbs.readOptionalExplicit(0, 'version');
+  if (v && v.readSmallInt('version') === 0) out.add('explicit-v1-version');
+  tbs.readAny('serialNumber');
+  tbs.readAny('signature');
+  tbs.readAny('issuer');
+  if (earlyGeneralized(timeTags(tbs.readSequence('validity'), 2))) out.add('generalized-time-before-2050');
+  tbs.readAny('subject');
+  tbs.readAny('spki');
+  while (!tbs.atEnd()) {
+    const t = tbs.readAny('rest');
+    if (t.tag === 0xa3 && t.value.length === 2) out.add('empty-extensions');
+  }
+  extensionTolerances(c.extensions, (o) => c.decoded(o), out);
+  return out;
+}
+
+export function crlTolerances(c: CertificateList): Set<string> {
+  const out = new Set<string>();
+  const tbs = DerReader.from(c.tbs, 'tbs').readSequence('tbs');
+  if (tbs.peekTag() === 0x02) tbs.readAny('version');
+  tbs.readAny('signature');
+  tbs.readAny('issuer');
+  const times = timeTags(tbs, 2);
+  if (tbs.peekTag() === 0x30)
+    tbs.readSequence('revoked').forEach('entry', (r) => {
+      const e = r.readSequence('entry');
+      e.readAny('serial');
+      times.push(...timeTags(e, 1));
+      while (!e.atEnd()) e.readAny('ext');
+    });
+  if (earlyGeneralized(times)) out.add('generalized-time-before-2050');
+  if (tbs.peekTag() === 0xa0 && tbs.readAny('exts').value.length === 2) out.add('empty-extensions');
+  extensionTolerances(c.extensions, (o) => c.decoded(o), out);
+  for (const e of c.revokedCertificates) extensionTolerances(e.extensions, (o) => e.decoded(o), out);
+  return out;
+}
+
+/**
+ * CSR-specific tolerances: the attributes [0] IMPLICIT SET OF is not order-checked by the parser
+ * (RFC 2986 generators differ), and an absent [0] is read as empty (csr.ts documents both);
+ * `encodeCsrInfo` writes the canonical form, so such inputs re-encode differently.
+ */
+export function csrTolerances(c: CertificationRequest): Set<string> {
+  const out = new Set<string>();
+  const info = DerReader.from(c.tbs, 'info').readSequence('info');
+  info.readAny('version');
+  info.readAny('subject');
+  info.readAny('spki');
+  if (info.atEnd()) out.add('csr-attributes-absent');
+  else {
+    const attrs = info.readConstructed(0xa0, 'attributes');
+    let prev: Uint8Array | undefined;
+    while (!attrs.atEnd()) {
+      const a = attrs.readAny('attribute').der;
+      if (prev && compare(prev, a) > 0) out.add('csr-attributes-unsorted');
+      prev = a;
+    }
+  }
+  extensionTolerances(c.extensions, (o) => c.decoded(o), out);
+  return out;
+}
+
+function compare(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
 }
