@@ -126,15 +126,14 @@ function facts(crl: CertificateList, requireCrlNumber: boolean): CrlFacts {
       break;
     }
   if (!f.problem)
-    outer: for (const entry of crl.revokedCertificates)
-      for (const e of entry.extensions)
-        if (e.critical && !KNOWN_ENTRY_EXTENSIONS.has(e.oid)) {
-          f.problem = {
-            code: 'crl-unhandled-critical-extension',
-            message: `CRL entry has unhandled critical extension ${e.oid}`,
-          };
-          break outer;
-        }
+    for (const oid of crl.criticalEntryExtensions)
+      if (!KNOWN_ENTRY_EXTENSIONS.has(oid)) {
+        f.problem = {
+          code: 'crl-unhandled-critical-extension',
+          message: `CRL entry has unhandled critical extension ${oid}`,
+        };
+        break;
+      }
   const num = crl.extension(OID.cRLNumber);
   if (!f.problem && requireCrlNumber && !num)
     f.problem = { code: 'crl-malformed', message: 'CRL lacks the cRLNumber extension (RFC 5280 §5.2.3)' };
@@ -158,6 +157,10 @@ function facts(crl: CertificateList, requireCrlNumber: boolean): CrlFacts {
  * 4.4.14) and, in indirect CRLs, on the issuer carried forward by certificateIssuer (§5.3.3).
  */
 function findEntry(crl: CertificateList, f: CrlFacts, cert: Certificate): RevokedCertificate | undefined {
+  // A direct CRL lists only its issuer's certificates: the CRL's own serial index answers
+  // (exact INTEGER bytes) without creating an object per entry.
+  if (f.idp?.indirectCRL !== true)
+    return crl.issuer.equals(cert.issuer) ? crl.find(cert.serialNumber) : undefined;
   if (!f.index) {
     const m = new Map<string, { issuer: Name; entry: RevokedCertificate }[]>();
     const indirect = f.idp?.indirectCRL === true;

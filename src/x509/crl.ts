@@ -1,4 +1,4 @@
-import { bytesEqual, toHex } from '../der/bytes.js';
+import { bytesEqual, fromHex, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
 import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
 import { encodePem } from '../pem/pem.js';
@@ -50,7 +50,8 @@ export class RevokedCertificate {
 }
 
 export class CertificateList {
-  private index?: Map<string, RevokedCertificate>;
+  private _revoked?: RevokedCertificate[];
+  private _index?: Int32Array;
 
   constructor(
     readonly der: Uint8Array,
@@ -60,11 +61,14 @@ export class CertificateList {
     readonly issuer: Name,
     readonly thisUpdate: number,
     readonly nextUpdate: number | undefined,
-    readonly revokedCertificates: readonly RevokedCertificate[],
+    /** Absolute offset in `der` of each revokedCertificate TLV (validated at parse time). */
+    private readonly entryOffsets: Uint32Array,
+    /** OIDs of entry extensions marked critical anywhere in the list (RFC 5280 §5.3). */
+    readonly criticalEntryExtensions: ReadonlySet<string>,
     private readonly ext: ExtensionSet,
     readonly signatureAlgorithm: AlgorithmIdentifier,
     readonly signatureValue: Uint8Array,
-    /** Unused bits of the signature BIT STRING: non-zero can never verify (PKITS BadSigned* certs have it). */
+    /** Unused bits of the signature BIT STRING: non-zero can never verify. */
     readonly signatureUnusedBits = 0,
   ) {}
 
@@ -96,22 +100,130 @@ export class CertificateList {
     return this.ext.decoded.has(OID.deltaCRLIndicator);
   }
 
-  /** The entry for a serial (INTEGER content bytes or hex), if listed. */
-  find(serial: Uint8Array | string): RevokedCertificate | undefined {
-    if (!this.index) {
-      this.index = new Map();
-      for (const e of this.revokedCertificates)
-        if (!this.index.has(e.serialHex)) this.index.set(e.serialHex, e);
+  /** Number of revoked entries (no entry objects are created). */
+  get revokedCount(): number {
+    return this.entryOffsets.length;
+  }
+
+  /** Entry `i`, decoded on demand from the (already validated) DER. */
+  entryAt(i: number): RevokedCertificate {
+    const off = this.entryOffsets[i];
+    if (off === undefined) throw new RangeError(`no CRL entry ${i}`);
+    if (this._revoked) return this._revoked[i]!;
+    const r = new DerReader(
+      this.der,
+      off,
+      this.der.length,
+      2,
+      'revokedCertificate',
+      undefined,
+      DEFAULT_LIMITS,
+    );
+    return readEntry(r, this.version);
+  }
+
+  /** All entries as objects (materialised once; prefer `find`/`entryAt` for large CRLs). */
+  get revokedCertificates(): readonly RevokedCertificate[] {
+    if (!this._revoked) {
+      const out = new Array<RevokedCertificate>(this.entryOffsets.length);
+      for (let i = 0; i < out.length; i++) out[i] = this.entryAt(i);
+      this._revoked = out;
     }
-    let hex: string;
-    if (typeof serial === 'string') hex = serial.toLowerCase().replace(/^(00)+(?=.)/, '');
-    else hex = toHex(serial.length > 1 && serial[0] === 0 ? serial.subarray(1) : serial);
-    return this.index.get(hex);
+    return this._revoked;
+  }
+
+  /**
+   * The first entry for a serial: INTEGER content bytes (exact: 00 FF is 255, FF is −1), or hex
+   * of a non-negative serial's magnitude. The index is an open-addressing hash table over entry
+   * numbers built on first use — no per-entry objects, so a 1M-entry CRL stays cheap.
+   */
+  find(serial: Uint8Array | string): RevokedCertificate | undefined {
+    const want = typeof serial === 'string' ? serialFromHex(serial) : serial;
+    const table = this.index();
+    const mask = table.length - 1;
+    for (let h = hashBytes(want, 0, want.length) & mask; ; h = (h + 1) & mask) {
+      const i = table[h]!;
+      if (i < 0) return undefined;
+      const [s, e] = this.serialRange(i);
+      if (e - s === want.length && equalAt(this.der, s, want)) return this.entryAt(i);
+    }
+  }
+
+  private index(): Int32Array {
+    if (this._index) return this._index;
+    const n = this.entryOffsets.length;
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    const table = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    for (let i = 0; i < n; i++) {
+      const [s, e] = this.serialRange(i);
+      let h = hashBytes(this.der, s, e) & mask;
+      while (table[h]! >= 0) {
+        // Keep the first entry for a serial listed twice.
+        const [s2, e2] = this.serialRange(table[h]!);
+        if (e2 - s2 === e - s && equalAt(this.der, s, this.der.subarray(s2, e2))) break;
+        h = (h + 1) & mask;
+      }
+      if (table[h]! < 0) table[h] = i;
+    }
+    this._index = table;
+    return table;
+  }
+
+  /** [start, end) of entry i's serial INTEGER content (trusted: the entry was validated). */
+  private serialRange(i: number): [number, number] {
+    const b = this.der;
+    let p = this.entryOffsets[i]! + 1;
+    p += b[p]! & 0x80 ? 1 + (b[p]! & 0x7f) : 1; // skip the entry SEQUENCE length
+    p++; // INTEGER tag
+    let len = b[p++]!;
+    if (len & 0x80) {
+      const k = len & 0x7f;
+      len = 0;
+      for (let j = 0; j < k; j++) len = len * 256 + b[p++]!;
+    }
+    return [p, p + len];
   }
 
   toPem(): string {
     return encodePem('X509 CRL', this.der);
   }
+}
+
+/** FNV-1a over bytes [s, e). */
+function hashBytes(b: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function equalAt(b: Uint8Array, s: number, want: Uint8Array): boolean {
+  for (let i = 0; i < want.length; i++) if (b[s + i] !== want[i]) return false;
+  return true;
+}
+
+/** Hex of a non-negative serial's magnitude → minimal two's-complement INTEGER content. */
+function serialFromHex(hex: string): Uint8Array {
+  let h = hex.toLowerCase().replace(/^0+(?=.)/, '');
+  if (h.length % 2) h = `0${h}`;
+  if (Number.parseInt(h[0]!, 16) >= 8) h = `00${h}`;
+  return fromHex(h);
+}
+
+function readEntry(lr: DerReader, version: 1 | 2): RevokedCertificate {
+  const e = lr.readSequence('revokedCertificate');
+  const serial = e.readInteger('userCertificate');
+  const date = e.readTime('revocationDate');
+  let ext = EMPTY_EXTENSIONS;
+  if (!e.atEnd()) {
+    const off = e.pos;
+    if (version !== 2)
+      throw new X509Error('version-mismatch', 'CRL entry extensions in a v1 CRL', off, e.path());
+    ext = readExtensions(e, 'crlEntryExtensions');
+  }
+  e.finish();
+  return new RevokedCertificate(serial, date, ext);
 }
 
 export function parseCrl(
@@ -140,23 +252,25 @@ export function parseCrl(
   let nextUpdate: number | undefined;
   const t = tbs.peekTag();
   if (t === 0x17 || t === 0x18) nextUpdate = tbs.readTime('nextUpdate');
-  const revoked: RevokedCertificate[] = [];
+  // Entries are validated here (strict DER, known entry extensions decoded) but only their
+  // offsets are kept: a 1M-entry CRL must not become 1M retained objects.
+  let offsets = new Uint32Array(0);
+  const criticalEntryExtensions = new Set<string>();
   if (tbs.peekTag() === 0x30) {
     const list = tbs.readSequence('revokedCertificates');
+    let n = 0;
+    offsets = new Uint32Array(Math.max(16, list.remaining >> 5));
     list.forEach('revokedCertificate', (lr) => {
-      const e = lr.readSequence('revokedCertificate');
-      const serial = e.readInteger('userCertificate');
-      const date = e.readTime('revocationDate');
-      let ext = EMPTY_EXTENSIONS;
-      if (!e.atEnd()) {
-        const off = e.pos;
-        if (version !== 2)
-          throw new X509Error('version-mismatch', 'CRL entry extensions in a v1 CRL', off, e.path());
-        ext = readExtensions(e, 'crlEntryExtensions');
+      if (n === offsets.length) {
+        const grown = new Uint32Array(offsets.length * 2);
+        grown.set(offsets);
+        offsets = grown;
       }
-      e.finish();
-      revoked.push(new RevokedCertificate(serial, date, ext));
+      offsets[n++] = lr.pos;
+      const entry = readEntry(lr, version);
+      for (const x of entry.extensions) if (x.critical) criticalEntryExtensions.add(x.oid);
     });
+    offsets = offsets.slice(0, n);
   }
   let ext = EMPTY_EXTENSIONS;
   if (tbs.peekTag() === 0xa0) {
@@ -188,7 +302,8 @@ export function parseCrl(
     issuer,
     thisUpdate,
     nextUpdate,
-    revoked,
+    offsets,
+    criticalEntryExtensions,
     ext,
     signatureAlgorithm,
     sigBits.bytes,
