@@ -5,14 +5,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesEqual, DerReader, useUtcTime } from '../../src/der/index.js';
+import { bytesEqual, DerReader, encodeDer, OID, useUtcTime } from '../../src/der/index.js';
 import { decodePem } from '../../src/pem/index.js';
 import {
   type Certificate,
   type CertificateList,
   type CertificationRequest,
   type Extension,
+  encodeCsrInfo,
+  encodeSigned,
   extensionCodec,
+  isDecodeError,
+  parseCertificate,
+  parseCrl,
+  parseCsr,
+  reencodeCertificate,
+  reencodeCrl,
+  reencodeCsr,
 } from '../../src/x509/index.js';
 
 export const TESTDATA = fileURLToPath(new URL('../../../shared/testdata/', import.meta.url));
@@ -219,4 +228,119 @@ function compare(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
+}
+
+// ---- seeds for property tests and the fuzzer ----
+
+export interface FuzzSeeds {
+  certificate: Uint8Array[];
+  crl: Uint8Array[];
+  csr: Uint8Array[];
+}
+
+function parses(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Valid objects to mutate: Debian + PKITS + 300 limbo certificates; PKITS, limbo and sample CRLs;
+ * the sample CSR plus one CSR per certificate (its subject, key and extensions, every third with
+ * a challengePassword). Only objects that parse are returned.
+ */
+export function fuzzSeeds(limboSample = 300): FuzzSeeds {
+  const examples = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const pkits = pkitsItems();
+  const limbo = limboItems();
+  const certificate = [
+    ...debianCertificates().map((i) => i.der),
+    ...pkits.filter((i) => i.kind === 'certificate').map((i) => i.der),
+    ...sample(
+      limbo.filter((i) => i.kind === 'certificate'),
+      limboSample,
+    ).map((i) => i.der),
+  ].filter((der) => parses(() => parseCertificate(der)));
+  const crl = [
+    ...pkits.filter((i) => i.kind === 'crl').map((i) => i.der),
+    ...limbo.filter((i) => i.kind === 'crl').map((i) => i.der),
+    decodePem(readFileSync(join(examples, 'fleet-issuing-1.crl.pem'), 'latin1'))[0]!.der,
+  ].filter((der) => parses(() => parseCrl(der)));
+  const csr = [
+    decodePem(readFileSync(join(examples, 'sensor-0043.csr.pem'), 'latin1'))[0]!.der,
+    ...certificate.slice(0, 200).flatMap((der, i) => {
+      const c = parseCertificate(der);
+      const pw = encodeDer((w) => w.utf8String(`pw-${i}`));
+      const info = encodeCsrInfo({
+        subject: c.subject,
+        subjectPublicKeyInfo: c.subjectPublicKeyInfo.der,
+        attributes: i % 3 === 0 ? [{ type: OID.challengePassword, values: [pw] }] : [],
+        extensions: c.extensions,
+      });
+      const der2 = encodeSigned(info, c.signatureAlgorithm.der, c.signatureValue);
+      return parses(() => parseCsr(der2)) ? [der2] : [];
+    }),
+  ];
+  return { certificate, crl, csr };
+}
+
+// ---- the round-trip property (property tests and scripts/fuzz.ts) ----
+
+export type InputKind = 'certificate' | 'crl' | 'csr';
+
+const PARSE: Record<InputKind, (b: Uint8Array) => Certificate | CertificateList | CertificationRequest> = {
+  certificate: parseCertificate,
+  crl: parseCrl,
+  csr: parseCsr,
+};
+
+/** Broken property: the message says which (a non-typed exception, or an unexplained re-encoding). */
+export class PropertyViolation extends Error {
+  override readonly name = 'PropertyViolation';
+}
+
+/**
+ * Parses `input` as `kind`. Rejection must be a DerError/X509Error; acceptance must re-encode to
+ * the same bytes, or differ only by documented tolerances. Throws PropertyViolation otherwise.
+ */
+export function roundTrip(kind: InputKind, input: Uint8Array): 'parsed' | 'rejected' | 'tolerated' {
+  let obj: Certificate | CertificateList | CertificationRequest;
+  try {
+    obj = PARSE[kind](input);
+  } catch (e) {
+    if (isDecodeError(e)) return 'rejected';
+    throw new PropertyViolation(
+      `${kind}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (not a DerError/X509Error)`,
+    );
+  }
+  let re: Uint8Array;
+  let tol: () => Set<string>;
+  try {
+    if (kind === 'certificate') {
+      re = reencodeCertificate(obj as Certificate);
+      tol = () => certificateTolerances(obj as Certificate);
+    } else if (kind === 'crl') {
+      re = reencodeCrl(obj as CertificateList);
+      tol = () => crlTolerances(obj as CertificateList);
+    } else {
+      re = reencodeCsr(obj as CertificationRequest);
+      tol = () => csrTolerances(obj as CertificationRequest);
+    }
+  } catch (e) {
+    throw new PropertyViolation(
+      `${kind}: accepted, but re-encoding threw ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (bytesEqual(re, input)) return 'parsed';
+  const t = tol();
+  if (t.size === 0)
+    throw new PropertyViolation(
+      `${kind}: accepted, but re-encodes differently and no known tolerance explains it`,
+    );
+  for (const x of t)
+    if (!(x in TOLERANCES)) throw new PropertyViolation(`${kind}: undocumented tolerance ${x}`);
+  return 'tolerated';
 }
