@@ -3,6 +3,7 @@ import { bytesEqual, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
 import { DerReader } from '../der/reader.js';
 import { encodeDer } from '../der/writer.js';
+import { needsInheritedParams, nextWorkingParams, spkiWithParams } from '../verify/dsa-params.js';
 import { parseSignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { CertificateList, RevokedCertificate } from '../x509/crl.js';
@@ -303,13 +304,14 @@ async function signatureVerifies(
   crl: CertificateList,
   signer: Certificate,
   crypto: CryptoProvider,
+  chain?: readonly Certificate[],
 ): Promise<boolean> {
   let m = SIG_CACHE.get(crl);
   if (!m) {
     m = new Map();
     SIG_CACHE.set(crl, m);
   }
-  const spki = signer.subjectPublicKeyInfo.der;
+  const spki = (chain && inheritedSpki(chain, signer)) ?? signer.subjectPublicKeyInfo.der;
   const hit = m.get(spki);
   if (hit !== undefined) return hit;
   let ok = false;
@@ -329,6 +331,19 @@ async function signatureVerifies(
 }
 
 /**
+ * A path certificate's DSA key with its parameters inherited from above (RFC 5280 §6.1.4 (d)–(f),
+ * PKITS 4.1.5), or undefined when the key carries its own (the usual case).
+ */
+function inheritedSpki(chain: readonly Certificate[], signer: Certificate): Uint8Array | undefined {
+  if (!needsInheritedParams(signer)) return undefined;
+  const at = chain.indexOf(signer);
+  if (at < 0) return undefined;
+  let params: Uint8Array | undefined;
+  for (let k = chain.length - 1; k > at; k--) params = nextWorkingParams(chain[k]!, params);
+  return spkiWithParams(signer, params);
+}
+
+/**
  * RFC 5280 §6.3.3 (f)(g): finds a key that signed `crl` and may: the certificate issuer (already
  * validated as part of the path), or another certificate with the CRL issuer's name, cRLSign, and
  * a valid path to the same anchor. Returns a problem when none qualifies.
@@ -342,7 +357,7 @@ async function checkSigner(
   const anchor = chain[chain.length - 1]!;
   let sawBadKu = false;
   if (crl.issuer.equals(issuer.subject)) {
-    if (await signatureVerifies(crl, issuer, env.crypto)) {
+    if (await signatureVerifies(crl, issuer, env.crypto, chain)) {
       // §4.2.1.3 / §6.3.3 (f): a keyUsage present without cRLSign forbids signing CRLs.
       if (issuer.keyUsage && !issuer.keyUsage.cRLSign) sawBadKu = true;
       else return undefined;
