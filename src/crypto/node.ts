@@ -128,7 +128,9 @@ class NodeCryptoProvider implements CryptoProvider {
       switch (alg.kind) {
         case 'ecdsa':
         case 'dsa':
-          return cryptoVerify(NODE_HASH[alg.hash], data, { key: e.key, dsaEncoding: 'der' }, signature);
+          // DER signatures are node's default dsaEncoding; passing the KeyObject bare skips the
+          // per-call options parsing (measurable at tens of thousands of verifications/s).
+          return cryptoVerify(NODE_HASH[alg.hash], data, e.key, signature);
         case 'rsa-pkcs1':
           return cryptoVerify(
             NODE_HASH[alg.hash],

@@ -168,17 +168,13 @@ export interface BuildInput {
 
 function groupBySubject(certs: readonly Certificate[]): Map<string, Certificate[]> {
   const m = new Map<string, Certificate[]>();
-  const seen = new Set<string>();
   for (const c of certs) {
-    // Duplicates (the same certificate given twice) are dropped; the signature value is a cheap
-    // near-unique key, confirmed by comparing the DER.
-    const id = toHex(c.signatureValue);
-    if (seen.has(id) && [...(m.get(c.subject.key) ?? [])].some((x) => bytesEqual(x.der, c.der))) continue;
-    seen.add(id);
     const k = c.subject.key;
     const list = m.get(k);
-    if (list) list.push(c);
-    else m.set(k, [c]);
+    // Duplicates (the same certificate given twice) are dropped; a duplicate has the same subject,
+    // so only its group needs comparing.
+    if (!list) m.set(k, [c]);
+    else if (!list.some((x) => x === c || bytesEqual(x.der, c.der))) list.push(c);
   }
   return m;
 }
