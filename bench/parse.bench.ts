@@ -64,13 +64,13 @@ const readers: Record<string, Reader> = {
     touch(c.subject.toString(), c.issuer.toString(), c.serialNumber, c.validTo, c.dnsNames, c.keyUsage);
   },
   '@peculiar/x509': (der) => {
-    const c = new peculiar.X509Certificate(der);
+    const c = new peculiar.X509Certificate(der as Uint8Array<ArrayBuffer>);
     const san = c.getExtension(peculiar.SubjectAlternativeNameExtension);
     const ku = c.getExtension(peculiar.KeyUsagesExtension);
     touch(c.subject, c.issuer, c.serialNumber, c.notAfter, san?.names.items, ku?.usages);
   },
   pkijs: (der) => {
-    const c = pkijs.Certificate.fromBER(der);
+    const c = pkijs.Certificate.fromBER(der as Uint8Array<ArrayBuffer>);
     const name = (n: pkijs.RelativeDistinguishedNames) =>
       n.typesAndValues.map((t) => `${t.type}=${t.value.valueBlock.value}`).join(',');
     let san: unknown;
