@@ -2,9 +2,11 @@
  * Shared by scripts/conformance.ts and test/verify/conformance-smoke.test.ts: loads x509-limbo
  * and NIST PKITS and runs one case through `verifyPath`.
  */
+
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getPublicSuffix } from 'tldts';
+import type { CryptoProvider } from '../src/crypto/provider.js';
 import '../src/crypto/index.js';
 import { createRevocationChecker } from '../src/revocation/checker.js';
 import { type Profile, profilePolicy, type ValidationPolicy, verifyPath } from '../src/verify/index.js';
@@ -74,7 +76,11 @@ const KU: Record<string, keyof KeyUsage> = {
   decipherOnly: 'decipherOnly',
 };
 
-export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promise<CaseResult> {
+export async function runLimboCase(
+  c: LimboCase,
+  mode: 'own' | 'default',
+  crypto?: CryptoProvider,
+): Promise<CaseResult> {
   const expected = c.expected_result === 'SUCCESS' ? 'valid' : 'invalid';
   const profile: Profile = mode === 'own' ? limboProfile(c.id) : 'iot';
   const base = { id: c.id, expected, profile } as const;
@@ -86,7 +92,8 @@ export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promi
     overrides.maxIntermediates = c.max_chain_depth;
   if (c.key_usage?.length) overrides.leafKeyUsage = c.key_usage.map((k) => KU[k] ?? (k as keyof KeyUsage));
   // Revocation (issue 5): the case's CRLs, every certificate below the anchor, hard-fail.
-  if (c.crls?.length) overrides.revocation = createRevocationChecker({ crls: c.crls, sources: ['crl'] });
+  if (c.crls?.length)
+    overrides.revocation = createRevocationChecker({ crls: c.crls, sources: ['crl'], crypto });
   const policy = profilePolicy(profile, overrides);
   const peer = c.validation_kind === 'SERVER' ? c.expected_peer_name : undefined;
   let got: string;
@@ -100,6 +107,7 @@ export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promi
       hostname: peer?.kind === 'DNS' ? peer.value : undefined,
       ip: peer?.kind === 'IP' ? peer.value : undefined,
       email: peer?.kind === 'RFC822' ? peer.value : undefined,
+      crypto,
     });
     got = r.ok ? 'valid' : `invalid (${r.code} at ${r.certIndex}: ${r.message})`;
     if (eku.length > 1 && r.ok) {
@@ -111,6 +119,7 @@ export async function runLimboCase(c: LimboCase, mode: 'own' | 'default'): Promi
           trustAnchors: c.trusted_certs,
           time: c.validation_time ? Date.parse(c.validation_time) : Date.now(),
           policy: { ...policy, purpose: p },
+          crypto,
         });
         if (!r2.ok) {
           got = `invalid (${r2.code} at ${r2.certIndex}: ${r2.message})`;
@@ -173,7 +182,12 @@ export const PKITS_RULE_OVERRIDES = { basicConstraintsCritical: false, policyCon
 /** PKITS validates at 2021-01-01 (README). */
 export const PKITS_TIME = Date.parse('2021-01-01T00:00:00Z');
 
-export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): Promise<CaseResult> {
+export async function runPkitsCase(
+  t: PkitsRun,
+  dir: string,
+  m: PkitsManifest,
+  crypto?: CryptoProvider,
+): Promise<CaseResult> {
   const base = { id: t.id, expected: t.expected, profile: 'rfc5280' } as const;
   const t0 = performance.now();
   const load = (f: string) => parseCertificate(new Uint8Array(readFileSync(join(dir, 'certs', f))));
@@ -198,6 +212,7 @@ export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): 
           crlSigners: t.extra_certs.map(load),
           sources: ['crl'],
           signerPolicy: policy,
+          crypto,
         })
       : undefined;
     const r = await verifyPath({
@@ -207,6 +222,7 @@ export async function runPkitsCase(t: PkitsRun, dir: string, m: PkitsManifest): 
       time: PKITS_TIME,
       policy,
       revocation,
+      crypto,
     });
     if (r.ok) {
       got = 'valid';

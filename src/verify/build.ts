@@ -81,19 +81,38 @@ export class SignatureCache {
   }
 }
 
-/** Per-verification signature checks: memoised per (cert, issuer) object pair, charged to the budget. */
+interface PendingSignature {
+  cert: Certificate;
+  issuer: Certificate;
+  certIndex: number;
+  alg: SignatureAlgorithm;
+  spki: Uint8Array;
+}
+
+/**
+ * Per-verification signature checks: memoised per (cert, issuer) object pair, charged to the budget.
+ *
+ * With a provider that can only verify asynchronously (WebCrypto in browsers and edge runtimes),
+ * the checker runs *deferred*: path building and validation treat an unchecked signature as
+ * valid and record it; before a candidate path is accepted, `settle` verifies the recorded
+ * signatures on that path. A failure is memoised, so the next search skips that issuer.
+ */
 export class SignatureChecker implements SignatureVerifier {
   private readonly memo = new Map<Certificate, Map<Certificate, VerifyErrorCode | null>>();
   private readonly messages = new Map<Certificate, string>();
+  private pending: PendingSignature[] = [];
+  readonly deferred: boolean;
 
   constructor(
     private readonly crypto: CryptoProvider,
     private readonly budget: Budget,
     private readonly cache?: SignatureCache,
-  ) {}
+  ) {
+    this.deferred = !crypto.supportsSync;
+  }
 
   verify(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void {
-    if (issuerSpki) {
+    if (issuerSpki && !this.deferred) {
       // Inherited DSA parameters: rare; not memoised (the memo is keyed by the issuer's own key).
       this.check(cert, issuer, certIndex, issuerSpki);
       return;
@@ -107,18 +126,25 @@ export class SignatureChecker implements SignatureVerifier {
     if (known === null) return;
     if (known !== undefined) throw new VerifyError(known, this.messages.get(cert) ?? known, certIndex);
     try {
-      this.check(cert, issuer, certIndex);
+      this.check(cert, issuer, certIndex, issuerSpki);
       row.set(issuer, null);
     } catch (e) {
-      if (e instanceof VerifyError && !isFatal(e.code)) {
-        row.set(issuer, e.code);
-        this.messages.set(cert, e.message);
-      }
+      if (e instanceof VerifyError && !isFatal(e.code)) this.fail(cert, issuer, e);
       throw e;
     }
   }
 
-  private check(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void {
+  private fail(cert: Certificate, issuer: Certificate, e: VerifyError): void {
+    let row = this.memo.get(cert);
+    if (!row) {
+      row = new Map();
+      this.memo.set(cert, row);
+    }
+    row.set(issuer, e.code);
+    this.messages.set(cert, e.message);
+  }
+
+  private algorithm(cert: Certificate, certIndex: number): SignatureAlgorithm {
     let alg: SignatureAlgorithm;
     try {
       alg = parseSignatureAlgorithm(cert.signatureAlgorithm);
@@ -131,7 +157,16 @@ export class SignatureChecker implements SignatureVerifier {
     }
     if (cert.signatureUnusedBits !== 0)
       throw new VerifyError('bad-signature', 'signature BIT STRING has unused bits', certIndex);
+    return alg;
+  }
+
+  private check(cert: Certificate, issuer: Certificate, certIndex: number, issuerSpki?: Uint8Array): void {
+    const alg = this.algorithm(cert, certIndex);
     const spki = issuerSpki ?? issuer.subjectPublicKeyInfo.der;
+    if (this.deferred) {
+      this.pending.push({ cert, issuer, certIndex, alg, spki });
+      return;
+    }
     const key = this.cache?.key(this.crypto, cert, spki);
     if (key !== undefined && this.cache!.has(key)) return;
     this.budget.consumeSignature(certIndex);
@@ -139,19 +174,67 @@ export class SignatureChecker implements SignatureVerifier {
     try {
       ok = this.crypto.verify(alg, spki, cert.tbs, cert.signatureValue);
     } catch (e) {
-      if (e instanceof CryptoError) {
-        const code: VerifyErrorCode =
-          e.code === 'unsupported-algorithm' || e.code === 'unsupported-key-type'
-            ? 'unsupported-algorithm'
-            : 'bad-signature';
-        throw new VerifyError(code, `signature check: ${e.message}`, certIndex);
-      }
-      throw e;
+      throw cryptoFailure(e, certIndex);
     }
     if (!ok)
       throw new VerifyError('bad-signature', "signature does not verify with the issuer's key", certIndex);
     if (key !== undefined) this.cache!.add(key);
   }
+
+  /**
+   * Deferred mode: verifies the recorded signatures between certificates of `path` (cert, then
+   * issuer, anchor last). Returns the first failure (memoised), or undefined when all verify.
+   * Signatures recorded on other branches stay pending until a path needs them.
+   */
+  async settle(path: readonly Certificate[]): Promise<VerifyError | undefined> {
+    const onPath = new Set(path);
+    const keep: PendingSignature[] = [];
+    const todo: PendingSignature[] = [];
+    for (const x of this.pending) (onPath.has(x.cert) && onPath.has(x.issuer) ? todo : keep).push(x);
+    this.pending = keep;
+    for (let i = 0; i < todo.length; i++) {
+      const x = todo[i]!;
+      const err = await this.checkAsync(x);
+      if (err) {
+        this.fail(x.cert, x.issuer, err);
+        // Unsettled ones go back; the next candidate path may need them.
+        this.pending.push(...todo.slice(i + 1));
+        return err;
+      }
+    }
+    return undefined;
+  }
+
+  private async checkAsync(x: PendingSignature): Promise<VerifyError | undefined> {
+    const key = this.cache
+      ? toHex(
+          await this.crypto.digestAsync('SHA-256', concatBytes(x.cert.tbs, x.cert.signatureValue, x.spki)),
+        )
+      : undefined;
+    if (key !== undefined && this.cache!.has(key)) return undefined;
+    this.budget.consumeSignature(x.certIndex);
+    let ok: boolean;
+    try {
+      ok = await this.crypto.verifyAsync(x.alg, x.spki, x.cert.tbs, x.cert.signatureValue);
+    } catch (e) {
+      return cryptoFailure(e, x.certIndex);
+    }
+    if (!ok)
+      return new VerifyError('bad-signature', "signature does not verify with the issuer's key", x.certIndex);
+    if (key !== undefined) this.cache!.add(key);
+    return undefined;
+  }
+}
+
+function cryptoFailure(e: unknown, certIndex: number): VerifyError {
+  if (e instanceof CryptoError) {
+    const code: VerifyErrorCode =
+      e.code === 'unsupported-algorithm' || e.code === 'unsupported-key-type'
+        ? 'unsupported-algorithm'
+        : 'bad-signature';
+    return new VerifyError(code, `signature check: ${e.message}`, certIndex);
+  }
+  throw e;
 }
 
 export interface BuildInput {

@@ -201,10 +201,8 @@ function noPath(p: Prepared): VerifyResult {
   return failure(e, p.log);
 }
 
-function start(p: Prepared): { gen: Generator<Candidate, void, undefined>; budget: Budget } {
-  const budget = new Budget(p.policy.budget);
-  const signatures = new SignatureChecker(p.crypto, budget, p.cache);
-  const gen = buildPaths({
+function buildInput(p: Prepared, budget: Budget, signatures: SignatureChecker) {
+  return {
     leaf: p.leaf,
     intermediates: p.intermediates,
     anchors: p.anchors,
@@ -214,8 +212,7 @@ function start(p: Prepared): { gen: Generator<Candidate, void, undefined>; budge
     budget,
     signatures,
     log: p.log,
-  });
-  return { gen, budget };
+  };
 }
 
 function revocationFailure(s: RevocationStatus, index: number, p: Prepared): VerifyError | undefined {
@@ -243,39 +240,60 @@ function success(c: Candidate): VerifyResult {
 export async function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
   const p = prepare(opts);
   if ('ok' in p) return p;
-  const { gen } = start(p);
+  const budget = new Budget(p.policy.budget);
+  const signatures = new SignatureChecker(p.crypto, budget, p.cache);
   try {
-    for (const c of gen) {
-      const full = [...c.chain, c.anchor];
-      let failed: VerifyError | undefined;
-      if (p.revocation)
-        for (let i = 0; i < c.chain.length && !failed; i++) {
-          const s = await p.revocation.check({
-            cert: full[i]!,
-            issuer: full[i + 1]!,
-            chain: full,
-            index: i,
-            time: p.time,
-          });
-          failed = revocationFailure(s, i, p);
+    for (;;) {
+      let restart = false;
+      for (const c of buildPaths(buildInput(p, budget, signatures))) {
+        const full = [...c.chain, c.anchor];
+        if (signatures.deferred) {
+          // Async-only crypto (WebCrypto): this path's signatures are checked now. A bad one is
+          // memoised and the search starts over without it — bounded, since every restart
+          // settles one more signature and the budget is shared across restarts.
+          const bad = await signatures.settle(full);
+          if (bad) {
+            p.log.record(full, bad);
+            restart = true;
+            break;
+          }
         }
-      if (!failed) return success(c);
-      p.log.record(full, failed);
+        let failed: VerifyError | undefined;
+        if (p.revocation)
+          for (let i = 0; i < c.chain.length && !failed; i++) {
+            const s = await p.revocation.check({
+              cert: full[i]!,
+              issuer: full[i + 1]!,
+              chain: full,
+              index: i,
+              time: p.time,
+            });
+            failed = revocationFailure(s, i, p);
+          }
+        if (!failed) return success(c);
+        p.log.record(full, failed);
+      }
+      if (!restart) return noPath(p);
     }
   } catch (e) {
     if (e instanceof VerifyError) return failure(e, p.log);
     throw e;
   }
-  return noPath(p);
 }
 
 /** `verifyPath` for synchronous callers (e.g. a TLS `checkServerIdentity`); the revocation checker must answer synchronously. */
 export function verifyPathSync(opts: VerifyOptions): VerifyResult {
   const p = prepare(opts);
   if ('ok' in p) return p;
-  const { gen } = start(p);
+  if (!p.crypto.supportsSync)
+    return failure(
+      new VerifyError('invalid-input', `crypto provider ${p.crypto.name} is asynchronous; use verifyPath`),
+      p.log,
+    );
+  const budget = new Budget(p.policy.budget);
+  const signatures = new SignatureChecker(p.crypto, budget, p.cache);
   try {
-    for (const c of gen) {
+    for (const c of buildPaths(buildInput(p, budget, signatures))) {
       const full = [...c.chain, c.anchor];
       let failed: VerifyError | undefined;
       if (p.revocation)
