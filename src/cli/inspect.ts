@@ -69,6 +69,7 @@ import { asn1Text, asn1Tree } from './asn1-dump.js';
 import { CliError, describeDecodeError, EXIT_INPUT, isDecodeError } from './errors.js';
 import {
   colonHex,
+  extensionTitle,
   hexLines,
   integerDecimal,
   isoTime,
@@ -734,7 +735,8 @@ function objectText(t: TextOut, o: Obj): void {
               t.line(`Revocation Date: ${e.revocationDate}`);
               for (const x of (e.extensions as ExtensionJson[] | undefined) ?? []) {
                 const lines = extensionValueText(x);
-                if (lines.length === 1) t.line(`${extensionHeading(x)} ${lines[0]}`);
+                if (lines.length === 1)
+                  t.line(`${extensionTitle(x.oid)}${x.critical ? ' (critical)' : ''}: ${lines[0]}`);
                 else {
                   t.line(extensionHeading(x));
                   t.indented(() => {

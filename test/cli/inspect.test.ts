@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../../src/cli/errors.js';
-import { inspectFile } from '../../src/cli/inspect.js';
+import { inspectFile, inspectJson, inspectText, loadObjects } from '../../src/cli/inspect.js';
 import { errorOutcome } from '../../src/cli/main.js';
 import { toHex } from '../../src/der/index.js';
 import { decodePem } from '../../src/pem/index.js';
 import { parseEcPrivateKey, parsePrivateKeyInfo, parseRsaPrivateKey } from '../../src/x509/private-key.js';
+import { debianCertificates, limboItems, pkitsItems, sample } from '../x509/corpus.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const chain = join(root, 'examples/device-chain.pem');
@@ -390,6 +391,29 @@ describe('inspect: keys (type and size, never key material)', () => {
     const key = json(join(dir, 'ec.pem')).objects[0]!;
     const cert = json(join(dir, 'k.crt')).objects[0]!;
     assert.equal(key.spkiSha256, (cert.subjectPublicKeyInfo as { spkiSha256: string }).spkiSha256);
+  });
+});
+
+describe('inspect: corpus sweep', () => {
+  it('Debian, PKITS and 3 000 x509-limbo objects: text and JSON, or a one-line CliError', () => {
+    const items = [...debianCertificates(), ...pkitsItems(), ...sample(limboItems(), 3000)];
+    let shown = 0;
+    for (const item of items) {
+      let objects: ReturnType<typeof loadObjects>;
+      try {
+        objects = loadObjects(item.der);
+      } catch (e) {
+        assert.ok(e instanceof CliError, `${item.id}: ${String(e)}`);
+        assert.match(e.message, /^[a-z-]+ at offset \d+ .*: /, item.id);
+        assert.doesNotMatch(e.message, /\n/);
+        continue;
+      }
+      const doc = inspectJson(item.id, objects, { at: AT, asn1: true });
+      assert.ok(inspectText(doc).length > 100);
+      JSON.stringify(doc);
+      shown++;
+    }
+    assert.ok(shown > 3000);
   });
 });
 
