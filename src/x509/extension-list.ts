@@ -22,9 +22,13 @@ export function readExtensions(r: DerReader, name = 'extensions', allowEmpty = t
   const seq = r.readSequence(name);
   const list: Extension[] = [];
   const decoded = new Map<string, unknown>();
-  seq.forEach('Extension', (e) => {
-    const start = e.pos;
-    const ext = e.readSequence('Extension');
+  // A plain loop (no per-extension closures): this runs for every certificate parsed.
+  const base = seq.bytes.byteOffset;
+  const max = seq.limits.maxElements;
+  while (!seq.atEnd()) {
+    if (list.length >= max) seq.fail('too-many-elements', `more than ${max} Extension`);
+    const start = seq.pos;
+    const ext = seq.readSequence('Extension');
     const oid = ext.readOid('extnID');
     let critical = false;
     // Tolerance: DER forbids encoding DEFAULT FALSE, but deployed certificates (and CA
@@ -33,18 +37,19 @@ export function readExtensions(r: DerReader, name = 'extensions', allowEmpty = t
     if (ext.peekTag() === 0x01) critical = ext.readBoolean('critical');
     const value = ext.readOctetString('extnValue');
     ext.finish();
-    const x: Extension = { oid, critical, value, der: e.bytes.subarray(start, e.pos) };
-    if (list.some((o) => o.oid === oid))
-      throw new X509Error(
-        'duplicate-extension',
-        `extension ${oid} appears more than once`,
-        start,
-        e.path('Extension'),
-      );
-    const v = decodeExtension(x, value.byteOffset - e.bytes.byteOffset);
+    for (let i = 0; i < list.length; i++)
+      if (list[i]!.oid === oid)
+        throw new X509Error(
+          'duplicate-extension',
+          `extension ${oid} appears more than once`,
+          start,
+          seq.path('Extension'),
+        );
+    const x: Extension = { oid, critical, value, der: seq.bytes.subarray(start, seq.pos) };
+    const v = decodeExtension(x, value.byteOffset - base);
     if (v !== undefined) decoded.set(oid, v);
     list.push(x);
-  });
+  }
   // Tolerance: RFC 5280 says SIZE (1..MAX), but certificates with an empty extensions
   // SEQUENCE exist in the wild (webpki documents the same leniency); an empty list is harmless.
   if (!allowEmpty && list.length === 0)

@@ -256,6 +256,8 @@ function fastLength(b: Uint8Array, p: number, end: number): number {
 }
 const lengthSize = (b: Uint8Array, p: number) => (b[p]! < 0x80 ? 1 : b[p] === 0x81 ? 2 : 3);
 
+const X520_TYPES = Array.from({ length: 128 }, (_, n) => `2.5.4.${n}`);
+
 /**
  * The common shape of a Name, decoded without child readers: single-valued RDNs whose values are
  * ASCII PrintableString / UTF8String / IA5String. Accepts only what `readName`'s general path
@@ -295,11 +297,15 @@ function readNameFast(der: Uint8Array): Name | undefined {
       if (c >= 0x80 || (tag === Tag.PrintableString && !isPrintableStringByte(c))) return undefined;
     }
     let type: string;
-    try {
-      type = decodeOidRange(b, oidStart, vAt, 0);
-    } catch {
-      return undefined;
-    }
+    // X.520 attribute types 2.5.4.n (n < 128) are 55 04 nn: most names use nothing else.
+    if (oidLen === 3 && b[oidStart] === 0x55 && b[oidStart + 1] === 0x04 && b[oidStart + 2]! < 0x80)
+      type = X520_TYPES[b[oidStart + 2]!]!;
+    else
+      try {
+        type = decodeOidRange(b, oidStart, vAt, 0);
+      } catch {
+        return undefined;
+      }
     rdns.push([{ type, tag, value: latin1(b.subarray(vStart, setEnd)), der: b.subarray(vAt, setEnd) }]);
     p = setEnd;
   }
