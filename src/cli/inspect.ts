@@ -167,7 +167,12 @@ function loadPem(text: string): Loaded[] {
       else if (b.label === 'X509 CRL')
         out.push({ source, der: b.der, parsed: { kind: 'crl', value: parseCrl(b.der) } });
       else if (b.label === 'PKCS7' || b.label === 'CMS') out.push(...loadPkcs7(b.der, source));
-      else if (encrypted)
+      else if (b.label === 'TRUSTED CERTIFICATE') {
+        // OpenSSL's trusted form: a Certificate followed by its X509_CERT_AUX trust settings.
+        const r = DerReader.from(b.der, 'TrustedCertificate');
+        const cert = readCertificate(r);
+        out.push({ source, der: cert.der, parsed: { kind: 'certificate', value: cert } });
+      } else if (encrypted)
         out.push(view(source, b.der, legacyEncryptedView(b.label, b.headers['DEK-Info']), true));
       else if (b.label === 'PRIVATE KEY') out.push(view(source, b.der, pkcs8View(b.der), true));
       else if (b.label === 'ENCRYPTED PRIVATE KEY')

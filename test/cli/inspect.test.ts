@@ -190,6 +190,13 @@ describe('inspect: certificate (sample device chain)', () => {
     }
   });
 
+  it("OpenSSL's TRUSTED CERTIFICATE form shows the certificate", () => {
+    openssl(['x509', '-in', 'leaf.pem', '-trustout', '-addtrust', 'clientAuth', '-out', 'trusted.pem']);
+    const doc = json(join(dir, 'trusted.pem'));
+    assert.equal(doc.objects.length, 1);
+    assert.equal(doc.objects[0]!.serialNumber, '6b:8e:4f:2a:9c:1d:3e:5f:70:81:92:a3:b4:c5:d6:e7:f8:09:1a:2b');
+  });
+
   it('--asn1 adds the DER tree', () => {
     const out = inspectFile(join(dir, 'leaf.der'), { asn1: true, at: AT });
     assert.match(out, /ASN\.1:/);
