@@ -3,7 +3,8 @@
  *
  * Recognises certificates, CSRs (PKCS#10), CRLs, private keys (PKCS#8, encrypted PKCS#8, SEC1
  * `EC PRIVATE KEY`, PKCS#1 `RSA PRIVATE KEY`, legacy PEM-encrypted ones), public keys (SPKI,
- * PKCS#1 `RSA PUBLIC KEY`), PKCS#7 certs-only bundles, and files holding several of them; PEM or
+ * PKCS#1 `RSA PUBLIC KEY`), PKCS#7 certs-only bundles, OpenSSL `TRUSTED CERTIFICATE` blocks, and
+ * files holding several of them; PEM or
  * DER (DER is tried against each parser in turn; when all fail, the error that got furthest into
  * the input is reported). Private key material is never printed: only type, size, curve, whether
  * the public half is embedded, and the SHA-256 of the derived SubjectPublicKeyInfo (to match a
