@@ -1,7 +1,7 @@
 /**
- * fleetpki — PKI and private CA for IoT fleets. The package root re-exports the public surface
- * (DESIGN.md); each layer is also available as a subpath export (`fleetpki/der`, `fleetpki/x509`, …).
+ * fleetpki — PKI and private CA for IoT fleets (Node entry). The public surface of DESIGN.md:
+ * the portable core plus the `node:crypto` provider (the default here) and the PKCS#11 signer.
+ * Each layer is also a subpath export (`fleetpki/der`, `fleetpki/x509`, `fleetpki/verify`, …).
  */
-export * from './der/index.js';
-export * from './pem/index.js';
-export * from './x509/index.js';
+export * from './crypto/index.js';
+export * from './portable.js';

@@ -127,6 +127,45 @@ export function verifyCsr(
   options: { provider?: CryptoProvider } = {},
 ): CertificationRequest {
   const provider = options.provider ?? defaultProvider();
+  const { csr, alg } = precheckCsr(input);
+  let ok: boolean;
+  try {
+    ok = provider.verify(alg, csr.subjectPublicKeyInfo.der, csr.tbs, csr.signatureValue);
+  } catch (e) {
+    throw csrCryptoError(e);
+  }
+  if (!ok) throw new BuildError('csr-bad-signature', 'CSR signature does not verify with its own public key');
+  return csr;
+}
+
+/** `verifyCsr` for asynchronous providers (WebCrypto in browsers and edge runtimes). */
+export async function verifyCsrAsync(
+  input: CertificationRequest | Uint8Array | string,
+  options: { provider?: CryptoProvider } = {},
+): Promise<CertificationRequest> {
+  const provider = options.provider ?? defaultProvider();
+  const { csr, alg } = precheckCsr(input);
+  let ok: boolean;
+  try {
+    ok = await provider.verifyAsync(alg, csr.subjectPublicKeyInfo.der, csr.tbs, csr.signatureValue);
+  } catch (e) {
+    throw csrCryptoError(e);
+  }
+  if (!ok) throw new BuildError('csr-bad-signature', 'CSR signature does not verify with its own public key');
+  return csr;
+}
+
+function csrCryptoError(e: unknown): unknown {
+  if (e instanceof CryptoError)
+    return new BuildError('csr-unsupported-algorithm', `cannot verify the CSR: ${e.message}`, { cause: e });
+  return e;
+}
+
+/** Parsing and the checks that need no cryptography: algorithm, BIT STRING, DER ECDSA value. */
+function precheckCsr(input: CertificationRequest | Uint8Array | string): {
+  csr: CertificationRequest;
+  alg: SignatureAlgorithm;
+} {
   let csr: CertificationRequest;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     try {
@@ -156,14 +195,5 @@ export function verifyCsr(
         'CSR ECDSA signature is not a DER Ecdsa-Sig-Value with r, s in range',
       );
   }
-  let ok: boolean;
-  try {
-    ok = provider.verify(alg, spki.der, csr.tbs, csr.signatureValue);
-  } catch (e) {
-    if (e instanceof CryptoError)
-      throw new BuildError('csr-unsupported-algorithm', `cannot verify the CSR: ${e.message}`, { cause: e });
-    throw e;
-  }
-  if (!ok) throw new BuildError('csr-bad-signature', 'CSR signature does not verify with its own public key');
-  return csr;
+  return { csr, alg };
 }

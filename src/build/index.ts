@@ -16,7 +16,7 @@ export {
   type RevokedEntry,
 } from './crl.js';
 export { CRL_REASON_CODES, isCrlReason } from './crl-extensions.js';
-export { CsrBuilder, verifyCsr } from './csr.js';
+export { CsrBuilder, verifyCsr, verifyCsrAsync } from './csr.js';
 export { BuildError, type BuildErrorCode, LintError } from './errors.js';
 export { Issuer } from './issuer.js';
 export { keyIdentifier } from './key-id.js';

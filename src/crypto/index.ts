@@ -1,59 +1,14 @@
 /**
- * fleetpki/crypto — the one door to cryptography. On Node, importing this module installs the
- * `node:crypto` provider as the default; elsewhere call `setDefaultProvider(webCrypto)`.
+ * fleetpki/crypto on Node: the portable surface (`./portable.ts`) plus the `node:crypto`
+ * provider — installed as the default here, so verification is synchronous (fast enough for every
+ * TLS handshake) — and the PKCS#11 signer. Browser/edge builds resolve to `./portable.ts`.
  */
 import { setDefaultProviderIfUnset } from './default-provider.js';
 import { nodeCrypto } from './node.js';
 
-export {
-  CURVES,
-  type CurveName,
-  checkAlgorithmFitsKey,
-  defaultSignatureAlgorithm,
-  type HashName,
-  KEY_TYPES,
-  type KeyAlgorithm,
-  type KeyType,
-  keyAlgorithmOfType,
-  type SignatureAlgorithm,
-} from './algorithms.js';
-export { defaultProvider, setDefaultProvider } from './default-provider.js';
-export { ecdsaDerToP1363, ecdsaP1363ToDer, readEcdsaSignature } from './ecdsa-sig.js';
-export { CryptoError, type CryptoErrorCode } from './errors.js';
-export type { Jwk } from './jwk.js';
-export {
-  type ExportOptions,
-  exportKey,
-  generateKeyPair,
-  type ImportOptions,
-  importKey,
-  importPrivateKey,
-  importPublicKey,
-  type KeyFormat,
-  type KeyPair,
-  type PrivateKey,
-  type PublicKey,
-} from './keys.js';
+setDefaultProviderIfUnset(nodeCrypto);
+
 export { nodeCrypto } from './node.js';
-export {
-  DEFAULT_KDF_LIMITS,
-  type EncryptOptions,
-  type KdfLimits,
-  type KdfOptions,
-  PBKDF2_MIN_ITERATIONS,
-  SCRYPT_DEFAULTS,
-} from './pbes2.js';
 export type { Pkcs11GenerateOptions, Pkcs11SignerOptions } from './pkcs11.js';
 export { Pkcs11Signer } from './pkcs11.js';
-export type { CbcCipher, CryptoProvider, RawKeyPair, ScryptParams, SigningKey } from './provider.js';
-export {
-  checkSignature,
-  checkSignatureSync,
-  type SignatureCheck,
-  verifySignature,
-  verifySignatureAsync,
-} from './signature.js';
-export { KeySigner, type KeySignerOptions, type Signer, signWith } from './signer.js';
-export { webCrypto } from './webcrypto.js';
-
-if (typeof process !== 'undefined' && process.versions?.node) setDefaultProviderIfUnset(nodeCrypto);
+export * from './portable.js';
