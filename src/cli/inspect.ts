@@ -87,6 +87,7 @@ import {
   extensionValueText,
   type Json,
 } from './inspect-extensions.js';
+import { ocspRequestView, ocspResponseView, ocspText } from './inspect-ocsp.js';
 
 export interface InspectOptions {
   json?: boolean;
@@ -183,6 +184,8 @@ function loadPem(text: string): Loaded[] {
       else if (b.label === 'PUBLIC KEY') out.push(view(source, b.der, spkiView(b.der), false));
       else if (b.label === 'RSA PUBLIC KEY') out.push(view(source, b.der, pkcs1PublicView(b.der), false));
       else if (b.label === 'EC PARAMETERS') out.push(view(source, b.der, ecParametersView(b.der), false));
+      else if (b.label === 'OCSP RESPONSE') out.push(view(source, b.der, ocspResponseView(b.der), false));
+      else if (b.label === 'OCSP REQUEST') out.push(view(source, b.der, ocspRequestView(b.der), false));
       else throw new CliError(`${where}: unsupported PEM label "${b.label}"`);
     });
   });
@@ -217,6 +220,8 @@ const DER_PARSERS: readonly { name: string; parse: (der: Uint8Array, source: Sou
   { name: 'CRL', parse: (d, s) => [{ source: s, der: d, parsed: { kind: 'crl', value: parseCrl(d) } }] },
   { name: 'CSR', parse: (d, s) => [{ source: s, der: d, parsed: { kind: 'csr', value: parseCsr(d) } }] },
   { name: 'PKCS#7', parse: (d, s) => loadPkcs7(d, s) },
+  { name: 'OCSP response', parse: (d, s) => [view(s, d, ocspResponseView(d), false)] },
+  { name: 'OCSP request', parse: (d, s) => [view(s, d, ocspRequestView(d), false)] },
   { name: 'PKCS#8 private key', parse: (d, s) => [view(s, d, pkcs8View(d), true)] },
   { name: 'encrypted PKCS#8 private key', parse: (d, s) => [view(s, d, encryptedPkcs8View(d), true)] },
   { name: 'SEC1 EC private key', parse: (d, s) => [view(s, d, sec1View(d), true)] },
@@ -623,6 +628,8 @@ const TITLES: Record<string, string> = {
   'encrypted-private-key': 'Encrypted Private Key',
   'public-key': 'Public Key',
   'ec-parameters': 'EC Parameters',
+  'ocsp-response': 'OCSP Response',
+  'ocsp-request': 'OCSP Request',
 };
 
 function sourceText(s: Obj): string {
@@ -756,6 +763,14 @@ function objectText(t: TextOut, o: Obj): void {
         signatureText(t, o);
         break;
       }
+      case 'ocsp-response':
+      case 'ocsp-request':
+        ocspText(
+          o,
+          (l) => t.line(l),
+          (fn) => t.indented(fn),
+        );
+        break;
       default:
         keyObjectText(t, o);
     }
