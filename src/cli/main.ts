@@ -20,6 +20,7 @@ import { registerCsr } from './csr.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
+import { registerVerify } from './verify.js';
 
 /** Every subcommand's register function, in the order `--help` lists them. */
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCsr,
   registerCa,
   registerCrl,
+  registerVerify,
 ];
 
 export const VERSION = '0.1.0';
