@@ -81,7 +81,7 @@ mkdir -p "$work"
   for f in package.json package-lock.json tsconfig.json tsconfig.build.json biome.json; do
     [[ -f $root/$f ]] && cp "$root/$f" "$dst/$f"
   done
-  for d in src test bench scripts examples; do
+  for d in src test bench scripts examples conformance; do
     rm -rf "${dst:?}/$d"
     [[ -d $root/$d ]] && cp -a "$root/$d" "$dst/$d"
   done
