@@ -1,3 +1,4 @@
+import { allocPublicBytes } from '../der/alloc.js';
 import { DerWriter } from '../der/writer.js';
 import type { Extension } from '../x509/extensions/types.js';
 
@@ -79,7 +80,7 @@ export function assembleTbs(t: TbsParts): Uint8Array {
     t.subject.length +
     t.spki.length +
     a3Len;
-  const b = new Uint8Array(headerLength(content) + content);
+  const b = allocPublicBytes(headerLength(content) + content);
   let p = putHeader(b, 0, 0x30, content);
   b.set(VERSION_3, p);
   p += VERSION_3.length;
@@ -115,7 +116,7 @@ export function assembleSigned(
 ): Uint8Array {
   const bitLen = signature.length + 1;
   const content = tbs.length + signatureAlgorithm.length + headerLength(bitLen) + bitLen;
-  const b = new Uint8Array(headerLength(content) + content);
+  const b = allocPublicBytes(headerLength(content) + content);
   let p = putHeader(b, 0, 0x30, content);
   b.set(tbs, p);
   p += tbs.length;

@@ -243,14 +243,17 @@ class NodeCryptoProvider implements CryptoProvider {
     switch (alg.kind) {
       case 'ecdsa': {
         const h = NODE_HASH[alg.hash];
-        const opts = { key: this.privateKeyObject(pkcs8), dsaEncoding: 'der' as const };
-        signSync = (d) => cryptoSign(h, d, opts);
+        // DER (X.509's form, RFC 3279 §2.2.3) is node's default dsaEncoding: the bare KeyObject
+        // skips per-call option parsing.
+        const key = this.privateKeyObject(pkcs8);
+        signSync = (d) => cryptoSign(h, d, key);
         break;
       }
       case 'rsa-pkcs1': {
         const h = NODE_HASH[alg.hash];
-        const opts = { key: this.privateKeyObject(pkcs8), padding: constants.RSA_PKCS1_PADDING };
-        signSync = (d) => cryptoSign(h, d, opts);
+        // PKCS#1 v1.5 is node's default padding for RSA keys.
+        const key = this.privateKeyObject(pkcs8);
+        signSync = (d) => cryptoSign(h, d, key);
         break;
       }
       case 'rsa-pss': {
