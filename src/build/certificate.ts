@@ -11,7 +11,13 @@ import { encodeNameConstraints } from '../x509/extensions/name-constraints.js';
 import { decodeExtension } from '../x509/extensions/registry.js';
 import { encodeSubjectAltName } from '../x509/extensions/subject-alt-name.js';
 import { encodeSubjectKeyIdentifier } from '../x509/extensions/subject-key-identifier.js';
-import type { Extension, KeyUsage, NameConstraints } from '../x509/extensions/types.js';
+import type {
+  AuthorityInfoAccess,
+  CRLDistributionPoints,
+  Extension,
+  KeyUsage,
+  NameConstraints,
+} from '../x509/extensions/types.js';
 import type { GeneralName } from '../x509/general-name.js';
 import { Name } from '../x509/name.js';
 import { parseSpki, SubjectPublicKeyInfo } from '../x509/spki.js';
@@ -30,6 +36,11 @@ import {
   type ProfileName,
   type TypedExtension,
 } from './profiles.js';
+import {
+  type AuthorityInfoAccessUrls,
+  authorityInfoAccessExtension,
+  crlDistributionPointsExtension,
+} from './revocation-info.js';
 import { parseGeneralName } from './san.js';
 import { randomSerial, serialFromInput } from './serial.js';
 
@@ -55,6 +66,8 @@ import { randomSerial, serialFromInput } from './serial.js';
  *   (and notBefore raised to the issuer's notBefore); `validityClamp: 'error'` throws
  *   `validity-exceeds-issuer` instead. The result reports `clamped`.
  * - A self-signed certificate is built when no issuer is set (profile root only).
+ * - cRLDistributionPoints and authorityInfoAccess (non-critical) come from the builder, else
+ *   from the Issuer's defaults (`Issuer.fromCertificate(cert, signer, { crlDistributionPoints })`).
  */
 export interface CertificateBuilderOptions {
   provider?: CryptoProvider;
@@ -120,6 +133,8 @@ export class CertificateBuilder {
   private _nameConstraints?: NameConstraints;
   private _eku?: readonly string[] | null;
   private _keyUsage?: KeyUsage;
+  private _cdp?: TypedExtension<CRLDistributionPoints> | null;
+  private _aia?: TypedExtension<AuthorityInfoAccess> | null;
   private readonly _extra: Extension[] = [];
 
   constructor(profile: ProfileName = 'device', options: CertificateBuilderOptions = {}) {
@@ -227,6 +242,24 @@ export class CertificateBuilder {
     return this;
   }
 
+  /**
+   * cRLDistributionPoints (RFC 5280 §4.2.1.13, non-critical): URLs of the CRL that will list this
+   * certificate, as one distribution point. Replaces the issuer's default; null omits it.
+   */
+  crlDistributionPoints(urls: readonly string[] | null): this {
+    this._cdp = urls === null ? null : crlDistributionPointsExtension(urls);
+    return this;
+  }
+
+  /**
+   * authorityInfoAccess (RFC 5280 §4.2.2.1, non-critical): OCSP responder and caIssuers URLs.
+   * Replaces the issuer's default; null omits it.
+   */
+  authorityInfoAccess(a: AuthorityInfoAccessUrls | null): this {
+    this._aia = a === null ? null : authorityInfoAccessExtension(a);
+    return this;
+  }
+
   /** Adds an extension as is; one with the OID of a profile extension replaces that one. */
   extension(e: Extension): this {
     this._extra.push(e);
@@ -292,6 +325,10 @@ export class CertificateBuilder {
         : makeExtension(OID.subjectKeyIdentifier, false, encodeSubjectKeyIdentifier(ski)),
     );
     if (!selfSigned) exts.push(issuer.akiExtension);
+    const cdp = this._cdp === null ? undefined : (this._cdp ?? issuer.cdpExtension);
+    if (cdp) exts.push(cdp.ext);
+    const aia = this._aia === null ? undefined : (this._aia ?? issuer.aiaExtension);
+    if (aia) exts.push(aia.ext);
     if (this._nameConstraints)
       exts.push(makeExtension(OID.nameConstraints, true, encodeNc(this._nameConstraints)));
     const extra = this._extra;
@@ -331,6 +368,10 @@ export class CertificateBuilder {
         : hasExtra
           ? callerValue(extra, OID.authorityKeyIdentifier, issuer.authorityKeyIdentifier)
           : issuer.authorityKeyIdentifier,
+      cRLDistributionPoints: hasExtra
+        ? callerValue(extra, OID.cRLDistributionPoints, cdp?.value)
+        : cdp?.value,
+      authorityInfoAccess: hasExtra ? callerValue(extra, OID.authorityInfoAccess, aia?.value) : aia?.value,
     });
     if (hasErrors(findings)) throw new LintError(findings);
 

@@ -18,7 +18,7 @@ export {
 export { CRL_REASON_CODES, isCrlReason } from './crl-extensions.js';
 export { CsrBuilder, verifyCsr, verifyCsrAsync } from './csr.js';
 export { BuildError, type BuildErrorCode, LintError } from './errors.js';
-export { Issuer } from './issuer.js';
+export { Issuer, type IssuerOptions } from './issuer.js';
 export { keyIdentifier } from './key-id.js';
 export {
   type CertificateLintInput,
@@ -32,5 +32,12 @@ export {
   lintParsedCertificate,
 } from './lint.js';
 export { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from './profiles.js';
+export {
+  type AuthorityInfoAccessUrls,
+  authorityInfoAccessExtension,
+  crlDistributionPointsExtension,
+  type RevocationInfo,
+  revocationUriProblem,
+} from './revocation-info.js';
 export { parseGeneralName, parseGeneralNames, parseIp } from './san.js';
 export { randomSerial, SERIAL_LENGTH, serialFromInput } from './serial.js';

@@ -7,19 +7,39 @@ import { encodeSignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import { makeExtension } from '../x509/encode.js';
 import { encodeAuthorityKeyIdentifier } from '../x509/extensions/authority-key-identifier.js';
-import type { AuthorityKeyIdentifier, Extension, KeyUsage } from '../x509/extensions/types.js';
+import type {
+  AuthorityInfoAccess,
+  AuthorityKeyIdentifier,
+  CRLDistributionPoints,
+  Extension,
+  KeyUsage,
+} from '../x509/extensions/types.js';
 import type { Name } from '../x509/name.js';
 import { parseSpki, type SubjectPublicKeyInfo } from '../x509/spki.js';
 import { BuildError } from './errors.js';
 import { keyIdentifier } from './key-id.js';
+import type { TypedExtension } from './profiles.js';
+import {
+  authorityInfoAccessExtension,
+  crlDistributionPointsExtension,
+  type RevocationInfo,
+} from './revocation-info.js';
+
+export interface IssuerOptions extends RevocationInfo {
+  provider?: CryptoProvider;
+}
 
 /**
  * An issuing CA ready to sign: its certificate (or, for a root being created, just its name),
  * its signer, and everything that is the same for every certificate or CRL it issues, encoded
  * once — issuer Name DER, the authorityKeyIdentifier extension (keyIdentifier = the issuer's
- * subjectKeyIdentifier, RFC 5280 §4.2.1.1), the signature AlgorithmIdentifier DER.
+ * subjectKeyIdentifier, RFC 5280 §4.2.1.1), the signature AlgorithmIdentifier DER, and the
+ * revocation pointers (cRLDistributionPoints, authorityInfoAccess) given as defaults.
  *
- *   const ca = Issuer.fromCertificate(intermediateCert, signer);
+ *   const ca = Issuer.fromCertificate(intermediateCert, signer, {
+ *     crlDistributionPoints: ['http://pki.example/crl/int.crl'],
+ *     authorityInfoAccess: { ocsp: ['http://pki.example/ocsp'] },
+ *   });
  *   const leaf = new CertificateBuilder('device').subject(name).publicKey(spki).issuer(ca).signSync();
  */
 export class Issuer {
@@ -28,6 +48,10 @@ export class Issuer {
   readonly authorityKeyIdentifier: AuthorityKeyIdentifier;
   /** The authorityKeyIdentifier extension for what this issuer signs. */
   readonly akiExtension: Extension;
+  /** Default cRLDistributionPoints for what this issuer signs (a builder may override or drop it). */
+  readonly cdpExtension?: TypedExtension<CRLDistributionPoints>;
+  /** Default authorityInfoAccess for what this issuer signs. */
+  readonly aiaExtension?: TypedExtension<AuthorityInfoAccess>;
 
   private constructor(
     readonly name: Name,
@@ -38,7 +62,12 @@ export class Issuer {
     readonly keyIdentifier: Uint8Array,
     readonly certificate: Certificate | undefined,
     readonly provider: CryptoProvider,
+    info: RevocationInfo = {},
   ) {
+    if (info.crlDistributionPoints !== undefined)
+      this.cdpExtension = crlDistributionPointsExtension(info.crlDistributionPoints);
+    if (info.authorityInfoAccess !== undefined)
+      this.aiaExtension = authorityInfoAccessExtension(info.authorityInfoAccess);
     this.signatureAlgorithm = encodeSignatureAlgorithm(signer.algorithm);
     this.authorityKeyIdentifier = { keyIdentifier };
     this.akiExtension = makeExtension(
@@ -64,12 +93,9 @@ export class Issuer {
    * An issuer from its CA certificate and the signer holding its private key. Refuses a
    * certificate that is not a CA (basicConstraints cA TRUE; keyCertSign when keyUsage is
    * present — RFC 5280 §4.2.1.3) and a signer whose public key is not the certificate's.
+   * `crlDistributionPoints` / `authorityInfoAccess` (URLs) go into every certificate it issues.
    */
-  static fromCertificate(
-    cert: Certificate,
-    signer: Signer,
-    options: { provider?: CryptoProvider } = {},
-  ): Issuer {
+  static fromCertificate(cert: Certificate, signer: Signer, options: IssuerOptions = {}): Issuer {
     if (!bytesEqual(signer.publicKey, cert.subjectPublicKeyInfo.der))
       throw new BuildError(
         'signer-mismatch',
@@ -88,13 +114,21 @@ export class Issuer {
       );
     const provider = options.provider ?? defaultProvider();
     const ski = cert.subjectKeyIdentifier ?? keyIdentifier(cert.subjectPublicKeyInfo.publicKey, provider);
-    return new Issuer(cert.subject, signer, cert.subjectPublicKeyInfo, ski, cert, provider);
+    return new Issuer(cert.subject, signer, cert.subjectPublicKeyInfo, ski, cert, provider, options);
   }
 
   /** The issuer of a self-signed certificate being built (a root): its own name and key. */
-  static selfSigned(name: Name, signer: Signer, options: { provider?: CryptoProvider } = {}): Issuer {
+  static selfSigned(name: Name, signer: Signer, options: IssuerOptions = {}): Issuer {
     const provider = options.provider ?? defaultProvider();
     const spki = parseSpki(signer.publicKey);
-    return new Issuer(name, signer, spki, keyIdentifier(spki.publicKey, provider), undefined, provider);
+    return new Issuer(
+      name,
+      signer,
+      spki,
+      keyIdentifier(spki.publicKey, provider),
+      undefined,
+      provider,
+      options,
+    );
   }
 }

@@ -2,8 +2,10 @@ import { OID } from '../der/oid-names.js';
 import type { SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import type {
+  AuthorityInfoAccess,
   AuthorityKeyIdentifier,
   BasicConstraints,
+  CRLDistributionPoints,
   Extension,
   KeyUsage,
   NameConstraints,
@@ -11,6 +13,7 @@ import type {
 import type { GeneralName } from '../x509/general-name.js';
 import type { SubjectPublicKeyInfo } from '../x509/spki.js';
 import type { ProfileName } from './profiles.js';
+import { revocationUriProblem } from './revocation-info.js';
 
 /**
  * The pre-signing linter: RFC 5280 "MUST"s (and a few "SHOULD"s as warnings) checked on what a
@@ -95,6 +98,14 @@ export type LintCode =
   | 'server-san-missing'
   /** The certificate does not match its profile (a CA profile without cA TRUE, a root not self-signed, …). */
   | 'profile-mismatch'
+  /** RFC 5280 §4.2.1.13/§4.2.2.1: a CRL distribution point or AIA URI that is not http(s) with a host, or ldap with a dn. */
+  | 'uri-not-allowed'
+  /** RFC 5280 §4.2.1.13: a distribution point must name a location or a cRLIssuer. */
+  | 'crldp-empty'
+  /** RFC 5280 §4.2.1.13: cRLDistributionPoints SHOULD be non-critical (warning). */
+  | 'crldp-critical'
+  /** RFC 5280 §4.2.2.1: authorityInfoAccess MUST be non-critical. */
+  | 'aia-critical'
   /** RFC 5280 §5.2.3: a CRL must carry cRLNumber. */
   | 'crl-number-missing'
   /** RFC 5280 §5.2.3: cRLNumber is a non-negative integer of at most 20 octets. */
@@ -148,6 +159,8 @@ export interface CertificateLintInput {
   nameConstraints?: NameConstraints;
   subjectKeyIdentifier?: Uint8Array;
   authorityKeyIdentifier?: AuthorityKeyIdentifier;
+  cRLDistributionPoints?: CRLDistributionPoints;
+  authorityInfoAccess?: AuthorityInfoAccess;
 }
 
 class Findings {
@@ -363,6 +376,22 @@ export function lintCertificate(c: CertificateLintInput): LintFinding[] {
     if (eku.includes(OID.anyExtendedKeyUsage)) f.warn('eku-any', 'anyExtendedKeyUsage allows any purpose');
   }
 
+  // §4.2.1.13 cRLDistributionPoints, §4.2.2.1 authorityInfoAccess: relying parties fetch these.
+  if (c.cRLDistributionPoints) {
+    if (crit.get(OID.cRLDistributionPoints) === true)
+      f.warn('crldp-critical', 'cRLDistributionPoints should be non-critical');
+    for (const dp of c.cRLDistributionPoints) {
+      if (!dp.distributionPoint && !dp.cRLIssuer)
+        f.error('crldp-empty', 'a distribution point must have a distributionPoint name or a cRLIssuer');
+      for (const g of dp.distributionPoint?.fullName ?? []) checkUri(f, 'cRLDistributionPoints', g);
+    }
+  }
+  if (c.authorityInfoAccess) {
+    if (crit.get(OID.authorityInfoAccess) === true)
+      f.error('aia-critical', 'authorityInfoAccess must be non-critical');
+    for (const a of c.authorityInfoAccess) checkUri(f, 'authorityInfoAccess', a.accessLocation);
+  }
+
   // Profiles
   switch (c.profile) {
     case 'root':
@@ -387,6 +416,12 @@ export function lintCertificate(c: CertificateLintInput): LintFinding[] {
       break;
   }
   return f.list;
+}
+
+function checkUri(f: Findings, where: string, g: GeneralName): void {
+  if (g.type !== 'uniformResourceIdentifier') return;
+  const why = revocationUriProblem(g.value);
+  if (why) f.error('uri-not-allowed', `${where}: ${why}`);
 }
 
 /** The certificate rules over an issued, parsed certificate (e.g. one made by another CA). */
@@ -414,6 +449,8 @@ export function lintParsedCertificate(
     nameConstraints: cert.nameConstraints,
     subjectKeyIdentifier: cert.subjectKeyIdentifier,
     authorityKeyIdentifier: cert.authorityKeyIdentifier,
+    cRLDistributionPoints: cert.cRLDistributionPoints,
+    authorityInfoAccess: cert.authorityInfoAccess,
   });
 }
 

@@ -13,6 +13,10 @@
  * `--profile intermediate` is signed by the root (the intermediate has pathLenConstraint 0);
  * device and server certificates by the intermediate.
  *
+ * `ca init --crl-url URL --ocsp-url URL` (each repeatable) records where relying parties find the
+ * intermediate's CRL and OCSP responder; `ca sign` puts them into every device/server certificate
+ * as cRLDistributionPoints and authorityInfoAccess (RFC 5280 §4.2.1.13, §4.2.2.1).
+ *
  * Exit codes: 0 done, 2 bad input (unreadable/invalid CSR, unknown serial, wrong passphrase…).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -23,6 +27,7 @@ import { isCrlReason } from '../build/crl-extensions.js';
 import { verifyCsr } from '../build/csr.js';
 import { Issuer } from '../build/issuer.js';
 import { PROFILE_NAMES, type ProfileName } from '../build/profiles.js';
+import { revocationUriProblem } from '../build/revocation-info.js';
 import { serialFromInput } from '../build/serial.js';
 import { exportKey, generateKeyPair, type PrivateKey } from '../crypto/keys.js';
 import { KeySigner } from '../crypto/signer.js';
@@ -70,6 +75,8 @@ export interface CaState {
   revoked: RevokedRecord[];
   /** Last CRL number used, per issuer (RFC 5280 §5.2.3: monotonically increasing). */
   crlNumber: Record<IssuerRole, number>;
+  /** URLs put into the certificates the intermediate issues (absent in CAs made without them). */
+  revocationInfo?: { crlUrls: string[]; ocspUrls: string[] };
 }
 
 export const caFiles = (dir: string) => ({
@@ -92,15 +99,19 @@ export function loadState(dir: string): CaState {
   } catch (e) {
     throw new CliError(`cannot read ${f}: ${(e as Error).message}`);
   }
+  const ri = s.revocationInfo;
   if (
     s.version !== 1 ||
     !Array.isArray(s.issued) ||
     !Array.isArray(s.revoked) ||
-    typeof s.crlNumber !== 'object'
+    typeof s.crlNumber !== 'object' ||
+    (ri !== undefined && (!isStringList(ri.crlUrls) || !isStringList(ri.ocspUrls)))
   )
     throw new CliError(`${f}: unsupported or corrupted CA state`);
   return s;
 }
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 export function stateFile(dir: string, s: CaState): PendingFile {
   return { path: caFiles(dir).state, data: `${JSON.stringify(s, null, 2)}\n`, mode: SECRET_MODE };
@@ -115,7 +126,12 @@ export function loadCertificate(path: string): Certificate {
 }
 
 /** An Issuer for `role` from DIR: its certificate and decrypted key (passphrase asked once). */
-export async function loadIssuer(dir: string, role: IssuerRole, passphraseFile?: string): Promise<Issuer> {
+export async function loadIssuer(
+  dir: string,
+  role: IssuerRole,
+  passphraseFile?: string,
+  info: CaState['revocationInfo'] = undefined,
+): Promise<Issuer> {
   const f = caFiles(dir);
   const cert = loadCertificate(role === 'root' ? f.rootCert : f.intCert);
   const key = await loadPrivateKey(role === 'root' ? f.rootKey : f.intKey, {
@@ -123,7 +139,10 @@ export async function loadIssuer(dir: string, role: IssuerRole, passphraseFile?:
     purpose: `the ${role} key in ${dir}`,
   });
   try {
-    return Issuer.fromCertificate(cert, await KeySigner.create(key));
+    return Issuer.fromCertificate(cert, await KeySigner.create(key), {
+      crlDistributionPoints: info?.crlUrls.length ? info.crlUrls : undefined,
+      authorityInfoAccess: info?.ocspUrls.length ? { ocsp: info.ocspUrls } : undefined,
+    });
   } catch (e) {
     throw asCliError(e, `${role} CA`);
   }
@@ -145,11 +164,23 @@ interface InitOptions {
   rootSubject: string;
   intermediateSubject: string;
   passphraseFile?: string;
+  crlUrl?: string[];
+  ocspUrl?: string[];
   json?: boolean;
+}
+
+function checkUrls(flag: string, urls: readonly string[]): string[] {
+  for (const u of urls) {
+    const why = revocationUriProblem(u);
+    if (why) throw new CliError(`${flag}: ${why}`);
+  }
+  return [...urls];
 }
 
 async function init(o: InitOptions): Promise<void> {
   const type = parseKeyType(o.type);
+  const crlUrls = checkUrls('--crl-url', o.crlUrl ?? []);
+  const ocspUrls = checkUrls('--ocsp-url', o.ocspUrl ?? []);
   const f = caFiles(o.dir);
   for (const p of [f.rootKey, f.intKey, f.state])
     if (existsSync(p)) throw new CliError(`${p} already exists; refusing to overwrite a CA`);
@@ -183,6 +214,7 @@ async function init(o: InitOptions): Promise<void> {
       revoked: [],
       crlNumber: { root: 0, intermediate: 0 },
     };
+    if (crlUrls.length || ocspUrls.length) state.revocationInfo = { crlUrls, ocspUrls };
     files = [
       { path: f.rootCert, data: root.toPem(), mode: PUBLIC_MODE },
       { path: f.intCert, data: int.toPem(), mode: PUBLIC_MODE },
@@ -208,11 +240,15 @@ async function init(o: InitOptions): Promise<void> {
         serial: int.serialHex,
       },
       state: f.state,
+      crlUrls,
+      ocspUrls,
     },
     `initialised ${type} CA in ${o.dir}\n` +
       `  root:         ${f.rootCert} (${root.subject.toString()}), key ${f.rootKey} (encrypted, 0600)\n` +
       `  intermediate: ${f.intCert} (${int.subject.toString()}), key ${f.intKey} (encrypted, 0600)\n` +
-      `  state:        ${f.state}\n`,
+      `  state:        ${f.state}\n` +
+      (crlUrls.length ? `  CRL URLs:     ${crlUrls.join(' ')}\n` : '') +
+      (ocspUrls.length ? `  OCSP URLs:    ${ocspUrls.join(' ')}\n` : ''),
   );
 }
 
@@ -257,7 +293,13 @@ async function sign(o: SignOptions): Promise<void> {
     throw asCliError(e, o.csr);
   }
   const role: IssuerRole = profile === 'intermediate' ? 'root' : 'intermediate';
-  const issuer = await loadIssuer(o.dir, role, o.passphraseFile);
+  // The recorded URLs locate the intermediate's CRL and OCSP responder: only what it signs gets them.
+  const issuer = await loadIssuer(
+    o.dir,
+    role,
+    o.passphraseFile,
+    role === 'intermediate' ? state.revocationInfo : undefined,
+  );
   let cert: Certificate;
   let clamped: boolean;
   try {
@@ -331,6 +373,10 @@ function revoke(serialArg: string, o: RevokeOptions): void {
   );
 }
 
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
 export function registerCa(program: Command): void {
   const ca = program.command('ca').description('a file-based root + intermediate CA');
   ca.command('init')
@@ -340,6 +386,8 @@ export function registerCa(program: Command): void {
     .option('--root-subject <dn>', 'root subject (RFC 4514)', 'CN=fleetpki Root CA')
     .option('--intermediate-subject <dn>', 'intermediate subject (RFC 4514)', 'CN=fleetpki Issuing CA')
     .option('--passphrase-file <file>', 'passphrase for the CA keys (else FLEETPKI_PASSPHRASE or a prompt)')
+    .option('--crl-url <url>', 'CRL URL put into issued certificates (repeatable)', collect, [])
+    .option('--ocsp-url <url>', 'OCSP responder URL put into issued certificates (repeatable)', collect, [])
     .option('--json', 'print a JSON summary')
     .action(init);
   ca.command('sign')
