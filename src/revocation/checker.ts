@@ -1,7 +1,7 @@
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { OID } from '../der/oid-names.js';
-import { verifyPath } from '../verify/index.js';
+import { type VerifyOptions, verifyPath, verifyPathSync } from '../verify/index.js';
 import {
   profilePolicy,
   type RevocationChecker,
@@ -11,12 +11,13 @@ import {
 import type { Certificate } from '../x509/certificate.js';
 import { type CertificateList, parseCrl } from '../x509/crl.js';
 import type { CRLReason } from '../x509/extensions/types.js';
-import { type CrlProblem, checkCrls } from './crl-check.js';
+import { type CrlProblem, checkCrlsSteps } from './crl-check.js';
 import { RevocationError, type RevocationErrorCode } from './errors.js';
 import { type FetchFn, httpRequest } from './http.js';
 import { buildOcspRequest, ocspUrls, sendOcspRequest } from './ocsp/client.js';
 import { parseOcspResponse } from './ocsp/response.js';
-import { checkOcspResponse, type OcspCertStatus } from './ocsp-check.js';
+import { checkOcspResponseSteps, type OcspCertStatus } from './ocsp-check.js';
+import { asyncOnly, runAsync, runSync, type Steps, step } from './steps.js';
 
 /**
  * `RevocationPolicy` and the `RevocationChecker` that `verifyPath` calls for each certificate of
@@ -31,8 +32,17 @@ import { checkOcspResponse, type OcspCertStatus } from './ocsp-check.js';
  * `revocation-unknown` unless its policy says `revocationUnknown: 'allow'`); `soft-fail` reports
  * `good` with the reasons attached, as browsers do for unreachable responders.
  *
+ * A delegated OCSP responder without id-pkix-ocsp-nocheck is itself checked through the CRL
+ * sources (RFC 6960 §4.2.2.2.1; `checkResponder`).
+ *
+ * Synchronous use (`checkSync`, which `verifyPathSync` calls): only with local sources
+ * (`['stapled', 'crl']`) and a synchronous provider; the checks are written once as steps
+ * (steps.ts) and run either way.
+ *
  *   const revocation = createRevocationChecker({ crls: [crlDer], scope: 'chain' });
  *   const r = await verifyPath({ leaf, intermediates, trustAnchors, revocation });
+ *   const s = verifyPathSync({ leaf, intermediates, trustAnchors,
+ *     revocation: createRevocationChecker({ crls: [crlDer], sources: ['stapled', 'crl'] }) });
  */
 export interface RevocationPolicy {
   /** Which certificates are checked: the leaf only, or every certificate below the anchor. Default `chain`. */
@@ -164,21 +174,50 @@ export class PolicyRevocationChecker implements RevocationChecker {
     return this.checkCertificate(ctx);
   }
 
+  /**
+   * The status of `ctx.cert` without I/O: for policies whose sources are only `stapled` and `crl`
+   * (given CRLs and stapled OCSP responses), with a provider that `supportsSync`. `verifyPathSync`
+   * calls this. Throws `RevocationError('async-required')` when the policy has a network source
+   * (`ocsp`, `crldp`) or the provider is asynchronous-only — use `check` / `verifyPath` then.
+   */
+  checkSync(ctx: RevocationContext): RevocationResult {
+    const network = this.policy.sources.filter((s) => s === 'ocsp' || s === 'crldp');
+    if (network.length > 0)
+      throw new RevocationError(
+        'async-required',
+        `revocation sources ${network.join(', ')} need the network: use verifyPath (async), or sources ['stapled', 'crl'] for verifyPathSync`,
+      );
+    if (!this.crypto.supportsSync)
+      throw new RevocationError(
+        'async-required',
+        `crypto provider ${this.crypto.name} is asynchronous: use verifyPath (async)`,
+      );
+    return runSync(this.checkSteps(ctx));
+  }
+
   /** The status of `ctx.cert`, with typed reasons. */
-  async checkCertificate(ctx: RevocationContext): Promise<RevocationResult> {
+  checkCertificate(ctx: RevocationContext): Promise<RevocationResult> {
+    return runAsync(this.checkSteps(ctx));
+  }
+
+  private *checkSteps(ctx: RevocationContext): Steps<RevocationResult> {
     if (this.policy.scope === 'leaf' && ctx.index > 0) return { status: 'good' };
     const problems: RevocationProblem[] = [];
     for (const source of this.policy.sources) {
       let r: RevocationResult | undefined;
       try {
-        r = await this.fromSource(source, ctx, problems);
+        r = yield* this.fromSource(source, ctx, problems);
       } catch (e) {
-        if (!(e instanceof RevocationError)) throw e;
+        if (!(e instanceof RevocationError) || e.code === 'async-required') throw e;
         problems.push({ source, code: e.code, message: e.message });
         continue;
       }
       if (r) return r;
     }
+    return this.undetermined(problems);
+  }
+
+  private undetermined(problems: RevocationProblem[]): RevocationResult {
     if (this.policy.unavailable === 'soft-fail') return { status: 'good', softFail: problems };
     problems.sort((a, b) => (PROBLEM_RANK[b.code] ?? 0) - (PROBLEM_RANK[a.code] ?? 0));
     const top = problems[0] ?? {
@@ -189,11 +228,11 @@ export class PolicyRevocationChecker implements RevocationChecker {
     return { status: 'unknown', code: top.code, why: `${top.code}: ${top.message}`, problems };
   }
 
-  private async fromSource(
+  private *fromSource(
     source: RevocationSource,
     ctx: RevocationContext,
     problems: RevocationProblem[],
-  ): Promise<RevocationResult | undefined> {
+  ): Steps<RevocationResult | undefined> {
     switch (source) {
       case 'stapled': {
         for (const der of this.policy.stapled) {
@@ -202,12 +241,13 @@ export class PolicyRevocationChecker implements RevocationChecker {
             (s) => s.certId.serialNumber.length && bytesEq(s.certId.serialNumber, ctx.cert.serialNumber),
           );
           if (!applies) continue;
-          const st = await checkOcspResponse(resp, ctx.cert, ctx.issuer, {
+          const st = yield* checkOcspResponseSteps(resp, ctx.cert, ctx.issuer, {
             crypto: this.crypto,
             time: ctx.time,
             clockSkewMs: this.policy.ocsp.clockSkewMs,
           });
-          const r = fromOcsp(st, 'stapled');
+          yield* this.checkResponder(st.delegatedResponder, ctx);
+          const r = fromOcsp(st.status, 'stapled');
           if (r) return r;
           problems.push({
             source,
@@ -221,63 +261,113 @@ export class PolicyRevocationChecker implements RevocationChecker {
         const urls = ocspUrls(ctx.cert);
         if (urls.length === 0) return undefined;
         const o = this.policy.ocsp;
-        const req = await buildOcspRequest(ctx.cert, ctx.issuer, { nonce: o.nonce, crypto: this.crypto });
+        const req = yield* step(
+          asyncOnly('an OCSP request', () =>
+            buildOcspRequest(ctx.cert, ctx.issuer, { nonce: o.nonce, crypto: this.crypto }),
+          ),
+        );
         const method = o.method === 'auto' ? (!req.nonce && req.der.length < 255 ? 'GET' : 'POST') : o.method;
         for (const url of urls) {
           try {
-            const der = await sendOcspRequest(url, req.der, {
-              method,
-              timeoutMs: o.timeoutMs,
-              maxResponseBytes: o.maxResponseBytes,
-              fetch: this.policy.fetch,
-            });
-            const st = await checkOcspResponse(der, ctx.cert, ctx.issuer, {
+            const der = yield* step(
+              asyncOnly(`OCSP ${url}`, () =>
+                sendOcspRequest(url, req.der, {
+                  method,
+                  timeoutMs: o.timeoutMs,
+                  maxResponseBytes: o.maxResponseBytes,
+                  fetch: this.policy.fetch,
+                }),
+              ),
+            );
+            const st = yield* checkOcspResponseSteps(der, ctx.cert, ctx.issuer, {
               crypto: this.crypto,
               time: ctx.time,
               clockSkewMs: o.clockSkewMs,
               nonce: req.nonce,
             });
-            const r = fromOcsp(st, 'ocsp');
+            yield* this.checkResponder(st.delegatedResponder, ctx);
+            const r = fromOcsp(st.status, 'ocsp');
             if (r) return r;
             problems.push({ source, code: 'status-unavailable', message: `${url} says unknown` });
           } catch (e) {
-            if (!(e instanceof RevocationError)) throw e;
+            if (!(e instanceof RevocationError) || e.code === 'async-required') throw e;
             problems.push({ source, code: e.code, message: e.message });
           }
         }
         return undefined;
       }
       case 'crl':
-        return this.fromCrls(this.crls, ctx, problems, 'crl');
+        return yield* this.fromCrls(this.crls, ctx, problems, 'crl');
       case 'crldp': {
         const urls = crlUrls(ctx.cert);
         if (urls.length === 0) return undefined;
         const got: CertificateList[] = [];
         for (const url of urls) {
-          const c = await this.fetchCrl(url, ctx.time, problems);
+          const c = yield* this.fetchCrlStep(url, ctx.time, problems);
           if (c) got.push(c);
         }
         // Delta CRLs named by the complete CRLs' freshestCRL.
         if (this.policy.useDeltas)
           for (const c of [...got])
             for (const url of dpUrls(c.freshestCRL)) {
-              const d = await this.fetchCrl(url, ctx.time, problems);
+              const d = yield* this.fetchCrlStep(url, ctx.time, problems);
               if (d) got.push(d);
             }
         if (got.length === 0) return undefined;
-        return this.fromCrls([...this.crls, ...got], ctx, problems, 'crldp');
+        return yield* this.fromCrls([...this.crls, ...got], ctx, problems, 'crldp');
       }
     }
   }
 
-  private async fromCrls(
+  /**
+   * RFC 6960 §4.2.2.2.1: a delegated responder certificate without id-pkix-ocsp-nocheck is itself
+   * checked for revocation — through the CRL sources of the policy (`crl`, `crldp`; asking OCSP
+   * about the OCSP responder could loop). Revoked → `bad-responder-certificate`; undeterminable →
+   * the same under `hard-fail`, accepted under `soft-fail`. With nocheck nothing is asked.
+   */
+  private *checkResponder(responder: Certificate | undefined, ctx: RevocationContext): Steps<void> {
+    if (!responder || responder.extension(OID.ocspNoCheck)) return;
+    const rctx: RevocationContext = {
+      cert: responder,
+      issuer: ctx.issuer,
+      chain: [responder, ...ctx.chain.slice(ctx.index + 1)],
+      index: 0,
+      time: ctx.time,
+    };
+    const problems: RevocationProblem[] = [];
+    for (const source of this.policy.sources) {
+      if (source !== 'crl' && source !== 'crldp') continue;
+      let r: RevocationResult | undefined;
+      try {
+        r = yield* this.fromSource(source, rctx, problems);
+      } catch (e) {
+        if (!(e instanceof RevocationError) || e.code === 'async-required') throw e;
+        problems.push({ source, code: e.code, message: e.message });
+        continue;
+      }
+      if (r?.status === 'revoked')
+        throw new RevocationError(
+          'bad-responder-certificate',
+          `the OCSP responder certificate ${responder.subject.toString()} is revoked (${r.reason})`,
+        );
+      if (r?.status === 'good') return;
+    }
+    if (this.policy.unavailable === 'soft-fail') return;
+    const why = problems.map((p) => `${p.code}: ${p.message}`).join('; ') || 'no CRL source configured';
+    throw new RevocationError(
+      'bad-responder-certificate',
+      `the revocation status of the OCSP responder certificate ${responder.subject.toString()} (no id-pkix-ocsp-nocheck) cannot be established: ${why}`,
+    );
+  }
+
+  private *fromCrls(
     crls: readonly CertificateList[],
     ctx: RevocationContext,
     problems: RevocationProblem[],
     source: RevocationSource,
-  ): Promise<RevocationResult | undefined> {
+  ): Steps<RevocationResult | undefined> {
     if (crls.length === 0) return undefined;
-    const st = await checkCrls(
+    const st = yield* checkCrlsSteps(
       { cert: ctx.cert, issuer: ctx.issuer, chain: ctx.chain, time: ctx.time },
       {
         crypto: this.crypto,
@@ -285,7 +375,8 @@ export class PolicyRevocationChecker implements RevocationChecker {
         signerCandidates: this.policy.crlSigners,
         useDeltas: this.policy.useDeltas,
         requireCrlNumber: this.policy.requireCrlNumber,
-        validateSigner: (signer, anchor, time) => this.validateSigner(signer, anchor, time, ctx),
+        validateSigner: (signer, anchor, time) => runAsync(this.validateSigner(signer, anchor, time, ctx)),
+        validateSignerSync: (signer, anchor, time) => runSync(this.validateSigner(signer, anchor, time, ctx)),
       },
     );
     if (st.status === 'good') return { status: 'good', source };
@@ -302,12 +393,12 @@ export class PolicyRevocationChecker implements RevocationChecker {
   }
 
   /** RFC 5280 §6.3.3 (f): the CRL signer's path must reach the same anchor, and be unrevoked. */
-  private async validateSigner(
+  private *validateSigner(
     signer: Certificate,
     anchor: Certificate,
     time: number,
     ctx: RevocationContext,
-  ): Promise<string | undefined> {
+  ): Steps<string | undefined> {
     // An indirect CRL may cover its own signer (PKITS 4.14.30): the outer frame is validating that
     // signer's path already, and the CRL's signature under its key was just verified.
     if (this.inProgress.some((d) => bytesEq(d, signer.der))) return undefined;
@@ -317,7 +408,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
       signer.der,
     ]);
     const policy = this.policy.signerPolicy ?? profilePolicy('rfc5280', { purpose: 'any' });
-    const r = await verifyPath({
+    const opts: VerifyOptions = {
       leaf: signer,
       intermediates: [...ctx.chain.slice(0, -1), ...this.policy.crlSigners],
       trustAnchors: [anchor],
@@ -325,8 +416,17 @@ export class PolicyRevocationChecker implements RevocationChecker {
       policy: { ...policy, purpose: 'any', leafKeyUsage: undefined },
       revocation: inner,
       crypto: this.crypto,
-    });
+    };
+    const r = yield* step({ sync: () => verifyPathSync(opts), async: () => verifyPath(opts) });
     return r.ok ? undefined : `${r.code}: ${r.message}`;
+  }
+
+  private fetchCrlStep(
+    url: string,
+    time: number,
+    problems: RevocationProblem[],
+  ): Steps<CertificateList | undefined> {
+    return step(asyncOnly(`fetching the CRL ${url}`, () => this.fetchCrl(url, time, problems)));
   }
 
   private async fetchCrl(

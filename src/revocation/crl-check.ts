@@ -16,7 +16,8 @@ import type {
 } from '../x509/extensions/types.js';
 import type { GeneralName } from '../x509/general-name.js';
 import { type AttributeTypeAndValue, Name } from '../x509/name.js';
-import type { RevocationErrorCode } from './errors.js';
+import { RevocationError, type RevocationErrorCode } from './errors.js';
+import { runAsync, runSync, type Steps, step, verifyStep } from './steps.js';
 
 /**
  * CRL processing, RFC 5280 §6.3.3, for one certificate against a set of CRLs:
@@ -74,6 +75,8 @@ export interface CrlCheckEnv {
    * anchor, at `time` (RFC 5280 §6.3.3 (f)); returns undefined when valid, or why not.
    */
   validateSigner(signer: Certificate, anchor: Certificate, time: number): Promise<string | undefined>;
+  /** The same, synchronously (needed by `checkCrlsSync` when a CRL signer is not the issuer). */
+  validateSignerSync?(signer: Certificate, anchor: Certificate, time: number): string | undefined;
 }
 
 export interface CrlCheckTarget {
@@ -300,12 +303,12 @@ function sameIdp(a: CertificateList, b: CertificateList): boolean {
 
 const SIG_CACHE = new WeakMap<CertificateList, Map<Uint8Array, boolean>>();
 
-async function signatureVerifies(
+function* signatureVerifies(
   crl: CertificateList,
   signer: Certificate,
   crypto: CryptoProvider,
   chain?: readonly Certificate[],
-): Promise<boolean> {
+): Steps<boolean> {
   let m = SIG_CACHE.get(crl);
   if (!m) {
     m = new Map();
@@ -317,7 +320,8 @@ async function signatureVerifies(
   let ok = false;
   if (crl.signatureUnusedBits === 0)
     try {
-      ok = await crypto.verifyAsync(
+      ok = yield* verifyStep(
+        crypto,
         parseSignatureAlgorithm(crl.signatureAlgorithm),
         spki,
         crl.tbs,
@@ -348,16 +352,16 @@ function inheritedSpki(chain: readonly Certificate[], signer: Certificate): Uint
  * validated as part of the path), or another certificate with the CRL issuer's name, cRLSign, and
  * a valid path to the same anchor. Returns a problem when none qualifies.
  */
-async function checkSigner(
+function* checkSigner(
   crl: CertificateList,
   target: CrlCheckTarget,
   env: CrlCheckEnv,
-): Promise<CrlProblem | undefined> {
+): Steps<CrlProblem | undefined> {
   const { issuer, chain, time } = target;
   const anchor = chain[chain.length - 1]!;
   let sawBadKu = false;
   if (crl.issuer.equals(issuer.subject)) {
-    if (await signatureVerifies(crl, issuer, env.crypto, chain)) {
+    if (yield* signatureVerifies(crl, issuer, env.crypto, chain)) {
       // §4.2.1.3 / §6.3.3 (f): a keyUsage present without cRLSign forbids signing CRLs.
       if (issuer.keyUsage && !issuer.keyUsage.cRLSign) sawBadKu = true;
       else return undefined;
@@ -369,13 +373,23 @@ async function checkSigner(
     if (seen.has(c.der)) continue;
     seen.add(c.der);
     if (!c.subject.equals(crl.issuer)) continue;
-    if (!(await signatureVerifies(crl, c, env.crypto))) continue;
+    if (!(yield* signatureVerifies(crl, c, env.crypto))) continue;
     if (c.keyUsage && !c.keyUsage.cRLSign) {
       sawBadKu = true;
       continue;
     }
     if (c === anchor || bytesEqual(c.der, anchor.der)) return undefined;
-    const why = await env.validateSigner(c, anchor, time);
+    const why = yield* step({
+      sync: () => {
+        if (!env.validateSignerSync)
+          throw new RevocationError(
+            'async-required',
+            'validating a CRL signer path needs validateSignerSync',
+          );
+        return env.validateSignerSync(c, anchor, time);
+      },
+      async: () => env.validateSigner(c, anchor, time),
+    });
     if (why === undefined) return undefined;
   }
   if (sawBadKu)
@@ -401,7 +415,16 @@ interface Usable {
 }
 
 /** Checks `target.cert` against the CRLs of `env` (RFC 5280 §6.3.3). */
-export async function checkCrls(target: CrlCheckTarget, env: CrlCheckEnv): Promise<CrlStatus> {
+export function checkCrls(target: CrlCheckTarget, env: CrlCheckEnv): Promise<CrlStatus> {
+  return runAsync(checkCrlsSteps(target, env));
+}
+
+/** `checkCrls` synchronously: the provider's synchronous `verify` (needs `supportsSync`). */
+export function checkCrlsSync(target: CrlCheckTarget, env: CrlCheckEnv): CrlStatus {
+  return runSync(checkCrlsSteps(target, env));
+}
+
+export function* checkCrlsSteps(target: CrlCheckTarget, env: CrlCheckEnv): Steps<CrlStatus> {
   const { cert, time } = target;
   const problems: CrlProblem[] = [];
   const note = (p: CrlProblem) => {
@@ -417,8 +440,8 @@ export async function checkCrls(target: CrlCheckTarget, env: CrlCheckEnv): Promi
   let reasonsMask = 0;
   let status: Found | undefined;
   const signerOk = new Map<CertificateList, CrlProblem | undefined>();
-  const validSigner = async (crl: CertificateList) => {
-    if (!signerOk.has(crl)) signerOk.set(crl, await checkSigner(crl, target, env));
+  const validSigner = function* (crl: CertificateList): Steps<CrlProblem | undefined> {
+    if (!signerOk.has(crl)) signerOk.set(crl, yield* checkSigner(crl, target, env));
     return signerOk.get(crl);
   };
 
@@ -449,7 +472,7 @@ export async function checkCrls(target: CrlCheckTarget, env: CrlCheckEnv): Promi
       if (dp?.reasons) interim &= reasonFlagsMask(dp.reasons);
       if ((interim & ~reasonsMask) === 0) continue;
       // (f)(g) signer
-      const sp = await validSigner(crl);
+      const sp = yield* validSigner(crl);
       if (sp) {
         note(sp);
         continue;
@@ -473,7 +496,7 @@ export async function checkCrls(target: CrlCheckTarget, env: CrlCheckEnv): Promi
             note(dfresh);
             continue;
           }
-          const dsp = await validSigner(d);
+          const dsp = yield* validSigner(d);
           if (dsp) {
             note(dsp);
             continue;

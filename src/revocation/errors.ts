@@ -67,6 +67,8 @@ export type RevocationErrorCode =
   | 'response-too-large'
   /** The HTTP response has the wrong Content-Type (RFC 6960 Appendix A.2). */
   | 'bad-content-type'
+  /** A synchronous answer was asked for, but the check needs I/O (an ocsp or crldp source) or asynchronous crypto. */
+  | 'async-required'
   // ---- responder / publisher configuration ----
   /** The responder or publisher was configured inconsistently (e.g. a responder cert not issued by the CA). */
   | 'bad-configuration';

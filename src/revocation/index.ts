@@ -19,6 +19,7 @@ export {
   type CrlProblem,
   type CrlStatus,
   checkCrls,
+  checkCrlsSync,
 } from './crl-check.js';
 export {
   type CrlIssuer,
@@ -30,7 +31,12 @@ export {
 export { RevocationError, type RevocationErrorCode } from './errors.js';
 export { type FetchFn, type HttpOptions, httpRequest } from './http.js';
 export * from './ocsp/index.js';
-export { checkOcspResponse, type OcspCertStatus, type OcspCheckOptions } from './ocsp-check.js';
+export {
+  checkOcspResponse,
+  checkOcspResponseSync,
+  type OcspCertStatus,
+  type OcspCheckOptions,
+} from './ocsp-check.js';
 export { OcspResponder, type OcspResult, type ResponderIssuer, type ResponderOptions } from './responder.js';
 export {
   MemoryStatusSource,

@@ -7,6 +7,7 @@ import type { CRLReason } from '../x509/extensions/types.js';
 import { RevocationError } from './errors.js';
 import { type CertIdHash, issuerKey } from './ocsp/cert-id.js';
 import { type OcspResponse, parseOcspResponse, type SingleResponse } from './ocsp/response.js';
+import { digestStep, runAsync, runSync, type Steps, verifyStep } from './steps.js';
 
 /**
  * Checks an OCSP response about `cert` (issued by `issuer`) at `time` — RFC 6960 §3.2 and §4.2.2.2:
@@ -15,9 +16,10 @@ import { type OcspResponse, parseOcspResponse, type SingleResponse } from './ocs
  *  3. the signer: the issuer's own key, or a delegated responder certificate included in the
  *     response, issued directly by the issuer (name and signature), with id-kp-OCSPSigning and
  *     valid at `time` (`unauthorized-responder`, `bad-responder-certificate`); the response
- *     signature must verify (`bad-response-signature`). id-pkix-ocsp-nocheck on the responder
- *     certificate is honoured by not asking about its own status — which this function never
- *     does anyway (deviation: a delegated responder without nocheck is not revocation-checked);
+ *     signature must verify (`bad-response-signature`). This function does not ask about the
+ *     delegated responder's own status: `checkOcspResponseSteps` returns the responder
+ *     certificate, and the policy checker (checker.ts) checks it unless it carries
+ *     id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1);
  *  4. times: producedAt and thisUpdate not after time + skew (`response-from-future`), nextUpdate
  *     (or thisUpdate + maxAge when absent) not before time − skew (`stale-response`);
  *  5. the nonce, when one was sent, echoed exactly (`missing-nonce`, `nonce-mismatch`).
@@ -39,12 +41,32 @@ export type OcspCertStatus =
   | { status: 'revoked'; revocationTime: number; reason?: CRLReason; thisUpdate: number; nextUpdate?: number }
   | { status: 'unknown'; thisUpdate: number; nextUpdate?: number };
 
-export async function checkOcspResponse(
+export function checkOcspResponse(
   input: Uint8Array | OcspResponse,
   cert: Certificate,
   issuer: Certificate,
   opts: OcspCheckOptions,
 ): Promise<OcspCertStatus> {
+  return runAsync(checkOcspResponseSteps(input, cert, issuer, opts)).then((r) => r.status);
+}
+
+/** `checkOcspResponse` synchronously: the provider's synchronous `digest`/`verify` (needs `supportsSync`). */
+export function checkOcspResponseSync(
+  input: Uint8Array | OcspResponse,
+  cert: Certificate,
+  issuer: Certificate,
+  opts: OcspCheckOptions,
+): OcspCertStatus {
+  return runSync(checkOcspResponseSteps(input, cert, issuer, opts)).status;
+}
+
+/** The check as steps, with the delegated responder certificate that signed, if any (RFC 6960 §4.2.2.2). */
+export function* checkOcspResponseSteps(
+  input: Uint8Array | OcspResponse,
+  cert: Certificate,
+  issuer: Certificate,
+  opts: OcspCheckOptions,
+): Steps<{ status: OcspCertStatus; delegatedResponder?: Certificate }> {
   const resp = input instanceof Uint8Array ? parseOcspResponse(input) : input;
   if (resp.responseStatus !== 'successful' || !resp.basic)
     throw new RevocationError('response-status', `OCSP responder answered ${resp.responseStatus}`);
@@ -55,13 +77,13 @@ export async function checkOcspResponse(
 
   // 2. The single response for this certificate.
   const keys = new Map<CertIdHash, string>();
-  const keyFor = async (h: CertIdHash) => {
+  const keyFor = function* (h: CertIdHash): Steps<string> {
     let k = keys.get(h);
     if (!k) {
       k = issuerKey(
         h,
-        await crypto.digestAsync(h, issuer.subject.der),
-        await crypto.digestAsync(h, issuer.subjectPublicKeyInfo.publicKey),
+        yield* digestStep(crypto, h, issuer.subject.der),
+        yield* digestStep(crypto, h, issuer.subjectPublicKeyInfo.publicKey),
       );
       keys.set(h, k);
     }
@@ -71,7 +93,7 @@ export async function checkOcspResponse(
   for (const s of basic.responses) {
     const id = s.certId;
     if (!id.hash || !bytesEqual(id.serialNumber, cert.serialNumber)) continue;
-    if (issuerKey(id.hash, id.issuerNameHash, id.issuerKeyHash) === (await keyFor(id.hash))) {
+    if (issuerKey(id.hash, id.issuerNameHash, id.issuerKeyHash) === (yield* keyFor(id.hash))) {
       single = s;
       break;
     }
@@ -80,14 +102,14 @@ export async function checkOcspResponse(
     throw new RevocationError('cert-id-mismatch', 'the OCSP response does not answer for this certificate');
 
   // 3. The signer.
-  const issuerKeyHash = await crypto.digestAsync('SHA-1', issuer.subjectPublicKeyInfo.publicKey);
+  const issuerKeyHash = yield* digestStep(crypto, 'SHA-1', issuer.subjectPublicKeyInfo.publicKey);
   const rid = basic.responderId;
   let signer: Certificate | undefined;
   if (rid.byKey ? bytesEqual(rid.byKey, issuerKeyHash) : rid.byName.equals(issuer.subject)) signer = issuer;
   else {
     for (const c of basic.certs) {
       const match = rid.byKey
-        ? bytesEqual(rid.byKey, await crypto.digestAsync('SHA-1', c.subjectPublicKeyInfo.publicKey))
+        ? bytesEqual(rid.byKey, yield* digestStep(crypto, 'SHA-1', c.subjectPublicKeyInfo.publicKey))
         : rid.byName.equals(c.subject);
       if (match) {
         signer = c;
@@ -100,7 +122,9 @@ export async function checkOcspResponse(
         'the OCSP responder is neither the issuer nor a responder certificate included in the response',
       );
   }
-  if (signer !== issuer && !bytesEqual(signer.subjectPublicKeyInfo.der, issuer.subjectPublicKeyInfo.der)) {
+  const delegated =
+    signer !== issuer && !bytesEqual(signer.subjectPublicKeyInfo.der, issuer.subjectPublicKeyInfo.der);
+  if (delegated) {
     // RFC 6960 §4.2.2.2: a delegated responder certificate is issued directly by the CA.
     if (!signer.issuer.equals(issuer.subject))
       throw new RevocationError(
@@ -108,7 +132,7 @@ export async function checkOcspResponse(
         `responder certificate ${signer.subject.toString()} is not issued by ${issuer.subject.toString()}`,
       );
     if (
-      !(await verify(
+      !(yield* verify(
         crypto,
         signer.signatureAlgorithm,
         issuer.subjectPublicKeyInfo.der,
@@ -135,7 +159,7 @@ export async function checkOcspResponse(
       );
   }
   if (
-    !(await verify(
+    !(yield* verify(
       crypto,
       basic.signatureAlgorithm,
       signer.subjectPublicKeyInfo.der,
@@ -169,22 +193,26 @@ export async function checkOcspResponse(
 
   const st = single.certStatus;
   const times = { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };
+  const delegatedResponder = delegated ? signer : undefined;
   if (st.status === 'revoked')
-    return { status: 'revoked', revocationTime: st.revocationTime, reason: st.revocationReason, ...times };
-  return { status: st.status, ...times };
+    return {
+      status: { status: 'revoked', revocationTime: st.revocationTime, reason: st.revocationReason, ...times },
+      delegatedResponder,
+    };
+  return { status: { status: st.status, ...times }, delegatedResponder };
 }
 
-async function verify(
+function* verify(
   crypto: CryptoProvider,
   alg: Parameters<typeof parseSignatureAlgorithm>[0],
   spki: Uint8Array,
   data: Uint8Array,
   sig: Uint8Array,
   unusedBits: number,
-): Promise<boolean> {
+): Steps<boolean> {
   if (unusedBits !== 0) return false;
   try {
-    return await crypto.verifyAsync(parseSignatureAlgorithm(alg), spki, data, sig);
+    return yield* verifyStep(crypto, parseSignatureAlgorithm(alg), spki, data, sig);
   } catch {
     return false;
   }

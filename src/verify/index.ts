@@ -281,7 +281,11 @@ export async function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
   }
 }
 
-/** `verifyPath` for synchronous callers (e.g. a TLS `checkServerIdentity`); the revocation checker must answer synchronously. */
+/**
+ * `verifyPath` for synchronous callers (e.g. a TLS `checkServerIdentity`). The revocation checker
+ * must answer synchronously: its `checkSync` is used when it has one (the revocation layer's
+ * checker has, for given CRLs and stapled OCSP, and throws `async-required` for network sources).
+ */
 export function verifyPathSync(opts: VerifyOptions): VerifyResult {
   const p = prepare(opts);
   if ('ok' in p) return p;
@@ -298,13 +302,9 @@ export function verifyPathSync(opts: VerifyOptions): VerifyResult {
       let failed: VerifyError | undefined;
       if (p.revocation)
         for (let i = 0; i < c.chain.length && !failed; i++) {
-          const s = p.revocation.check({
-            cert: full[i]!,
-            issuer: full[i + 1]!,
-            chain: full,
-            index: i,
-            time: p.time,
-          });
+          const ctx = { cert: full[i]!, issuer: full[i + 1]!, chain: full, index: i, time: p.time };
+          // checkSync throws its own typed error when it needs I/O (e.g. RevocationError 'async-required').
+          const s = p.revocation.checkSync ? p.revocation.checkSync(ctx) : p.revocation.check(ctx);
           if (s instanceof Promise)
             throw new VerifyError('invalid-input', 'revocation checker is asynchronous; use verifyPath');
           failed = revocationFailure(s, i, p);

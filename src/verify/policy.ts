@@ -66,6 +66,11 @@ export interface RevocationContext {
  */
 export interface RevocationChecker {
   check(ctx: RevocationContext): RevocationStatus | Promise<RevocationStatus>;
+  /**
+   * A synchronous answer, used by `verifyPathSync` in preference to `check`. It throws (a typed
+   * error of the implementing layer) when it cannot answer without I/O.
+   */
+  checkSync?(ctx: RevocationContext): RevocationStatus;
 }
 
 // ---- the policy -----------------------------------------------------------------------------
