@@ -121,9 +121,11 @@ export interface RevocationProblem {
 }
 
 export function revocationPolicy(overrides: Partial<RevocationPolicy> = {}): RevocationPolicy {
+  // An override given as `undefined` means "not set": it must not erase the default.
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return {
     ...DEFAULT_REVOCATION_POLICY,
-    ...overrides,
+    ...set,
     ocsp: { ...DEFAULT_REVOCATION_POLICY.ocsp, ...(overrides.ocsp ?? {}) },
     crldp: { ...DEFAULT_REVOCATION_POLICY.crldp, ...(overrides.crldp ?? {}) },
   };
