@@ -3,7 +3,7 @@ import { makeExtension } from '../x509/encode.js';
 import { encodeCRLNumber } from '../x509/extensions/crl-number.js';
 import { encodeInvalidityDate } from '../x509/extensions/invalidity-date.js';
 import { encodeIssuingDistributionPoint } from '../x509/extensions/issuing-distribution-point.js';
-import { crlReasonCode, encodeReasonCode } from '../x509/extensions/reason-code.js';
+import { CRL_REASONS, crlReasonCode, encodeReasonCode } from '../x509/extensions/reason-code.js';
 import type { CRLReason, Extension, IssuingDistributionPoint } from '../x509/extensions/types.js';
 import { BuildError } from './errors.js';
 
@@ -12,22 +12,9 @@ import { BuildError } from './errors.js';
  * x509 codecs plus the builder's own rules (criticality, the IDP forms we issue).
  */
 
-const REASONS: readonly CRLReason[] = [
-  'unspecified',
-  'keyCompromise',
-  'cACompromise',
-  'affiliationChanged',
-  'superseded',
-  'cessationOfOperation',
-  'certificateHold',
-  'removeFromCRL',
-  'privilegeWithdrawn',
-  'aACompromise',
-];
-
 /** §5.3.1 CRLReason ::= ENUMERATED — value 7 is not used. */
 export const CRL_REASON_CODES: Readonly<Record<CRLReason, number>> = Object.fromEntries(
-  REASONS.map((r) => [r, crlReasonCode(r)]),
+  CRL_REASONS.map((r) => [r, crlReasonCode(r)]),
 ) as Record<CRLReason, number>;
 
 export function isCrlReason(s: string): s is CRLReason {

@@ -1,6 +1,7 @@
 import { OID } from '../der/oid-names.js';
 import type { SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
+import { KEY_USAGE_BITS } from '../x509/extensions/key-usage.js';
 import type {
   AuthorityInfoAccess,
   AuthorityKeyIdentifier,
@@ -221,17 +222,7 @@ const KU_ALLOWED: Record<string, readonly (keyof KeyUsage)[]> = {
   ],
   ed: ['digitalSignature', 'nonRepudiation', 'keyCertSign', 'cRLSign'],
 };
-const KU_NAMES: readonly (keyof KeyUsage)[] = [
-  'digitalSignature',
-  'nonRepudiation',
-  'keyEncipherment',
-  'dataEncipherment',
-  'keyAgreement',
-  'keyCertSign',
-  'cRLSign',
-  'encipherOnly',
-  'decipherOnly',
-];
+const KU_NAMES: readonly (keyof KeyUsage)[] = KEY_USAGE_BITS;
 
 function checkKey(f: Findings, spki: SubjectPublicKeyInfo): string | undefined {
   const k = spki.keyAlgorithm;

@@ -26,6 +26,9 @@ const REASONS: readonly (CRLReason | undefined)[] = [
   'aACompromise',
 ];
 
+/** Every defined CRLReason, in ENUMERATED order. */
+export const CRL_REASONS: readonly CRLReason[] = REASONS.filter((r): r is CRLReason => r !== undefined);
+
 /** CRLReason ⇄ its ENUMERATED value. */
 export function crlReasonCode(v: CRLReason): number {
   const n = REASONS.indexOf(v);
