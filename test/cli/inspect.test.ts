@@ -14,6 +14,7 @@ import { errorOutcome } from '../../src/cli/main.js';
 import { toHex } from '../../src/der/index.js';
 import { decodePem } from '../../src/pem/index.js';
 import { parseEcPrivateKey, parsePrivateKeyInfo, parseRsaPrivateKey } from '../../src/x509/private-key.js';
+import { nestedSequences } from '../der/mutate.js';
 import { debianCertificates, limboItems, pkitsItems, sample } from '../x509/corpus.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -480,29 +481,7 @@ describe('inspect: bad input (the real CLI: exit 2, one line, no stack trace)', 
   });
 
   it('nesting 100 000 deep ends in too-deep (no RangeError)', () => {
-    // SEQUENCEs nested 100 000 deep, each with a minimal length (sizes computed inside out).
-    const depth = 100_000;
-    const sizes = new Array<number>(depth);
-    sizes[depth - 1] = 2;
-    for (let i = depth - 2; i >= 0; i--) {
-      const inner = sizes[i + 1]!;
-      sizes[i] = 1 + (inner < 0x80 ? 1 : inner < 0x100 ? 2 : inner < 0x10000 ? 3 : 4) + inner;
-    }
-    const buf = new Uint8Array(sizes[0]!);
-    let p = 0;
-    for (let i = 0; i < depth; i++) {
-      const len = i + 1 < depth ? sizes[i + 1]! : 0;
-      const hdr =
-        len < 0x80
-          ? [0x30, len]
-          : len < 0x100
-            ? [0x30, 0x81, len]
-            : len < 0x10000
-              ? [0x30, 0x82, len >> 8, len & 0xff]
-              : [0x30, 0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
-      buf.set(hdr, p);
-      p += hdr.length;
-    }
+    const buf = nestedSequences(100_000);
     writeFileSync(join(dir, 'deep.der'), buf);
     assertOneLineInProcess(join(dir, 'deep.der'), /^fleetpki: unexpected-tag at offset \d+ /);
   });

@@ -1,6 +1,7 @@
 // Acceptance 3 (issue 2): one row per DER rule — a hostile encoding and the DerError code (and
 // offset where it is meaningful) the strict reader must give. Plus the whole-certificate rules
 // (truncation at every position, trailing data, unsorted RDN SET, depth bombs).
+
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -15,6 +16,7 @@ import {
 } from '../../src/der/index.js';
 import { decodePem } from '../../src/pem/index.js';
 import { Name, parseCertificate, X509Error } from '../../src/x509/index.js';
+import { nestedSequences } from './mutate.js';
 
 const hex = (s: string) => fromHex(s.replace(/\s+/g, ''));
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -588,32 +590,6 @@ describe('hostile encodings: one row per DER rule', () => {
       if (row.offset !== undefined) assert.equal(e.offset, row.offset, `offset (${e.message})`);
     });
 });
-
-/** `depth` nested SEQUENCEs with minimal lengths: 30 83 .. 30 83 .. … 30 00. */
-function nestedSequences(depth: number): Uint8Array {
-  const sizes = new Array<number>(depth);
-  sizes[depth - 1] = 2;
-  for (let i = depth - 2; i >= 0; i--) {
-    const inner = sizes[i + 1]!;
-    sizes[i] = 1 + (inner < 0x80 ? 1 : inner < 0x100 ? 2 : inner < 0x10000 ? 3 : 4) + inner;
-  }
-  const out = new Uint8Array(sizes[0]!);
-  let p = 0;
-  for (let i = 0; i < depth; i++) {
-    const len = i + 1 < depth ? sizes[i + 1]! : 0;
-    const hdr =
-      len < 0x80
-        ? [0x30, len]
-        : len < 0x100
-          ? [0x30, 0x81, len]
-          : len < 0x10000
-            ? [0x30, 0x82, len >> 8, len & 0xff]
-            : [0x30, 0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
-    out.set(hdr, p);
-    p += hdr.length;
-  }
-  return out;
-}
 
 describe('hostile encodings: whole structures', () => {
   it('certificate truncated at every position: truncated (empty input: bad-input)', () => {

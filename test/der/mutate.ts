@@ -62,3 +62,29 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** `depth` nested SEQUENCEs with minimal lengths: 30 83 .. 30 83 .. … 30 00. */
+export function nestedSequences(depth: number): Uint8Array {
+  const sizes = new Array<number>(depth);
+  sizes[depth - 1] = 2;
+  for (let i = depth - 2; i >= 0; i--) {
+    const inner = sizes[i + 1]!;
+    sizes[i] = 1 + (inner < 0x80 ? 1 : inner < 0x100 ? 2 : inner < 0x10000 ? 3 : 4) + inner;
+  }
+  const out = new Uint8Array(sizes[0]!);
+  let p = 0;
+  for (let i = 0; i < depth; i++) {
+    const len = i + 1 < depth ? sizes[i + 1]! : 0;
+    const hdr =
+      len < 0x80
+        ? [0x30, len]
+        : len < 0x100
+          ? [0x30, 0x81, len]
+          : len < 0x10000
+            ? [0x30, 0x82, len >> 8, len & 0xff]
+            : [0x30, 0x83, len >> 16, (len >> 8) & 0xff, len & 0xff];
+    out.set(hdr, p);
+    p += hdr.length;
+  }
+  return out;
+}
