@@ -84,7 +84,11 @@ export interface CertificateBuilderOptions {
 export const DEFAULT_BACKDATE_MS = 5 * 60 * 1000;
 const DAY_MS = 86_400_000;
 
-/** A freshly signed certificate. `certificate` parses the DER on first use. */
+/**
+ * A freshly signed certificate. `certificate` parses the DER on first use.
+ * `der` and `tbs` are views into a shared pool of public DER (see der/alloc.ts): use them as
+ * they are, but copy (`der.slice()`) before transferring or detaching their `.buffer`.
+ */
 export class IssuedCertificate {
   private parsed?: Certificate;
   constructor(
