@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import { CertificateBuilder, Issuer } from '../src/build/index.js';
 import { generateKeyPair, KeySigner } from '../src/crypto/index.js';
-import { profilePolicy, SignatureCache, verifyPathSync } from '../src/verify/index.js';
+import { CertificateCache, profilePolicy, SignatureCache, verifyPathSync } from '../src/verify/index.js';
 import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 import { Name } from '../src/x509/name.js';
 import { type BenchResult, buildGoTool, external, measure, printTable, writeResults } from './harness.js';
@@ -107,6 +107,28 @@ results.push(
     ),
   ),
 );
+// DER in, as a TLS server receives it, with both shared caches (each distinct certificate parsed
+// once, each distinct signature verified once).
+{
+  const sigs = new SignatureCache();
+  const certs = new CertificateCache();
+  results.push(
+    await measure('fleetpki (DER in, certificate + signature caches)', () =>
+      check(
+        verifyPathSync({
+          leaf: leafDer,
+          intermediates: [intDer],
+          trustAnchors: [rootDer],
+          time: NOW,
+          policy,
+          hostname: 'broker.example.com',
+          signatureCache: sigs,
+          certificateCache: certs,
+        }).ok,
+      ),
+    ),
+  );
+}
 {
   const l = parseCertificate(leafDer);
   const i = parseCertificate(intDer);

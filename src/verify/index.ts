@@ -11,6 +11,7 @@ import {
   type SignatureCache,
   SignatureChecker,
 } from './build.js';
+import type { CertificateCache } from './certificate-cache.js';
 import { VerifyError, type VerifyErrorCode } from './errors.js';
 import {
   matchDnsPresented,
@@ -37,6 +38,7 @@ export {
   SignatureCache,
   SignatureChecker,
 } from './build.js';
+export { CertificateCache } from './certificate-cache.js';
 export { errorRank, isFatal, VerifyError, type VerifyErrorCode } from './errors.js';
 export { collectNames, NameConstraintState } from './name-constraints.js';
 export * from './names.js';
@@ -70,6 +72,8 @@ export interface VerifyOptions {
   crypto?: CryptoProvider;
   /** Shared verified-signature cache (see SignatureCache). */
   signatureCache?: SignatureCache;
+  /** Shared parsed-certificate cache for DER inputs (see CertificateCache). */
+  certificateCache?: CertificateCache;
 }
 
 export type VerifyResult =
@@ -102,8 +106,9 @@ interface Prepared {
   log: AttemptLog;
 }
 
-function toCert(c: CertInput): Certificate {
-  return typeof c === 'string' || c instanceof Uint8Array ? parseCertificate(c) : c;
+function toCert(c: CertInput, cache?: CertificateCache): Certificate {
+  if (c instanceof Uint8Array) return cache ? cache.get(c) : parseCertificate(c);
+  return typeof c === 'string' ? parseCertificate(c) : c;
 }
 
 function failure(e: VerifyError, log: AttemptLog): VerifyResult {
@@ -114,7 +119,7 @@ function prepare(opts: VerifyOptions): Prepared | VerifyResult {
   const log = new AttemptLog();
   let leaf: Certificate;
   try {
-    leaf = toCert(opts.leaf);
+    leaf = toCert(opts.leaf, opts.certificateCache);
   } catch (e) {
     return failure(new VerifyError('malformed-certificate', `leaf: ${(e as Error).message}`, 0), log);
   }
@@ -122,7 +127,7 @@ function prepare(opts: VerifyOptions): Prepared | VerifyResult {
     const out: Certificate[] = [];
     for (const c of list) {
       try {
-        out.push(toCert(c));
+        out.push(toCert(c, opts.certificateCache));
       } catch (e) {
         log.attempts.push({
           path: [],

@@ -1,0 +1,57 @@
+// CertificateCache: one parse per distinct DER, identical verdicts, bounded size, and no
+// confusion between certificates whose DER differ (a hit needs identical bytes).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { CertificateCache, verifyPathSync } from '../../src/verify/index.js';
+import { isDecodeError } from '../../src/x509/index.js';
+
+const cert = (n: string) =>
+  new Uint8Array(readFileSync(new URL(`../../../shared/testdata/pkits/certs/${n}.crt`, import.meta.url)));
+const TIME = Date.parse('2021-01-01T00:00:00Z');
+
+describe('CertificateCache', () => {
+  it('returns the same object for the same bytes, a new one for other bytes', () => {
+    const c = new CertificateCache();
+    const a = cert('GoodCACert');
+    const a1 = c.get(a);
+    assert.equal(c.get(new Uint8Array(a)), a1); // equal bytes, another array
+    const b = c.get(cert('ValidCertificatePathTest1EE'));
+    assert.notEqual(b, a1);
+    assert.equal(c.size, 2);
+  });
+
+  it('gives the same verdicts as parsing each time, good and bad', () => {
+    const c = new CertificateCache();
+    const base = {
+      intermediates: [cert('GoodCACert')],
+      trustAnchors: [cert('TrustAnchorRootCertificate')],
+      time: TIME,
+      policy: 'rfc5280' as const,
+    };
+    for (const leaf of ['ValidCertificatePathTest1EE', 'InvalidEESignatureTest3EE']) {
+      const plain = verifyPathSync({ ...base, leaf: cert(leaf) });
+      for (let k = 0; k < 3; k++) {
+        const cached = verifyPathSync({ ...base, leaf: cert(leaf), certificateCache: c });
+        assert.equal(cached.ok, plain.ok);
+        if (!cached.ok && !plain.ok) assert.equal(cached.code, plain.code);
+      }
+    }
+    assert.equal(c.size, 4);
+  });
+
+  it('stays within maxEntries (oldest evicted)', () => {
+    const c = new CertificateCache(2);
+    c.get(cert('GoodCACert'));
+    c.get(cert('TrustAnchorRootCertificate'));
+    c.get(cert('ValidCertificatePathTest1EE'));
+    assert.equal(c.size, 2);
+  });
+
+  it('does not cache what fails to parse', () => {
+    const c = new CertificateCache();
+    const bad = cert('GoodCACert').slice(0, 100);
+    assert.throws(() => c.get(bad), isDecodeError);
+    assert.equal(c.size, 0);
+  });
+});
