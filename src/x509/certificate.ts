@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
 import { decodePem, encodePem, looksLikePem } from '../pem/pem.js';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './algorithm.js';
 import { X509Error } from './errors.js';
-import { EMPTY_EXTENSIONS, type ExtensionSet, readExtensions } from './extension-list.js';
+import { EMPTY_EXTENSIONS, type ExtensionSet, HasExtensions, readExtensions } from './extension-list.js';
 import type * as T from './extensions/types.js';
 import { toDer } from './input.js';
 import { type Name, readName } from './name.js';
@@ -26,7 +26,7 @@ import './extensions/index.js';
  * that clients must tolerate (negative or over-long serials, GeneralizedTime before 2050) are
  * parsed and left to the verifier's profile and to `build/lint`.
  */
-export class Certificate {
+export class Certificate extends HasExtensions {
   constructor(
     readonly der: Uint8Array,
     /** The exact TBSCertificate TLV (what the signature covers). */
@@ -42,7 +42,7 @@ export class Certificate {
     readonly subjectPublicKeyInfo: SubjectPublicKeyInfo,
     readonly issuerUniqueID: Uint8Array | undefined,
     readonly subjectUniqueID: Uint8Array | undefined,
-    private readonly ext: ExtensionSet,
+    ext: ExtensionSet,
     readonly signatureAlgorithm: AlgorithmIdentifier,
     readonly signatureValue: Uint8Array,
     /** Unused bits of the signature BIT STRING: non-zero can never verify (PKITS BadSigned* certs have it). */
@@ -50,24 +50,14 @@ export class Certificate {
     /** Unused bits of the unique-ID BIT STRINGs (PKITS UIDCACert has 5), kept so re-encoding is exact. */
     readonly issuerUniqueIDUnusedBits = 0,
     readonly subjectUniqueIDUnusedBits = 0,
-  ) {}
+  ) {
+    super(ext);
+  }
 
   /** Serial number as lower-case hex of its INTEGER content (leading 00 sign octet stripped). */
   get serialHex(): string {
     const s = this.serialNumber;
     return toHex(s.length > 1 && s[0] === 0 ? s.subarray(1) : s);
-  }
-
-  get extensions(): readonly T.Extension[] {
-    return this.ext.list;
-  }
-  extension(oid: string): T.Extension | undefined {
-    for (const e of this.ext.list) if (e.oid === oid) return e;
-    return undefined;
-  }
-  /** The decoded value of a known extension, by OID. */
-  decoded<V = unknown>(oid: string): V | undefined {
-    return this.ext.decoded.get(oid) as V | undefined;
   }
 
   get basicConstraints(): T.BasicConstraints | undefined {
@@ -133,7 +123,7 @@ export class Certificate {
     return encodePem('CERTIFICATE', this.der);
   }
 
-  toString(): string {
+  override toString(): string {
     return `Certificate(subject=${this.subject.toString()}, serial=${this.serialHex})`;
   }
 }

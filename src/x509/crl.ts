@@ -4,7 +4,7 @@ import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
 import { encodePem } from '../pem/pem.js';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './algorithm.js';
 import { X509Error } from './errors.js';
-import { EMPTY_EXTENSIONS, type ExtensionSet, readExtensions } from './extension-list.js';
+import { EMPTY_EXTENSIONS, type ExtensionSet, HasExtensions, readExtensions } from './extension-list.js';
 import type * as T from './extensions/types.js';
 import { toDer } from './input.js';
 import { type Name, readName } from './name.js';
@@ -21,22 +21,18 @@ import './extensions/index.js';
  * Entries are parsed eagerly into compact records; `find(serial)` uses an index built on first use,
  * so a 1M-entry CRL costs one pass to parse and one to index.
  */
-export class RevokedCertificate {
+export class RevokedCertificate extends HasExtensions {
   constructor(
     /** userCertificate INTEGER content. */
     readonly serialNumber: Uint8Array,
     readonly revocationDate: number,
-    private readonly ext: ExtensionSet,
-  ) {}
+    ext: ExtensionSet,
+  ) {
+    super(ext);
+  }
   get serialHex(): string {
     const s = this.serialNumber;
     return toHex(s.length > 1 && s[0] === 0 ? s.subarray(1) : s);
-  }
-  get extensions(): readonly T.Extension[] {
-    return this.ext.list;
-  }
-  decoded<V = unknown>(oid: string): V | undefined {
-    return this.ext.decoded.get(oid) as V | undefined;
   }
   get reasonCode(): T.CRLReason | undefined {
     return this.decoded(OID.reasonCode);
@@ -49,7 +45,7 @@ export class RevokedCertificate {
   }
 }
 
-export class CertificateList {
+export class CertificateList extends HasExtensions {
   private _revoked?: RevokedCertificate[];
   private _index?: Int32Array;
 
@@ -65,22 +61,15 @@ export class CertificateList {
     private readonly entryOffsets: Uint32Array,
     /** OIDs of entry extensions marked critical anywhere in the list (RFC 5280 §5.3). */
     readonly criticalEntryExtensions: ReadonlySet<string>,
-    private readonly ext: ExtensionSet,
+    ext: ExtensionSet,
     readonly signatureAlgorithm: AlgorithmIdentifier,
     readonly signatureValue: Uint8Array,
     /** Unused bits of the signature BIT STRING: non-zero can never verify. */
     readonly signatureUnusedBits = 0,
-  ) {}
+  ) {
+    super(ext);
+  }
 
-  get extensions(): readonly T.Extension[] {
-    return this.ext.list;
-  }
-  extension(oid: string): T.Extension | undefined {
-    return this.ext.list.find((e) => e.oid === oid);
-  }
-  decoded<V = unknown>(oid: string): V | undefined {
-    return this.ext.decoded.get(oid) as V | undefined;
-  }
   get cRLNumber(): T.CRLNumber | undefined {
     return this.decoded(OID.cRLNumber);
   }

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, type DerLimits, DerReader } from '../der/reader.js';
 import { encodePem } from '../pem/pem.js';
 import { type AlgorithmIdentifier, readAlgorithmIdentifier } from './algorithm.js';
 import { X509Error } from './errors.js';
-import { EMPTY_EXTENSIONS, type ExtensionSet, readExtensions } from './extension-list.js';
+import { EMPTY_EXTENSIONS, type ExtensionSet, HasExtensions, readExtensions } from './extension-list.js';
 import type * as T from './extensions/types.js';
 import { toDer } from './input.js';
 import { type Name, readName } from './name.js';
@@ -25,7 +25,7 @@ export interface CsrAttribute {
   values: Uint8Array[];
 }
 
-export class CertificationRequest {
+export class CertificationRequest extends HasExtensions {
   constructor(
     readonly der: Uint8Array,
     /** The exact CertificationRequestInfo TLV (what the signature covers). */
@@ -34,23 +34,15 @@ export class CertificationRequest {
     readonly subject: Name,
     readonly subjectPublicKeyInfo: SubjectPublicKeyInfo,
     readonly attributes: readonly CsrAttribute[],
-    private readonly ext: ExtensionSet,
+    ext: ExtensionSet,
     readonly challengePassword: string | undefined,
     readonly signatureAlgorithm: AlgorithmIdentifier,
     readonly signatureValue: Uint8Array,
     readonly signatureUnusedBits = 0,
-  ) {}
+  ) {
+    super(ext);
+  }
 
-  /** Extensions from the extensionRequest attribute. */
-  get extensions(): readonly T.Extension[] {
-    return this.ext.list;
-  }
-  extension(oid: string): T.Extension | undefined {
-    return this.ext.list.find((e) => e.oid === oid);
-  }
-  decoded<V = unknown>(oid: string): V | undefined {
-    return this.ext.decoded.get(oid) as V | undefined;
-  }
   get subjectAltName(): T.SubjectAltName | undefined {
     return this.decoded(OID.subjectAltName);
   }

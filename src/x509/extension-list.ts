@@ -14,6 +14,26 @@ export interface ExtensionSet {
   decoded: Map<string, unknown>;
 }
 
+/**
+ * Base of every object that carries extensions (Certificate, CSR, CRL, CRL entry): the raw list
+ * in order and the decoded value of each known extension.
+ */
+export abstract class HasExtensions {
+  constructor(protected readonly ext: ExtensionSet) {}
+
+  get extensions(): readonly Extension[] {
+    return this.ext.list;
+  }
+  extension(oid: string): Extension | undefined {
+    for (const e of this.ext.list) if (e.oid === oid) return e;
+    return undefined;
+  }
+  /** The decoded value of a known extension, by OID. */
+  decoded<V = unknown>(oid: string): V | undefined {
+    return this.ext.decoded.get(oid) as V | undefined;
+  }
+}
+
 export const EMPTY_EXTENSIONS: ExtensionSet = Object.freeze({ list: [], decoded: new Map() }) as ExtensionSet;
 
 /** Reads the content of an Extensions SEQUENCE (the caller opened any [n] wrapper). */
