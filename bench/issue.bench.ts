@@ -12,9 +12,9 @@ import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
 import forge from 'node-forge';
 import * as pkijs from 'pkijs';
-import { CertificateBuilder, Issuer } from '../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner, type KeyType } from '../src/crypto/index.js';
 import { OID } from '../src/der/index.js';
+import { CertificateBuilder, Issuer } from '../src/issue/index.js';
 import { Name, parseSpki } from '../src/x509/index.js';
 import { type BenchResult, measure, printTable, writeResults } from './harness.js';
 

@@ -4,11 +4,11 @@
  * from here (a test bundles it for the browser platform and runs it in a bare V8 context).
  */
 
-// Names that two layers both export, made explicit at the root.
-export type { Profile, Profile as IssuanceProfile, RevokedEntry } from './build/index.js';
-export * from './build/index.js';
 export * from './crypto/portable.js';
 export * from './der/index.js';
+// Names that two layers both export, made explicit at the root.
+export type { Profile, Profile as IssuanceProfile, RevokedEntry } from './issue/index.js';
+export * from './issue/index.js';
 export * from './pem/index.js';
 export type { RevokedEntry as StatusRevokedEntry } from './revocation/index.js';
 export * from './revocation/index.js';

@@ -10,7 +10,7 @@
 
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { CrlBuilder } from '../build/crl.js';
+import { CrlBuilder } from '../issue/crl.js';
 import { type CaState, type IssuerRole, loadIssuer, loadState, stateFile } from './ca.js';
 import { CliError } from './errors.js';
 import { asCliError, PUBLIC_MODE, writeFilesAtomic } from './pki-files.js';

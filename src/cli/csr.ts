@@ -7,9 +7,9 @@
  * With --out the PEM is written atomically (0644) and a summary printed; else the PEM goes to stdout.
  */
 import type { Command } from 'commander';
-import { CsrBuilder } from '../build/csr.js';
-import { parseGeneralNames } from '../build/san.js';
 import { KeySigner } from '../crypto/signer.js';
+import { CsrBuilder } from '../issue/csr.js';
+import { parseGeneralNames } from '../issue/san.js';
 import { generalNameToString } from '../x509/general-name.js';
 import { CliError } from './errors.js';
 import { spkiSha256 } from './key.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { BuildError } from '../build/errors.js';
+import { IssueError } from '../issue/errors.js';
 // Installs the node:crypto provider as the default (the builders and key import use it).
 import '../crypto/index.js';
 import { CryptoError } from '../crypto/errors.js';
@@ -165,7 +165,7 @@ export function asCliError(e: unknown, what: string): unknown {
     const msg = e.code === 'bad-passphrase' ? 'wrong passphrase (or a corrupted key)' : e.message;
     return new CliError(`${what}: ${e.code}: ${msg}`);
   }
-  if (e instanceof BuildError) return new CliError(`${what}: ${e.code}: ${e.message}`);
+  if (e instanceof IssueError) return new CliError(`${what}: ${e.code}: ${e.message}`);
   if (isDecodeError(e)) return new CliError(`${what}: ${describeDecodeError(e)}`);
   return e;
 }

@@ -24,7 +24,7 @@ import './extensions/index.js';
  * in v2/v3, extensions only in v3, inner and outer signature AlgorithmIdentifiers byte-identical,
  * no duplicate extensions, every known extension well-formed. Things RFC 5280 asks of CAs but
  * that clients must tolerate (negative or over-long serials, GeneralizedTime before 2050) are
- * parsed and left to the verifier's profile and to `build/lint`.
+ * parsed and left to the verifier's profile and to `issue/lint`.
  */
 export class Certificate extends HasExtensions {
   constructor(

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CertificateBuilder, Issuer } from '../../src/build/index.js';
 import { runVerify } from '../../src/cli/verify.js';
 import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
+import { CertificateBuilder, Issuer } from '../../src/issue/index.js';
 
 const NOW = Date.parse('2030-06-01T00:00:00Z');
 const DAY = 86_400_000;

@@ -3,9 +3,9 @@
 // our parser reads every object back byte-identically. Negative controls keep the checks honest.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CertificateBuilder } from '../../src/build/index.js';
 import type { KeyType } from '../../src/crypto/index.js';
 import { bytesEqual } from '../../src/der/index.js';
+import { CertificateBuilder } from '../../src/issue/index.js';
 import { parseCertificate, reencodeCertificate } from '../../src/x509/index.js';
 import { assertOpenSslOk, buildPki, goVerifier, type Pki, run, tempDir } from './helpers.js';
 

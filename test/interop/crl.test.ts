@@ -3,8 +3,8 @@
 // issuingDistributionPoint read back through our parser and OpenSSL.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CertificateBuilder, CrlBuilder, type IssuedCertificate } from '../../src/build/index.js';
 import { bytesEqual } from '../../src/der/index.js';
+import { CertificateBuilder, CrlBuilder, type IssuedCertificate } from '../../src/issue/index.js';
 import { parseCrl, reencodeCrl } from '../../src/x509/index.js';
 import { buildPki, type Pki, run, tempDir } from './helpers.js';
 

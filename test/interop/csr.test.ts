@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { assembleSigned } from '../../src/build/assemble.js';
-import { BuildError, CertificateBuilder, CsrBuilder, verifyCsr } from '../../src/build/index.js';
 import { generateKeyPair, KeySigner, type KeyType, type Signer } from '../../src/crypto/index.js';
+import { assembleSigned } from '../../src/issue/assemble.js';
+import { CertificateBuilder, CsrBuilder, IssueError, verifyCsr } from '../../src/issue/index.js';
 import { parseCsr } from '../../src/x509/index.js';
 import { assertOpenSslOk, buildPki, type Pki, run, tempDir } from './helpers.js';
 
@@ -27,7 +27,7 @@ const OPENSSL_KEYS: { type: KeyType; genpkey: string[] }[] = [
 ];
 
 function expectCode(fn: () => unknown, code: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof BuildError && e.code === code);
+  assert.throws(fn, (e: unknown) => e instanceof IssueError && e.code === code);
 }
 
 describe('CSRs made by openssl req are verified and signed', () => {

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildGoTool } from '../../bench/go/build.js';
-import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner, type KeyType } from '../../src/crypto/index.js';
+import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/issue/index.js';
 
 export interface RunResult {
   code: number;

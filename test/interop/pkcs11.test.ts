@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CertificateBuilder, CrlBuilder, Issuer } from '../../src/build/index.js';
 import { generateKeyPair, KeySigner, Pkcs11Signer } from '../../src/crypto/index.js';
+import { CertificateBuilder, CrlBuilder, Issuer } from '../../src/issue/index.js';
 import { assertOpenSslOk, run, tempDir } from './helpers.js';
 
 const MODULE = process.env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';

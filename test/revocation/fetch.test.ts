@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { CertificateBuilder, Issuer } from '../../src/build/index.js';
 import { generateKeyPair, KeySigner, nodeCrypto, type Signer } from '../../src/crypto/index.js';
+import { CertificateBuilder, Issuer } from '../../src/issue/index.js';
 import { base64Encode } from '../../src/pem/index.js';
 import {
   buildOcspRequest,

@@ -3,7 +3,6 @@
 // OCSP responder without id-pkix-ocsp-nocheck is itself checked against the CRLs.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { CertificateBuilder, CrlBuilder, Issuer } from '../../src/build/index.js';
 import {
   type CryptoProvider,
   generateKeyPair,
@@ -13,6 +12,7 @@ import {
   webCrypto,
 } from '../../src/crypto/index.js';
 import { OID } from '../../src/der/index.js';
+import { CertificateBuilder, CrlBuilder, Issuer } from '../../src/issue/index.js';
 import {
   buildOcspRequest,
   createRevocationChecker,

@@ -6,9 +6,9 @@
 // documented exception in KNOWN below.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CertificateBuilder, Issuer, LintError } from '../../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner } from '../../src/crypto/index.js';
 import { OID } from '../../src/der/index.js';
+import { CertificateBuilder, Issuer, LintError } from '../../src/issue/index.js';
 import { ANY_POLICY, profilePolicy, verifyPathSync } from '../../src/verify/index.js';
 import { encodeExtension } from '../../src/x509/encode.js';
 import { keyUsage } from '../../src/x509/extensions/key-usage.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/build/index.js';
 import { generateKeyPair, type KeyPair, KeySigner } from '../../src/crypto/index.js';
+import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/issue/index.js';
 import {
   profilePolicy,
   SignatureCache,

@@ -1,18 +1,18 @@
-// build/: cRLDistributionPoints and authorityInfoAccess in issued certificates — from the builder
+// issue/: cRLDistributionPoints and authorityInfoAccess in issued certificates — from the builder
 // and from Issuer defaults, non-critical, linted URIs — and `openssl x509 -text` shows them.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { before, describe, test } from 'node:test';
+import { generateKeyPair, type KeyPair, KeySigner, type Signer } from '../../src/crypto/index.js';
+import { OID } from '../../src/der/index.js';
 import {
-  BuildError,
   CertificateBuilder,
+  IssueError,
   Issuer,
   LintError,
   lintParsedCertificate,
   revocationUriProblem,
-} from '../../src/build/index.js';
-import { generateKeyPair, type KeyPair, KeySigner, type Signer } from '../../src/crypto/index.js';
-import { OID } from '../../src/der/index.js';
+} from '../../src/issue/index.js';
 import { type Certificate, makeExtension, parseSignatureAlgorithm } from '../../src/x509/index.js';
 
 let intKey: KeyPair;
@@ -195,7 +195,7 @@ describe('cRLDistributionPoints and authorityInfoAccess', () => {
   ];
   for (const [name, fn] of badInputs) {
     test(`bad-input: ${name}`, () => {
-      assert.throws(fn, (e: unknown) => e instanceof BuildError && e.code === 'bad-input');
+      assert.throws(fn, (e: unknown) => e instanceof IssueError && e.code === 'bad-input');
     });
   }
 

@@ -16,7 +16,7 @@ import type {
 } from '../x509/extensions/types.js';
 import type { Name } from '../x509/name.js';
 import { parseSpki, type SubjectPublicKeyInfo } from '../x509/spki.js';
-import { BuildError } from './errors.js';
+import { IssueError } from './errors.js';
 import { keyIdentifier } from './key-id.js';
 import type { TypedExtension } from './profiles.js';
 import {
@@ -97,18 +97,18 @@ export class Issuer {
    */
   static fromCertificate(cert: Certificate, signer: Signer, options: IssuerOptions = {}): Issuer {
     if (!bytesEqual(signer.publicKey, cert.subjectPublicKeyInfo.der))
-      throw new BuildError(
+      throw new IssueError(
         'signer-mismatch',
         `the signer's public key is not the key of ${cert.subject.toString()}`,
       );
     if (cert.basicConstraints?.cA !== true)
-      throw new BuildError(
+      throw new IssueError(
         'issuer-not-ca',
         `${cert.subject.toString()} is not a CA certificate (basicConstraints cA)`,
       );
     const ku = cert.keyUsage;
     if (ku && !ku.keyCertSign && !ku.cRLSign)
-      throw new BuildError(
+      throw new IssueError(
         'issuer-not-ca',
         `${cert.subject.toString()} asserts neither keyCertSign nor cRLSign`,
       );

@@ -19,7 +19,7 @@ import { encodeSubjectAltName } from '../x509/extensions/subject-alt-name.js';
 import type { Extension } from '../x509/extensions/types.js';
 import type { GeneralName } from '../x509/general-name.js';
 import { Name } from '../x509/name.js';
-import { BuildError } from './errors.js';
+import { IssueError } from './errors.js';
 import { parseGeneralName } from './san.js';
 
 /**
@@ -42,7 +42,7 @@ export class CsrBuilder {
     try {
       this._subject = typeof n === 'string' ? Name.parse(n) : n;
     } catch (e) {
-      throw new BuildError('bad-input', `bad subject name: ${(e as Error).message}`, { cause: e });
+      throw new IssueError('bad-input', `bad subject name: ${(e as Error).message}`, { cause: e });
     }
     return this;
   }
@@ -50,21 +50,21 @@ export class CsrBuilder {
   /** Requested subjectAltName: GeneralNames or text (`dns:…`, `ip:…`, `uri:…`, `email:…`). */
   subjectAltName(names: readonly (GeneralName | string)[]): this {
     this._san = names.map((n) => (typeof n === 'string' ? parseGeneralName(n) : n));
-    if (this._san.length === 0) throw new BuildError('bad-input', 'subjectAltName needs at least one name');
+    if (this._san.length === 0) throw new IssueError('bad-input', 'subjectAltName needs at least one name');
     return this;
   }
 
   /** Any other extension to request (the CA decides what it honours). */
   extension(e: Extension): this {
     if (this.exts.some((x) => x.oid === e.oid))
-      throw new BuildError('bad-input', `extension ${e.oid} requested twice`);
+      throw new IssueError('bad-input', `extension ${e.oid} requested twice`);
     this.exts.push(e);
     return this;
   }
 
   challengePassword(pw: string): this {
     if (pw.length === 0 || pw.length > 255)
-      throw new BuildError('bad-input', 'challengePassword must be 1..255 characters');
+      throw new IssueError('bad-input', 'challengePassword must be 1..255 characters');
     this._password = pw;
     return this;
   }
@@ -76,7 +76,7 @@ export class CsrBuilder {
       try {
         v = encodeSubjectAltName(this._san);
       } catch (e) {
-        throw new BuildError('bad-input', `cannot encode subjectAltName: ${(e as Error).message}`, {
+        throw new IssueError('bad-input', `cannot encode subjectAltName: ${(e as Error).message}`, {
           cause: e,
         });
       }
@@ -107,7 +107,7 @@ export class CsrBuilder {
 
   signSync(signer: Signer): CertificationRequest {
     if (!signer.signSync)
-      throw new BuildError('bad-input', 'this signer cannot sign synchronously; use sign()');
+      throw new IssueError('bad-input', 'this signer cannot sign synchronously; use sign()');
     const info = this.info(signer);
     return parseCsr(encodeSigned(info, encodeSignatureAlgorithm(signer.algorithm), signer.signSync(info)));
   }
@@ -115,7 +115,7 @@ export class CsrBuilder {
 
 /**
  * Proof of possession: parses a CSR (DER, PEM or parsed) and checks its signature with its own
- * public key. Returns the parsed request; throws `BuildError`:
+ * public key. Returns the parsed request; throws `IssueError`:
  * - `csr-malformed`: not a well-formed DER PKCS#10 request;
  * - `csr-unsupported-algorithm`: unknown/unsupported signature algorithm or key type, or an
  *   algorithm that does not fit the key;
@@ -134,7 +134,7 @@ export function verifyCsr(
   } catch (e) {
     throw csrCryptoError(e);
   }
-  if (!ok) throw new BuildError('csr-bad-signature', 'CSR signature does not verify with its own public key');
+  if (!ok) throw new IssueError('csr-bad-signature', 'CSR signature does not verify with its own public key');
   return csr;
 }
 
@@ -151,13 +151,13 @@ export async function verifyCsrAsync(
   } catch (e) {
     throw csrCryptoError(e);
   }
-  if (!ok) throw new BuildError('csr-bad-signature', 'CSR signature does not verify with its own public key');
+  if (!ok) throw new IssueError('csr-bad-signature', 'CSR signature does not verify with its own public key');
   return csr;
 }
 
 function csrCryptoError(e: unknown): unknown {
   if (e instanceof CryptoError)
-    return new BuildError('csr-unsupported-algorithm', `cannot verify the CSR: ${e.message}`, { cause: e });
+    return new IssueError('csr-unsupported-algorithm', `cannot verify the CSR: ${e.message}`, { cause: e });
   return e;
 }
 
@@ -172,7 +172,7 @@ function precheckCsr(input: CertificationRequest | Uint8Array | string): {
       csr = parseCsr(input);
     } catch (e) {
       if (isDecodeError(e))
-        throw new BuildError('csr-malformed', `malformed CSR: ${(e as Error).message}`, { cause: e });
+        throw new IssueError('csr-malformed', `malformed CSR: ${(e as Error).message}`, { cause: e });
       throw e;
     }
   } else csr = input;
@@ -180,17 +180,17 @@ function precheckCsr(input: CertificationRequest | Uint8Array | string): {
   try {
     alg = parseSignatureAlgorithm(csr.signatureAlgorithm);
   } catch (e) {
-    throw new BuildError('csr-unsupported-algorithm', `CSR signature algorithm: ${(e as Error).message}`, {
+    throw new IssueError('csr-unsupported-algorithm', `CSR signature algorithm: ${(e as Error).message}`, {
       cause: e,
     });
   }
   if (csr.signatureUnusedBits !== 0)
-    throw new BuildError('csr-bad-signature', 'CSR signature BIT STRING has unused bits');
+    throw new IssueError('csr-bad-signature', 'CSR signature BIT STRING has unused bits');
   const spki = csr.subjectPublicKeyInfo;
   if (alg.kind === 'ecdsa' && spki.keyAlgorithm.kind === 'ec') {
     const curve = CURVES[spki.keyAlgorithm.curve as keyof typeof CURVES];
     if (curve && !readEcdsaSignature(csr.signatureValue, curve))
-      throw new BuildError(
+      throw new IssueError(
         'csr-bad-signature',
         'CSR ECDSA signature is not a DER Ecdsa-Sig-Value with r, s in range',
       );

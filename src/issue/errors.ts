@@ -1,7 +1,7 @@
 import type { LintFinding } from './lint.js';
 
-/** Errors raised by `build/`: one class, a stable `code`, a human message that may change. */
-export type BuildErrorCode =
+/** Errors raised by `issue/`: one class, a stable `code`, a human message that may change. */
+export type IssueErrorCode =
   /** A required builder input (subject, public key, issuer, signer, validity…) was not given. */
   | 'missing-field'
   /** An input value is malformed or out of range (bad days, unencodable name, unknown profile…). */
@@ -23,10 +23,10 @@ export type BuildErrorCode =
   /** A CSR's signature does not verify with its own public key (no proof of possession). */
   | 'csr-bad-signature';
 
-export class BuildError extends Error {
-  override readonly name: string = 'BuildError';
+export class IssueError extends Error {
+  override readonly name: string = 'IssueError';
   constructor(
-    readonly code: BuildErrorCode,
+    readonly code: IssueErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -35,7 +35,7 @@ export class BuildError extends Error {
 }
 
 /** A build stopped by the linter: `findings` holds every finding (errors and warnings). */
-export class LintError extends BuildError {
+export class LintError extends IssueError {
   override readonly name = 'LintError';
   constructor(readonly findings: readonly LintFinding[]) {
     const errors = findings.filter((f) => f.severity === 'error');

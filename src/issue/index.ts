@@ -1,5 +1,5 @@
 /**
- * fleetpki/build — certificate, CSR and CRL builders with issuance profiles and a pre-signing
+ * fleetpki/issue — certificate, CSR and CRL builders with issuance profiles and a pre-signing
  * linter. Builders sign through a `Signer` (crypto/); everything here is portable.
  */
 export {
@@ -17,7 +17,7 @@ export {
 } from './crl.js';
 export { CRL_REASON_CODES, isCrlReason } from './crl-extensions.js';
 export { CsrBuilder, verifyCsr, verifyCsrAsync } from './csr.js';
-export { BuildError, type BuildErrorCode, LintError } from './errors.js';
+export { IssueError, type IssueErrorCode, LintError } from './errors.js';
 export { Issuer, type IssuerOptions } from './issuer.js';
 export { keyIdentifier } from './key-id.js';
 export {

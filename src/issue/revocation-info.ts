@@ -3,7 +3,7 @@ import { makeExtension } from '../x509/encode.js';
 import { encodeAuthorityInfoAccess } from '../x509/extensions/authority-info-access.js';
 import { encodeCRLDistributionPoints } from '../x509/extensions/crl-distribution-points.js';
 import type { AuthorityInfoAccess, CRLDistributionPoints } from '../x509/extensions/types.js';
-import { BuildError } from './errors.js';
+import { IssueError } from './errors.js';
 import type { TypedExtension } from './profiles.js';
 
 /**
@@ -28,9 +28,9 @@ export interface RevocationInfo {
 }
 
 function uriNames(urls: readonly string[], what: string) {
-  if (!Array.isArray(urls)) throw new BuildError('bad-input', `${what} must be a list of URLs`);
+  if (!Array.isArray(urls)) throw new IssueError('bad-input', `${what} must be a list of URLs`);
   return urls.map((value) => {
-    if (typeof value !== 'string') throw new BuildError('bad-input', `${what}: a URL must be a string`);
+    if (typeof value !== 'string') throw new IssueError('bad-input', `${what}: a URL must be a string`);
     return { type: 'uniformResourceIdentifier' as const, value };
   });
 }
@@ -40,7 +40,7 @@ function encode<T>(oid: string, value: T, enc: (v: T) => Uint8Array, what: strin
     return { ext: makeExtension(oid, false, enc(value)), value };
   } catch (e) {
     // IA5String URIs: non-ASCII text cannot be encoded.
-    throw new BuildError('bad-input', `cannot encode ${what}: ${(e as Error).message}`, { cause: e });
+    throw new IssueError('bad-input', `cannot encode ${what}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -49,7 +49,7 @@ export function crlDistributionPointsExtension(
 ): TypedExtension<CRLDistributionPoints> {
   const fullName = uriNames(urls, 'cRLDistributionPoints');
   if (fullName.length === 0)
-    throw new BuildError('bad-input', 'cRLDistributionPoints needs at least one URL (RFC 5280 §4.2.1.13)');
+    throw new IssueError('bad-input', 'cRLDistributionPoints needs at least one URL (RFC 5280 §4.2.1.13)');
   return encode(
     OID.cRLDistributionPoints,
     [{ distributionPoint: { fullName } }],
@@ -67,7 +67,7 @@ export function authorityInfoAccessExtension(
   for (const accessLocation of uriNames(a.caIssuers ?? [], 'authorityInfoAccess caIssuers'))
     value.push({ accessMethod: OID.caIssuers, accessLocation });
   if (value.length === 0)
-    throw new BuildError(
+    throw new IssueError(
       'bad-input',
       'authorityInfoAccess needs at least one ocsp or caIssuers URL (RFC 5280 §4.2.2.1)',
     );

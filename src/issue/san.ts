@@ -1,51 +1,51 @@
 import type { GeneralName } from '../x509/general-name.js';
-import { BuildError } from './errors.js';
+import { IssueError } from './errors.js';
 
 /**
  * subjectAltName entries from text, as the CLI takes them: `dns:host.example`, `ip:192.0.2.1`,
  * `ip:2001:db8::1`, `uri:https://x/y`, `email:a@b.example` (prefix case-insensitive; `DNS:`,
- * `IP:`, `URI:`, `email:` as OpenSSL prints them work too). Bad input → BuildError('bad-input').
+ * `IP:`, `URI:`, `email:` as OpenSSL prints them work too). Bad input → IssueError('bad-input').
  * Only the syntax needed to encode is checked here (IA5 alphabet, address forms); name policy
  * (which DNS names a device may claim) belongs to the CA's profile rules.
  */
 export function parseGeneralName(text: string): GeneralName {
   const i = text.indexOf(':');
   if (i <= 0)
-    throw new BuildError(
+    throw new IssueError(
       'bad-input',
       `subjectAltName "${text}" needs a type prefix (dns:, ip:, uri:, email:)`,
     );
   const kind = text.slice(0, i).trim().toLowerCase();
   const value = text.slice(i + 1).trim();
-  if (value.length === 0) throw new BuildError('bad-input', `subjectAltName "${text}" has an empty value`);
+  if (value.length === 0) throw new IssueError('bad-input', `subjectAltName "${text}" has an empty value`);
   switch (kind) {
     case 'dns':
       checkIa5(value, text);
       if (
         !/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})?)*\.?$/.test(value)
       )
-        throw new BuildError('bad-input', `"${value}" is not a DNS name`);
+        throw new IssueError('bad-input', `"${value}" is not a DNS name`);
       return { type: 'dNSName', value };
     case 'ip':
     case 'ip address': {
       const b = parseIp(value);
-      if (!b) throw new BuildError('bad-input', `"${value}" is not an IPv4 or IPv6 address`);
+      if (!b) throw new IssueError('bad-input', `"${value}" is not an IPv4 or IPv6 address`);
       return { type: 'iPAddress', value: b };
     }
     case 'uri':
       checkIa5(value, text);
       // RFC 5280 §4.2.1.6: a URI must include a scheme and a scheme-specific part.
       if (!/^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$/.test(value))
-        throw new BuildError('bad-input', `"${value}" is not an absolute URI`);
+        throw new IssueError('bad-input', `"${value}" is not an absolute URI`);
       return { type: 'uniformResourceIdentifier', value };
     case 'email':
     case 'rfc822':
       checkIa5(value, text);
       if (!/^[^@\s]+@[^@\s]+$/.test(value))
-        throw new BuildError('bad-input', `"${value}" is not an email address`);
+        throw new IssueError('bad-input', `"${value}" is not an email address`);
       return { type: 'rfc822Name', value };
     default:
-      throw new BuildError('bad-input', `unknown subjectAltName type "${kind}" (dns, ip, uri, email)`);
+      throw new IssueError('bad-input', `unknown subjectAltName type "${kind}" (dns, ip, uri, email)`);
   }
 }
 
@@ -54,14 +54,14 @@ export function parseGeneralNames(input: string | readonly string[]): GeneralNam
   const items = typeof input === 'string' ? input.split(',') : input;
   const out: GeneralName[] = [];
   for (const s of items) if (s.trim()) out.push(parseGeneralName(s.trim()));
-  if (out.length === 0) throw new BuildError('bad-input', 'empty subjectAltName list');
+  if (out.length === 0) throw new IssueError('bad-input', 'empty subjectAltName list');
   return out;
 }
 
 function checkIa5(v: string, text: string): void {
   for (let i = 0; i < v.length; i++)
     if (v.charCodeAt(i) > 0x7e || v.charCodeAt(i) < 0x20)
-      throw new BuildError('bad-input', `subjectAltName "${text}" must be ASCII (IA5String)`);
+      throw new IssueError('bad-input', `subjectAltName "${text}" must be ASCII (IA5String)`);
 }
 
 /** IPv4 dotted quad or IPv6 (RFC 4291 §2.2 text forms, incl. "::" and an embedded IPv4 tail). */

@@ -10,7 +10,7 @@ import {
   issuingDistributionPointExtension,
   reasonCodeExtension,
 } from './crl-extensions.js';
-import { BuildError, LintError } from './errors.js';
+import { IssueError, LintError } from './errors.js';
 import type { Issuer } from './issuer.js';
 import { hasErrors, type LintFinding, lintCrl } from './lint.js';
 import { serialFromInput } from './serial.js';
@@ -128,9 +128,9 @@ export class CrlBuilder {
         ? e.serialNumber
         : serialFromInput(e.serialNumber as string | bigint);
     if (!serialNumber || serialNumber.length === 0)
-      throw new BuildError('bad-input', `bad serial number ${String(e.serialNumber)}`);
+      throw new IssueError('bad-input', `bad serial number ${String(e.serialNumber)}`);
     if (e.reason !== undefined && !isCrlReason(e.reason))
-      throw new BuildError('bad-input', `unknown CRL reason "${e.reason}"`);
+      throw new IssueError('bad-input', `unknown CRL reason "${e.reason}"`);
     this.entries.push({
       serialNumber,
       revocationDate: e.revocationDate === undefined ? undefined : toMs(e.revocationDate, 'revocationDate'),
@@ -193,7 +193,7 @@ export class CrlBuilder {
   private finish(p: ReturnType<CrlBuilder['prepare']>, sig: Uint8Array): IssuedCrl {
     const i = this.issuer;
     if (this.opts.selfCheck === 'signature' && !i.provider.verify(i.signer.algorithm, i.spki.der, p.tbs, sig))
-      throw new BuildError(
+      throw new IssueError(
         'signature-check-failed',
         'the new CRL signature does not verify with the issuer key',
       );
@@ -204,7 +204,7 @@ export class CrlBuilder {
   signSync(): IssuedCrl {
     const p = this.prepare();
     const s = this.issuer.signer;
-    if (!s.signSync) throw new BuildError('bad-input', 'this signer cannot sign synchronously; use sign()');
+    if (!s.signSync) throw new IssueError('bad-input', 'this signer cannot sign synchronously; use sign()');
     return this.finish(p, s.signSync(p.tbs));
   }
 
@@ -217,12 +217,12 @@ export class CrlBuilder {
 
 function toBig(n: bigint | number, what: string): bigint {
   if (typeof n === 'number' && !Number.isSafeInteger(n))
-    throw new BuildError('bad-input', `${what} must be an integer`);
+    throw new IssueError('bad-input', `${what} must be an integer`);
   return BigInt(n);
 }
 
 function toMs(t: number | Date, what: string): number {
   const v = typeof t === 'number' ? t : t.getTime();
-  if (!Number.isFinite(v)) throw new BuildError('bad-input', `${what} is not a valid time`);
+  if (!Number.isFinite(v)) throw new IssueError('bad-input', `${what} is not a valid time`);
   return v;
 }

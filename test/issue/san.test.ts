@@ -1,8 +1,8 @@
 // subjectAltName text → GeneralName (the CLI's --san syntax).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BuildError, parseGeneralName, parseGeneralNames } from '../../src/build/index.js';
 import { toHex } from '../../src/der/index.js';
+import { IssueError, parseGeneralName, parseGeneralNames } from '../../src/issue/index.js';
 
 describe('parseGeneralName', () => {
   const ok: [string, string, string][] = [
@@ -39,7 +39,7 @@ describe('parseGeneralName', () => {
     test(`refuses ${JSON.stringify(bad)}`, () => {
       assert.throws(
         () => parseGeneralName(bad),
-        (e: unknown) => e instanceof BuildError && e.code === 'bad-input',
+        (e: unknown) => e instanceof IssueError && e.code === 'bad-input',
       );
     });
 

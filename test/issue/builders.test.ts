@@ -1,12 +1,14 @@
-// build/: profiles, serials, key identifiers, validity rules, lint refusals (nothing signed),
+// issue/: profiles, serials, key identifiers, validity rules, lint refusals (nothing signed),
 // and that the fast TBS assembly equals x509/encode.ts's encoder byte for byte.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
+import { generateKeyPair, type KeyPair, KeySigner, nodeCrypto, type Signer } from '../../src/crypto/index.js';
+import { bytesEqual, OID, toHex } from '../../src/der/index.js';
 import {
-  BuildError,
   CertificateBuilder,
   CrlBuilder,
   CsrBuilder,
+  IssueError,
   Issuer,
   LintError,
   lintCertificate,
@@ -14,9 +16,7 @@ import {
   randomSerial,
   SERIAL_LENGTH,
   verifyCsr,
-} from '../../src/build/index.js';
-import { generateKeyPair, type KeyPair, KeySigner, nodeCrypto, type Signer } from '../../src/crypto/index.js';
-import { bytesEqual, OID, toHex } from '../../src/der/index.js';
+} from '../../src/issue/index.js';
 import { encodeTbsCertificate, parseSignatureAlgorithm, reencodeCertificate } from '../../src/x509/index.js';
 
 let rootKey: KeyPair;
@@ -178,7 +178,7 @@ describe('validity', () => {
           .issuer(ca)
           .days(36_000)
           .signSync(),
-      (e: unknown) => e instanceof BuildError && e.code === 'validity-exceeds-issuer',
+      (e: unknown) => e instanceof IssueError && e.code === 'validity-exceeds-issuer',
     );
   });
 });
@@ -318,14 +318,14 @@ describe('issuer and signer checks', () => {
     const s = await KeySigner.create(leafKey.privateKey);
     assert.throws(
       () => Issuer.fromCertificate(c, s),
-      (e: unknown) => e instanceof BuildError && e.code === 'issuer-not-ca',
+      (e: unknown) => e instanceof IssueError && e.code === 'issuer-not-ca',
     );
   });
 
   test('the signer must hold the issuer key', () => {
     assert.throws(
       () => Issuer.fromCertificate(ca.certificate!, rootSigner),
-      (e: unknown) => e instanceof BuildError && e.code === 'signer-mismatch',
+      (e: unknown) => e instanceof IssueError && e.code === 'signer-mismatch',
     );
   });
 
@@ -344,14 +344,14 @@ describe('issuer and signer checks', () => {
           .publicKey(leafKey.publicKey)
           .issuer(issuer)
           .signSync(),
-      (e: unknown) => e instanceof BuildError && e.code === 'signature-check-failed',
+      (e: unknown) => e instanceof IssueError && e.code === 'signature-check-failed',
     );
   });
 
   test('non-root profile without issuer → missing-field', () => {
     assert.throws(
       () => new CertificateBuilder('device').subject('CN=x').signSync(rootSigner),
-      (e: unknown) => e instanceof BuildError && e.code === 'missing-field',
+      (e: unknown) => e instanceof IssueError && e.code === 'missing-field',
     );
   });
 });

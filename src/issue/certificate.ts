@@ -22,7 +22,7 @@ import type { GeneralName } from '../x509/general-name.js';
 import { Name } from '../x509/name.js';
 import { parseSpki, SubjectPublicKeyInfo } from '../x509/spki.js';
 import { assembleSigned, assembleTbs, encodeValidity, subjectKeyIdentifierExtension } from './assemble.js';
-import { BuildError, LintError } from './errors.js';
+import { IssueError, LintError } from './errors.js';
 import { Issuer } from './issuer.js';
 import { keyIdentifier } from './key-id.js';
 import { hasErrors, type LintFinding, lintCertificate } from './lint.js';
@@ -52,7 +52,7 @@ import { randomSerial, serialFromInput } from './serial.js';
  *   const leaf = new CertificateBuilder('device')
  *     .subject('CN=device-001').publicKey(deviceSpki).issuer(ca).signSync();
  *
- * Pipeline: template → linter (build/lint.ts; any error → `LintError`, nothing signed) →
+ * Pipeline: template → linter (issue/lint.ts; any error → `LintError`, nothing signed) →
  * TBS encoding (x509/encode.ts, one DerWriter) → `signer.signSync` when the signer has one →
  * optional re-verification of the new signature (`selfCheck: 'signature'`) → Certificate DER.
  *
@@ -143,7 +143,7 @@ export class CertificateBuilder {
 
   constructor(profile: ProfileName = 'device', options: CertificateBuilderOptions = {}) {
     const p = PROFILES[profile];
-    if (!p) throw new BuildError('bad-input', `unknown profile "${String(profile)}"`);
+    if (!p) throw new IssueError('bad-input', `unknown profile "${String(profile)}"`);
     this.profile = p;
     this.opts = options;
     this.provider = options.provider ?? defaultProvider();
@@ -154,7 +154,7 @@ export class CertificateBuilder {
     try {
       this._subject = typeof n === 'string' ? Name.parse(n) : n instanceof Uint8Array ? Name.fromDer(n) : n;
     } catch (e) {
-      throw new BuildError('bad-input', `bad subject name: ${(e as Error).message}`, { cause: e });
+      throw new IssueError('bad-input', `bad subject name: ${(e as Error).message}`, { cause: e });
     }
     return this;
   }
@@ -164,7 +164,7 @@ export class CertificateBuilder {
     try {
       this._spki = k instanceof SubjectPublicKeyInfo ? k : parseSpki(k instanceof Uint8Array ? k : k.spki);
     } catch (e) {
-      throw new BuildError('bad-input', `bad public key: ${(e as Error).message}`, { cause: e });
+      throw new IssueError('bad-input', `bad public key: ${(e as Error).message}`, { cause: e });
     }
     return this;
   }
@@ -191,7 +191,7 @@ export class CertificateBuilder {
   /** A fixed serial number (bigint, hex text, or INTEGER content octets). Default: random. */
   serialNumber(s: bigint | number | string | Uint8Array): this {
     const v = serialFromInput(s);
-    if (!v) throw new BuildError('bad-input', 'serial number must be a positive integer');
+    if (!v) throw new IssueError('bad-input', 'serial number must be a positive integer');
     this._serial = v;
     return this;
   }
@@ -209,7 +209,7 @@ export class CertificateBuilder {
   /** Validity in days from now (or from notBefore when that is set). */
   days(n: number): this {
     if (!Number.isFinite(n) || n <= 0 || n > 36500)
-      throw new BuildError('bad-input', `days must be in 1..36500, got ${n}`);
+      throw new IssueError('bad-input', `days must be in 1..36500, got ${n}`);
     this._days = n;
     return this;
   }
@@ -224,7 +224,7 @@ export class CertificateBuilder {
   /** CA profiles: pathLenConstraint (null = unlimited). Default: the profile's (intermediate 0). */
   pathLenConstraint(n: number | null): this {
     if (n !== null && (!Number.isInteger(n) || n < 0 || n > 255))
-      throw new BuildError('bad-input', `pathLenConstraint must be in 0..255, got ${n}`);
+      throw new IssueError('bad-input', `pathLenConstraint must be in 0..255, got ${n}`);
     this._pathLen = n;
     return this;
   }
@@ -275,8 +275,8 @@ export class CertificateBuilder {
     const subject = this._subject;
     const issuer = this.resolveIssuer(subject, signer);
     const spki = this._spki ?? (this._issuer ? undefined : issuer.spki);
-    if (!spki) throw new BuildError('missing-field', 'the subject public key is not set');
-    if (!subject) throw new BuildError('missing-field', 'the subject name is not set');
+    if (!spki) throw new IssueError('missing-field', 'the subject public key is not set');
+    if (!subject) throw new IssueError('missing-field', 'the subject name is not set');
     const p = this.profile;
     const selfSigned = this._issuer === undefined;
 
@@ -294,7 +294,7 @@ export class CertificateBuilder {
     const ina = issuer.notAfter;
     if (ina !== undefined && notAfter > ina) {
       if (this.opts.validityClamp === 'error')
-        throw new BuildError(
+        throw new IssueError(
           'validity-exceeds-issuer',
           `notAfter ${new Date(notAfter).toISOString()} is after the issuer's notAfter ${new Date(ina).toISOString()}`,
         );
@@ -394,18 +394,18 @@ export class CertificateBuilder {
   private resolveIssuer(subject: Name | undefined, signer: Signer | undefined): Issuer {
     if (this._issuer) {
       if (signer && signer !== this._issuer.signer)
-        throw new BuildError('signer-mismatch', 'pass the signer to Issuer.fromCertificate, not to sign()');
+        throw new IssueError('signer-mismatch', 'pass the signer to Issuer.fromCertificate, not to sign()');
       return this._issuer;
     }
     if (this.profile.name !== 'root')
-      throw new BuildError(
+      throw new IssueError(
         'missing-field',
         `the ${this.profile.name} profile needs an issuer (only root is self-signed)`,
       );
-    if (!signer) throw new BuildError('missing-field', 'a self-signed certificate needs a signer');
-    if (!subject) throw new BuildError('missing-field', 'the subject name is not set');
+    if (!signer) throw new IssueError('missing-field', 'a self-signed certificate needs a signer');
+    if (!subject) throw new IssueError('missing-field', 'the subject name is not set');
     if (this._spki && !bytesEqual(this._spki.der, signer.publicKey))
-      throw new BuildError('signer-mismatch', 'a self-signed certificate must be signed by its own key');
+      throw new IssueError('signer-mismatch', 'a self-signed certificate must be signed by its own key');
     return Issuer.selfSigned(subject, signer, { provider: this.provider });
   }
 
@@ -414,7 +414,7 @@ export class CertificateBuilder {
       this.opts.selfCheck === 'signature' &&
       !p.issuer.provider.verify(p.issuer.signer.algorithm, p.issuer.spki.der, p.tbs, sig)
     )
-      throw new BuildError('signature-check-failed', 'the new signature does not verify with the issuer key');
+      throw new IssueError('signature-check-failed', 'the new signature does not verify with the issuer key');
     const der = assembleSigned(p.tbs, p.issuer.signatureAlgorithm, sig);
     return new IssuedCertificate(der, p.tbs, p.serialNumber, p.notBefore, p.notAfter, p.clamped, p.findings);
   }
@@ -423,7 +423,7 @@ export class CertificateBuilder {
   signSync(signer?: Signer): IssuedCertificate {
     const p = this.prepare(signer);
     const s = p.issuer.signer;
-    if (!s.signSync) throw new BuildError('bad-input', 'this signer cannot sign synchronously; use sign()');
+    if (!s.signSync) throw new IssueError('bad-input', 'this signer cannot sign synchronously; use sign()');
     return this.finish(p, s.signSync(p.tbs));
   }
 
@@ -452,7 +452,7 @@ function callerValue<T>(extra: readonly Extension[], oid: string, ours: T): T | 
   try {
     return decodeExtension(e) as T | undefined;
   } catch (err) {
-    throw new BuildError('bad-input', `malformed extension ${oid}: ${(err as Error).message}`, {
+    throw new IssueError('bad-input', `malformed extension ${oid}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -460,7 +460,7 @@ function callerValue<T>(extra: readonly Extension[], oid: string, ours: T): T | 
 
 function toMs(t: number | Date, what: string): number {
   const v = typeof t === 'number' ? t : t.getTime();
-  if (!Number.isFinite(v)) throw new BuildError('bad-input', `${what} is not a valid time`);
+  if (!Number.isFinite(v)) throw new IssueError('bad-input', `${what} is not a valid time`);
   return v;
 }
 
@@ -468,7 +468,7 @@ function encodeSan(names: readonly GeneralName[]): Uint8Array {
   try {
     return encodeSubjectAltName(names as GeneralName[]);
   } catch (e) {
-    throw new BuildError('bad-input', `cannot encode subjectAltName: ${(e as Error).message}`, { cause: e });
+    throw new IssueError('bad-input', `cannot encode subjectAltName: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -476,6 +476,6 @@ function encodeNc(nc: NameConstraints): Uint8Array {
   try {
     return encodeNameConstraints(nc);
   } catch (e) {
-    throw new BuildError('bad-input', `cannot encode nameConstraints: ${(e as Error).message}`, { cause: e });
+    throw new IssueError('bad-input', `cannot encode nameConstraints: ${(e as Error).message}`, { cause: e });
   }
 }

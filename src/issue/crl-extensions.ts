@@ -5,7 +5,7 @@ import { encodeInvalidityDate } from '../x509/extensions/invalidity-date.js';
 import { encodeIssuingDistributionPoint } from '../x509/extensions/issuing-distribution-point.js';
 import { CRL_REASONS, crlReasonCode, encodeReasonCode } from '../x509/extensions/reason-code.js';
 import type { CRLReason, Extension, IssuingDistributionPoint } from '../x509/extensions/types.js';
-import { BuildError } from './errors.js';
+import { IssueError } from './errors.js';
 
 /**
  * The CRL and CRL-entry extensions the CrlBuilder writes (RFC 5280 §5.2, §5.3), built with the
@@ -56,12 +56,12 @@ export function issuingDistributionPointExtension(v: Partial<IssuingDistribution
     Boolean,
   ).length;
   if (only > 1)
-    throw new BuildError('bad-input', 'issuingDistributionPoint: at most one onlyContains* flag may be set');
+    throw new IssueError('bad-input', 'issuingDistributionPoint: at most one onlyContains* flag may be set');
   const dp = v.distributionPoint;
   if (dp && !dp.fullName)
-    throw new BuildError('bad-input', 'issuingDistributionPoint: only fullName is supported');
+    throw new IssueError('bad-input', 'issuingDistributionPoint: only fullName is supported');
   if (dp?.fullName && dp.fullName.length === 0)
-    throw new BuildError('bad-input', 'issuingDistributionPoint: fullName must not be empty');
+    throw new IssueError('bad-input', 'issuingDistributionPoint: fullName must not be empty');
   const value = encodeIssuingDistributionPoint({
     distributionPoint: dp,
     onlyContainsUserCerts: v.onlyContainsUserCerts ?? false,
