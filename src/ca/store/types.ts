@@ -1,0 +1,327 @@
+import type { SerialStatus } from '../../revocation/status-source.js';
+import type { CRLReason } from '../../x509/extensions/types.js';
+
+/**
+ * The CA's storage contract: one interface, two implementations (SQLite by default, PostgreSQL
+ * when several `fleetpki serve` instances share the load), one test suite run against both.
+ *
+ * Everything the CA must never get wrong is an invariant of the database itself, not only of the
+ * code that calls it, so that several processes on one store cannot break it:
+ * - UNIQUE (issuer_id, serial): a serial is reserved at most once per issuer;
+ * - a certificate row is created as a `reserved` row (serial + proposed TBSCertificate) before the
+ *   signature is made, and becomes `issued` with its final DER; there is no issued certificate
+ *   without its reservation (the same row moves state; a CHECK ties `der` to the state);
+ * - CRL numbers are strictly increasing per issuer across instances (RFC 5280 §5.2.3): they come
+ *   from an atomic increment in the store;
+ * - the audit log is append-only and hash-chained; appends are serialised by the store, so the
+ *   chain has no forks even with several writers.
+ *
+ * Every method is async: the SQLite implementation may batch writes of concurrent callers into one
+ * durable transaction (group commit); the PostgreSQL one talks to the network. A method resolves
+ * only after its write is durable (SQLite WAL with `synchronous=FULL`; PostgreSQL commit).
+ *
+ * Serials are in `serialKey` form (lower-case hex, no leading 00 sign octet), as everywhere in
+ * revocation/. Times are epoch milliseconds. Binary values are `Uint8Array`.
+ */
+export interface Store {
+  /** `sqlite` or `postgres`: what is behind it (for metrics and `backup`). */
+  readonly kind: StoreKind;
+  /** Releases connections and stops background work; pending writes are flushed first. */
+  close(): Promise<void>;
+
+  // ---- hierarchy --------------------------------------------------------------------------------
+
+  /**
+   * Records the first hierarchy (root and intermediates) if the store has none yet, atomically:
+   * of several concurrent callers exactly one gets `created`, the others `exists` (and must then
+   * use what is stored — `ca init` twice on one directory, or two first starts of `serve`).
+   */
+  initHierarchy(issuers: readonly IssuerRecord[], audit: AuditEvent): Promise<'created' | 'exists'>;
+  /** Adds an issuer (an imported CA, a rotated intermediate). `duplicate` when the id is taken. */
+  addIssuer(issuer: IssuerRecord, audit: AuditEvent): Promise<'added' | 'duplicate'>;
+  /** Changes an issuer's status (rotation: `active` → `retiring` → `retired`). */
+  setIssuerStatus(id: string, status: IssuerStatus, audit: AuditEvent): Promise<void>;
+  listIssuers(): Promise<IssuerRecord[]>;
+
+  // ---- issuance ---------------------------------------------------------------------------------
+
+  /**
+   * Reserves `serialHex` for the proposed certificate. `serial-taken` when the issuer already has
+   * that serial (the caller draws another), `request-exists` when `requestId` was used before
+   * (idempotent retries: the caller then looks the request up with `findByRequestId`).
+   */
+  reserve(r: Reservation): Promise<'reserved' | 'serial-taken' | 'request-exists'>;
+  /**
+   * Stores the signed certificate for a reservation (state `reserved` → `issued`) together with
+   * its audit record, in one transaction. Throws `StoreError('not-reserved')` when the row is not
+   * in state `reserved` (already completed, or voided by recovery).
+   */
+  complete(c: Completion, audit: AuditEvent): Promise<void>;
+  /** Abandons a reservation (`reserved` → `void`), with its audit record; no-op when not reserved. */
+  voidReservation(issuerId: string, serialHex: string, audit: AuditEvent): Promise<void>;
+  /**
+   * Reservations still `reserved` that were made before `before`: after a crash, the recovery pass
+   * voids each (no client can hold a certificate that was never stored, so none may become `good`).
+   */
+  unresolvedReservations(before: number, limit: number): Promise<Reservation[]>;
+
+  getCertificate(issuerId: string, serialHex: string): Promise<CertificateRecord | undefined>;
+  /** Every issuer's certificate with that serial (serials are random, so normally one). */
+  findBySerial(serialHex: string): Promise<CertificateRecord[]>;
+  findByRequestId(requestId: string): Promise<CertificateRecord | undefined>;
+  /**
+   * Searches certificates with keyset (cursor) pagination: the cost of a page does not grow with
+   * its depth, so page 10 000 of 1 M rows is as fast as page 1.
+   */
+  findCertificates(q: CertificateQuery): Promise<CertificatePage>;
+  /** Counts by status, and certificates expiring per day in [from, to) (the dashboard's charts). */
+  statistics(now: number, expiringUntil: number): Promise<CertificateStatistics>;
+
+  // ---- revocation -------------------------------------------------------------------------------
+
+  /**
+   * Revokes an issued certificate with its audit record, in one transaction. `already-revoked`
+   * leaves the first revocation as it is (except that certificateHold may be escalated to another
+   * reason, RFC 5280 §5.3.1); `not-issued` for a serial that is not an issued certificate.
+   */
+  revoke(
+    issuerId: string,
+    serialHex: string,
+    r: RevocationInfo,
+    audit: AuditEvent,
+  ): Promise<'revoked' | 'already-revoked' | 'not-issued'>;
+  /** Releases a certificateHold: the certificate is good again. */
+  releaseHold(
+    issuerId: string,
+    serialHex: string,
+    audit: AuditEvent,
+  ): Promise<'released' | 'not-on-hold' | 'not-issued'>;
+  /**
+   * The status the OCSP responder serves: `good`/`revoked` for issued certificates, `undefined`
+   * for a serial that is not an issued certificate (never issued, still reserved, or void).
+   */
+  status(issuerId: string, serialHex: string): Promise<SerialStatus | undefined>;
+  /** Every revoked certificate of the issuer for its next CRL, ascending by serial. */
+  revokedEntries(issuerId: string): Promise<RevokedRow[]>;
+  /**
+   * Status changes (revocations, releases) after `afterSeq`, ascending by `seq`: each instance
+   * polls this to drop cached OCSP answers that another instance made stale. A change may commit
+   * out of `seq` order on PostgreSQL; callers re-read a small window behind their last `seq`.
+   */
+  statusChanges(afterSeq: number, limit: number): Promise<StatusChange[]>;
+
+  // ---- CRLs -------------------------------------------------------------------------------------
+
+  /** The next CRL number of the issuer: an atomic increment, strictly increasing across instances. */
+  nextCrlNumber(issuerId: string): Promise<bigint>;
+  saveCrl(crl: CrlRecord): Promise<void>;
+  latestCrl(issuerId: string): Promise<CrlRecord | undefined>;
+
+  // ---- audit ------------------------------------------------------------------------------------
+
+  /** Appends audit records (hash-chained by the store, in order) and returns them as stored. */
+  appendAudit(events: readonly AuditEvent[]): Promise<AuditRecord[]>;
+  /** Audit records with `seq` > `afterSeq`, ascending, at most `limit`. */
+  readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]>;
+
+  // ---- small settings ---------------------------------------------------------------------------
+
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/** `active` issues; `retiring` no longer issues but still signs its CRL and OCSP; `retired` neither. */
+export type IssuerStatus = 'active' | 'retiring' | 'retired';
+
+export interface IssuerRecord {
+  /** Short stable id used in URLs (`/crl/<id>.crl`) and records, e.g. `root`, `devices-1`. */
+  id: string;
+  role: 'root' | 'intermediate';
+  /** The issuer that signed this CA certificate (undefined for a root). */
+  parentId?: string;
+  status: IssuerStatus;
+  /** The CA certificate, DER. */
+  certificate: Uint8Array;
+  /** Where its private key is: never the key itself. */
+  key: KeyReference;
+  createdAt: number;
+}
+
+export type KeyReference =
+  /** An encrypted PKCS#8 PEM file, relative to the data directory (or absolute). */
+  | { kind: 'file'; path: string }
+  /** A key on a PKCS#11 token (RFC 7512 URI; the PIN comes from the environment, never the store). */
+  | { kind: 'pkcs11'; uri: string };
+
+export interface Reservation {
+  issuerId: string;
+  serialHex: string;
+  /** Issuance profile name. */
+  profile: string;
+  /** Subject, RFC 4514 text. */
+  subject: string;
+  /** subjectAltName entries as `dns:…`, `ip:…`, `uri:…`, `email:…`. */
+  sans: readonly string[];
+  notBefore: number;
+  notAfter: number;
+  /** The TBSCertificate about to be signed. */
+  tbs: Uint8Array;
+  /** Who asked (an admin identity, an EST credential, a claim certificate…). */
+  requester: string;
+  /** Client-chosen idempotency key (EST/provisioning request id); unique across the store. */
+  requestId?: string;
+  reservedAt: number;
+}
+
+export interface Completion {
+  issuerId: string;
+  serialHex: string;
+  /** The signed certificate, DER. */
+  der: Uint8Array;
+  /** SHA-256 of `der`, lower-case hex. */
+  fingerprint: string;
+  issuedAt: number;
+}
+
+export type CertificateState = 'reserved' | 'issued' | 'void';
+
+export interface RevocationInfo {
+  time: number;
+  reason: CRLReason;
+  invalidityDate?: number;
+}
+
+export interface CertificateRecord {
+  issuerId: string;
+  serialHex: string;
+  state: CertificateState;
+  profile: string;
+  subject: string;
+  sans: readonly string[];
+  notBefore: number;
+  notAfter: number;
+  requester: string;
+  requestId?: string;
+  reservedAt: number;
+  /** Present once `issued`. */
+  der?: Uint8Array;
+  fingerprint?: string;
+  issuedAt?: number;
+  /** Present while revoked (a released hold removes it). */
+  revocation?: RevocationInfo;
+}
+
+/** What the dashboard and the admin API filter on; `status` is derived at `now`. */
+export type CertificateStatus = 'valid' | 'revoked' | 'hold' | 'expired';
+
+export interface CertificateQuery {
+  issuerId?: string;
+  profile?: string;
+  status?: CertificateStatus;
+  /** Case-insensitive prefix of the subject's RFC 4514 text or of its CN. */
+  subject?: string;
+  /** An exact subjectAltName entry (`dns:device-1.example`) or, ending in `*`, a prefix of one. */
+  san?: string;
+  /** A serial (hex) or its prefix. */
+  serial?: string;
+  /** notAfter in [expiresFrom, expiresTo). */
+  expiresFrom?: number;
+  expiresTo?: number;
+  /** Only `issued` certificates are listed unless this includes the others. */
+  states?: readonly CertificateState[];
+  sort?: 'notAfter' | 'issuedAt';
+  order?: 'asc' | 'desc';
+  /** Page size (the store caps it, e.g. 500). */
+  limit: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+  /** The clock `status` is evaluated against (default: now). */
+  now?: number;
+}
+
+export interface CertificatePage {
+  items: CertificateRecord[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface CertificateStatistics {
+  byStatus: Record<CertificateStatus, number>;
+  byIssuer: Record<string, number>;
+  /** Certificates (valid, not revoked) whose notAfter falls on each UTC day, `YYYY-MM-DD` → count. */
+  expiringPerDay: Record<string, number>;
+  /** Issued per UTC hour over the last 7 days, `YYYY-MM-DDTHH` → count. */
+  issuedPerHour: Record<string, number>;
+}
+
+export interface RevokedRow {
+  serialHex: string;
+  revocationTime: number;
+  reason: CRLReason;
+  invalidityDate?: number;
+}
+
+export interface StatusChange {
+  seq: number;
+  issuerId: string;
+  serialHex: string;
+}
+
+export interface CrlRecord {
+  issuerId: string;
+  crlNumber: bigint;
+  thisUpdate: number;
+  nextUpdate: number;
+  der: Uint8Array;
+}
+
+/** An audit record as the caller gives it. */
+export interface AuditEvent {
+  time: number;
+  /** Who: `admin:cert:<fingerprint>`, `admin:token:<id>`, `est:<username>`, `cli:<user>`, `system`. */
+  actor: string;
+  /** What: `issue`, `revoke`, `release-hold`, `crl`, `init`, `import-issuer`, `rotate`, `recover`, … */
+  action: string;
+  /** `ok`, or `refused:<code>` / `failed:<code>`. */
+  result: string;
+  /** The certificate concerned (issuer id + serial) and its SHA-256 fingerprint, when there is one. */
+  issuerId?: string;
+  serialHex?: string;
+  fingerprint?: string;
+  /** Any further detail (profile, subject, reason…): small, JSON-serialisable, no secrets. */
+  detail?: Record<string, unknown>;
+}
+
+/** An audit record as stored: `hash` = auditHash(prevHash, record) (see `ca/audit-hash.ts`). */
+export interface AuditRecord extends AuditEvent {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export type StoreErrorCode =
+  /** The store's schema is newer than this program (refuses to run against it). */
+  | 'schema-too-new'
+  /** `complete` on a row that is not `reserved`. */
+  | 'not-reserved'
+  /** The database cannot be opened or reached. */
+  | 'unavailable'
+  /** A constraint the store enforces was violated (a bug in the caller, or a concurrent writer). */
+  | 'constraint'
+  /** The operation is not offered by this kind of store (e.g. `backup` on PostgreSQL). */
+  | 'unsupported'
+  /** `openStore` was given a URL it does not understand. */
+  | 'bad-url';
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
