@@ -292,11 +292,11 @@ export const nameConstraintsValidator: Validator = {
   },
 };
 
-/** Every rule, in the order they run (cheap and most common refusals first). */
+/** Every rule, in the order they run (the most specific refusal first: a CA's name before a pattern). */
 export const POLICY_VALIDATORS: readonly Validator[] = [
   keyValidator,
-  subjectValidator,
   subjectNotIssuerValidator,
+  subjectValidator,
   sanValidator,
   wildcardValidator,
   uriSchemeValidator,
