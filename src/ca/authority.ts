@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { Signer } from '../crypto/signer.js';
 import { isCrlReason } from '../issue/crl-extensions.js';
-import { Issuer } from '../issue/issuer.js';
 import { serialFromInput } from '../issue/serial.js';
 import { encodePem } from '../pem/pem.js';
 import type { PublishedCrl } from '../revocation/crl-publisher.js';
@@ -10,9 +7,10 @@ import { serialKey } from '../revocation/status-source.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
 import type { CertificationRequest } from '../x509/csr.js';
 import type { CRLReason } from '../x509/extensions/types.js';
+import { Approvals } from './approvals.js';
 import { type CaConfig, parseConfig } from './config.js';
 import { CaError } from './errors.js';
-import { Hierarchy, type IssuerInfo, type LoadedIssuer } from './hierarchy.js';
+import type { IssuerInfo } from './hierarchy.js';
 import {
   type ImportIssuerOptions,
   type InitHierarchyOptions,
@@ -21,6 +19,7 @@ import {
   type RotateOptions,
   rotateIssuer,
 } from './init.js';
+import { IssuerSet } from './issuers.js';
 import type { KeyStore } from './keys.js';
 import { type CaLogger, silentLogger } from './logger.js';
 import {
@@ -33,7 +32,6 @@ import {
 import { POLICY_VALIDATORS, sanEntry, type Validator } from './policy.js';
 import type { IssuanceProfile } from './profiles.js';
 import { Publication } from './publication.js';
-import { recordCertificate } from './records.js';
 import type {
   AuditEvent,
   CertificatePage,
@@ -148,22 +146,22 @@ export class Authority {
   readonly config: CaConfig;
   readonly store: Store;
   readonly keys: KeyStore;
-  private hierarchy: Hierarchy;
-  private readonly signers = new Map<string, Signer>();
-  private readonly issuersForBuild = new Map<string, Issuer>();
   private readonly pipeline: IssuancePipeline;
   private readonly publication: Publication;
+  private readonly approvals: Approvals;
   private readonly now: () => number;
   private readonly log: CaLogger;
   private readonly actor: string;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
 
-  private constructor(o: AuthorityOptions, hierarchy: Hierarchy) {
-    this.config = o.config ?? parseConfig({});
+  private constructor(
+    o: AuthorityOptions & { config: CaConfig },
+    private readonly issuerSet: IssuerSet,
+  ) {
+    this.config = o.config;
     this.store = o.store;
     this.keys = o.keys;
-    this.hierarchy = hierarchy;
     this.now = o.clock ?? Date.now;
     this.log = o.logger ?? silentLogger;
     this.actor = o.systemActor ?? 'system';
@@ -173,10 +171,11 @@ export class Authority {
       now: this.now,
       logger: this.log,
       validators: o.validators ?? POLICY_VALIDATORS,
-      issuerFor: (lineage) => this.issuerFor(lineage),
-      issuerForId: (id) => this.hierarchy.get(id),
+      issuerFor: async (lineage) => this.issuerSet.forIssuance(lineage),
+      issuerForId: (id) => this.issuerSet.hierarchy.get(id),
       revocationUrls: (p, id) => this.revocationUrls(p, id),
     });
+    this.approvals = new Approvals(this.store, this.pipeline, this.config, this.now);
   }
 
   /**
@@ -186,14 +185,15 @@ export class Authority {
    */
   static async open(o: AuthorityOptions): Promise<Authority> {
     const config = o.config ?? parseConfig({});
-    const h = await Hierarchy.load(o.store, config.hierarchy.defaultIssuer);
+    const log = o.logger ?? silentLogger;
+    const issuers = await IssuerSet.load(o.store, o.keys, config.hierarchy.defaultIssuer, log);
+    const h = issuers.hierarchy;
     if (h.isEmpty)
       throw new CaError('no-hierarchy', 'the store holds no CA yet (Authority.init creates one)');
-    const ca = new Authority({ ...o, config }, h);
-    await ca.loadSigners();
-    await ca.recordCaCertificates();
+    const ca = new Authority({ ...o, config }, issuers);
+    await issuers.recordCaCertificates(ca.actor, ca.now());
     await ca.recover();
-    await ca.publication.setIssuers(ca.servingWithSigners());
+    await ca.publication.setIssuers(issuers.serving());
     if (o.background !== 'off') {
       await ca.publication.start();
       ca.every(config.recovery.sweepIntervalMs, async () => {
@@ -202,10 +202,10 @@ export class Authority {
       });
       ca.every(HIERARCHY_REFRESH_MS, () => ca.refresh());
     }
-    ca.log.info(
-      { issuers: h.all().map((i) => `${i.id}:${i.status}`), store: o.store.kind },
-      'authority open',
-    );
+    for (const p of Object.values(config.profiles))
+      if (!h.active(p.issuer))
+        log.warn({ profile: p.name, issuer: p.issuer }, 'profile names an issuer without an active CA');
+    log.info({ issuers: h.all().map((i) => `${i.id}:${i.status}`), store: o.store.kind }, 'authority open');
     return ca;
   }
 
@@ -238,12 +238,14 @@ export class Authority {
   async issue(csr: CertificationRequest | Uint8Array | string, o: IssueOptions): Promise<IssueResult> {
     this.checkOpen();
     const profile = this.config.profiles[o.profile];
-    const base = { action: 'issue' as const, requester: o.requester, profile: profile! };
-    if (!profile)
+    if (!profile) {
+      const name = String(o.profile).slice(0, 64);
       throw await this.pipeline.refused(
-        { ...base, detail: { profile: String(o.profile).slice(0, 64) } },
-        new CaError('unknown-profile', `no profile "${String(o.profile).slice(0, 64)}"`),
+        { action: 'issue', requester: o.requester, detail: { profile: name } },
+        new CaError('unknown-profile', `no profile "${name}"`),
       );
+    }
+    const base = { action: 'issue' as const, requester: o.requester, profile };
     let req: CertificationRequest;
     try {
       req = verifyRequest(csr);
@@ -258,12 +260,14 @@ export class Authority {
       sans: req.subjectAltName ?? [],
       validityDays: o.validityDays,
     };
-    if (o.requestId !== undefined) {
-      const earlier = await this.earlierRequest(input);
-      if (earlier) return earlier;
-    }
+    const earlier = await this.earlierRequest(input);
+    if (earlier) return earlier;
     const checked = await this.pipeline.check(input);
-    if (profile.approval === 'manual') return this.hold(req, input);
+    if (profile.approval === 'manual') {
+      const r = await this.approvals.hold(req, input);
+      this.log.info({ profile: profile.name, requester: o.requester }, 'request held for approval');
+      return r;
+    }
     return this.pipeline.issue(input, checked);
   }
 
@@ -286,10 +290,8 @@ export class Authority {
       validityDays: o.validityDays,
       detail: { renews: `${rec.issuerId}/${rec.serialHex}` },
     };
-    if (o.requestId !== undefined) {
-      const earlier = await this.earlierRequest(input);
-      if (earlier?.status === 'issued') return earlier;
-    }
+    const earlier = await this.earlierRequest(input);
+    if (earlier?.status === 'issued') return earlier;
     return this.pipeline.issue(input, await this.pipeline.check(input));
   }
 
@@ -334,10 +336,8 @@ export class Authority {
       sans: req.subjectAltName ?? [],
       validityDays: o.validityDays,
     };
-    if (o.requestId !== undefined) {
-      const earlier = await this.earlierRequest(input);
-      if (earlier?.status === 'issued') return earlier;
-    }
+    const earlier = await this.earlierRequest(input);
+    if (earlier?.status === 'issued') return earlier;
     return this.pipeline.issue(input, await this.pipeline.check(input));
   }
 
@@ -345,62 +345,26 @@ export class Authority {
 
   /** Requests waiting for approval (or, with `state`, those approved or rejected), oldest first. */
   listPending(q: { state?: PendingState; limit?: number; afterId?: string } = {}): Promise<PendingRequest[]> {
-    return this.store.listPending({
-      state: q.state,
-      limit: Math.min(q.limit ?? 100, 500),
-      afterId: q.afterId,
-    });
+    return this.approvals.list(q);
   }
 
   getPending(id: string): Promise<PendingRequest | undefined> {
-    return this.store.getPending(id);
+    return this.approvals.get(id);
   }
 
   /**
    * Approves a pending request and issues its certificate (policy checked again, now). Of two
-   * concurrent approvals one issues; the other gets `not-pending`. The certificate carries the
-   * pending id as its requestId, so the device's retry with that id receives it.
+   * concurrent approvals one issues; the other gets `not-pending`.
    */
-  async approve(id: string, o: { requester: string }): Promise<IssuedResult> {
+  approve(id: string, o: { requester: string }): Promise<IssuedResult> {
     this.checkOpen();
-    const p = await this.store.getPending(id);
-    if (!p) throw new CaError('not-found', `no pending request ${id}`);
-    const profile = this.config.profiles[p.profile];
-    if (!profile) throw new CaError('unknown-profile', `profile ${p.profile} no longer exists`);
-    const req = verifyRequest(p.csr);
-    const input: IssuanceInput = {
-      action: 'approve',
-      profile,
-      requester: o.requester,
-      requestId: p.id,
-      subject: req.subject,
-      spki: req.subjectPublicKeyInfo,
-      sans: req.subjectAltName ?? [],
-      validityDays: p.validityDays,
-      detail: { pendingId: p.id, requestedBy: p.requester },
-    };
-    const checked = await this.pipeline.check(input);
-    const d = await this.store.decidePending(
-      id,
-      { state: 'approved', by: o.requester, at: this.now() },
-      this.event(o.requester, 'approve', 'ok', { pendingId: id, profile: p.profile }),
-    );
-    if (d !== 'decided') throw new CaError('not-pending', `request ${id} was already decided`);
-    return this.pipeline.issue(input, checked);
+    return this.approvals.approve(id, o.requester);
   }
 
   /** Rejects a pending request (`not-pending` when it was decided already). */
-  async reject(id: string, o: { requester: string; reason?: string }): Promise<void> {
+  reject(id: string, o: { requester: string; reason?: string }): Promise<void> {
     this.checkOpen();
-    const p = await this.store.getPending(id);
-    if (!p) throw new CaError('not-found', `no pending request ${id}`);
-    const reason = o.reason?.slice(0, 300);
-    const d = await this.store.decidePending(
-      id,
-      { state: 'rejected', by: o.requester, at: this.now(), reason },
-      this.event(o.requester, 'reject', 'ok', { pendingId: id, profile: p.profile, reason }),
-    );
-    if (d !== 'decided') throw new CaError('not-pending', `request ${id} was already decided`);
+    return this.approvals.reject(id, o.requester, o.reason);
   }
 
   // ---- certificates -----------------------------------------------------------------------------
@@ -503,15 +467,13 @@ export class Authority {
   async publishCrl(issuerId?: string): Promise<PublishedCrl | PublishedCrl[]> {
     this.checkOpen();
     if (issuerId === undefined) return this.publication.publishAll();
-    const i = this.hierarchy.get(issuerId);
-    if (!i || i.status === 'retired') throw new CaError('not-found', `no serving issuer ${issuerId}`);
+    this.serving(issuerId);
     return this.publication.publish(issuerId);
   }
 
-  /** The issuer's latest CRL across all instances (published now if there is none yet). */
+  /** The issuer's latest CRL across all instances (published now if there is none, or it expired). */
   async crl(issuerId: string): Promise<CrlRecord> {
-    const i = this.hierarchy.get(issuerId);
-    if (!i || i.status === 'retired') throw new CaError('not-found', `no serving issuer ${issuerId}`);
+    this.serving(issuerId);
     const c = await this.store.latestCrl(issuerId);
     if (c && c.nextUpdate > this.now()) return c;
     const p = await this.publication.publish(issuerId);
@@ -527,7 +489,7 @@ export class Authority {
   /**
    * The OCSP responder for every serving intermediate (active and retiring), answering from the
    * store; give it to src/server/ocsp.ts. The same object for the Authority's lifetime: rotated
-   * issuers are added to it.
+   * issuers are added to it, retired ones removed.
    */
   ocspResponder(): Promise<OcspResponder> {
     this.checkOpen();
@@ -543,11 +505,12 @@ export class Authority {
 
   /**
    * The chain of an issuer, itself first and the root last: `/ca/chain.pem` serves the default
-   * issuing intermediate's (no argument), `/ca/<issuer>/chain.pem` an issuer's.
+   * issuing intermediate's (no argument), a per-issuer route an issuer's.
    */
   chain(issuerId?: string): Certificate[] {
-    const i = issuerId === undefined ? this.defaultIssuer() : this.hierarchy.get(issuerId);
-    if (!i) throw new CaError('not-found', `no issuer ${issuerId}`);
+    const i =
+      issuerId === undefined ? this.issuerSet.defaultIssuer() : this.issuerSet.hierarchy.get(issuerId);
+    if (!i) throw new CaError('not-found', `no issuer ${issuerId ?? this.config.hierarchy.defaultIssuer}`);
     return [i.certificate, ...i.chain];
   }
 
@@ -560,14 +523,15 @@ export class Authority {
 
   /** The root certificate (what relying parties trust). */
   rootCertificate(): Certificate {
-    const r = this.hierarchy.root;
+    const r = this.issuerSet.hierarchy.root;
     if (!r) throw new CaError('no-hierarchy', 'no root');
     return r.certificate;
   }
 
   /** Every issuer as data (admin API, dashboard). */
   issuers(): IssuerInfo[] {
-    return this.hierarchy.all().map((i) => this.hierarchy.info(i));
+    const h = this.issuerSet.hierarchy;
+    return h.all().map((i) => h.info(i));
   }
 
   /** Every profile as data (admin API, dashboard). */
@@ -588,7 +552,7 @@ export class Authority {
     this.checkOpen();
     const id = await rotateIssuer(this.context(), lineage, o);
     await this.refresh();
-    return this.hierarchy.info(this.hierarchy.get(id)!);
+    return this.info(id);
   }
 
   /**
@@ -599,14 +563,14 @@ export class Authority {
     this.checkOpen();
     const id = await importIssuer(this.context(), o);
     await this.refresh();
-    return this.hierarchy.info(this.hierarchy.get(id)!);
+    return this.info(id);
   }
 
   /** Sets `retiring` issuers whose certificates have all expired to `retired`. */
   async retireExpired(): Promise<string[]> {
     const now = this.now();
     const retired: string[] = [];
-    for (const i of this.hierarchy.all()) {
+    for (const i of this.issuerSet.hierarchy.all()) {
       if (i.status !== 'retiring') continue;
       const live = await this.store.findCertificates({ issuerId: i.id, expiresFrom: now, limit: 1, now });
       if (live.items.length > 0) continue;
@@ -623,20 +587,9 @@ export class Authority {
 
   /** Re-reads the hierarchy from the store (a rotation or import made by another instance). */
   async refresh(): Promise<void> {
-    const h = await Hierarchy.load(this.store, this.config.hierarchy.defaultIssuer);
-    const before = this.hierarchy
-      .all()
-      .map((i) => `${i.id}:${i.status}`)
-      .join(',');
-    const after = h
-      .all()
-      .map((i) => `${i.id}:${i.status}`)
-      .join(',');
-    this.hierarchy = h;
-    if (before === after) return;
-    await this.loadSigners();
-    await this.publication.setIssuers(this.servingWithSigners());
-    this.log.info({ issuers: after }, 'hierarchy changed');
+    if (!(await this.issuerSet.refresh())) return;
+    await this.publication.setIssuers(this.issuerSet.serving());
+    this.log.info({ issuers: this.issuers().map((i) => `${i.id}:${i.status}`) }, 'hierarchy changed');
   }
 
   // ---- recovery ---------------------------------------------------------------------------------
@@ -670,7 +623,7 @@ export class Authority {
     return n;
   }
 
-  /** Records an admin action in the audit log (e.g. the service's login or config changes). */
+  /** Records an admin action in the audit log (e.g. the service's logins or configuration changes). */
   async audit(e: Omit<AuditEvent, 'time'> & { time?: number }): Promise<void> {
     await this.store.appendAudit([{ ...e, time: e.time ?? this.now() }]);
   }
@@ -714,31 +667,19 @@ export class Authority {
       config: this.config,
       now: this.now,
       logger: this.log,
-      hierarchy: this.hierarchy,
-      signer: (id: string) => {
-        const s = this.signers.get(id);
-        if (!s) throw new CaError('key-unavailable', `the key of issuer ${id} is not loaded`);
-        return s;
-      },
+      hierarchy: this.issuerSet.hierarchy,
+      signer: (id: string) => this.issuerSet.signer(id),
     };
   }
 
-  private defaultIssuer(): LoadedIssuer | undefined {
-    return this.hierarchy.active(this.config.hierarchy.defaultIssuer);
+  private info(id: string): IssuerInfo {
+    const h = this.issuerSet.hierarchy;
+    return h.info(h.get(id)!);
   }
 
-  private async issuerFor(lineage: string): Promise<{ issuer: LoadedIssuer; signer: Signer; ca: Issuer }> {
-    const issuer = this.hierarchy.active(lineage);
-    if (!issuer)
-      throw new CaError('issuer-unavailable', `no active issuer for ${lineage}`, { issuerId: lineage });
-    const signer = this.signers.get(issuer.id);
-    if (!signer) throw new CaError('key-unavailable', `the key of issuer ${issuer.id} is not available`);
-    let ca = this.issuersForBuild.get(issuer.id);
-    if (!ca) {
-      ca = Issuer.fromCertificate(issuer.certificate, signer);
-      this.issuersForBuild.set(issuer.id, ca);
-    }
-    return { issuer, signer, ca };
+  private serving(issuerId: string): void {
+    const i = this.issuerSet.hierarchy.get(issuerId);
+    if (!i || i.status === 'retired') throw new CaError('not-found', `no serving issuer ${issuerId}`);
   }
 
   private revocationUrls(p: IssuanceProfile, issuerId: string): { crl: string[]; ocsp: string[] } {
@@ -749,63 +690,8 @@ export class Authority {
     };
   }
 
-  /** Loads the keys of every serving issuer; an unavailable key is logged (that issuer cannot sign). */
-  private async loadSigners(): Promise<void> {
-    await Promise.all(
-      this.hierarchy.serving().map(async (i) => {
-        if (this.signers.has(i.id)) return;
-        try {
-          this.signers.set(
-            i.id,
-            await this.keys.signer(i.record.key, i.certificate.subjectPublicKeyInfo.der),
-          );
-        } catch (e) {
-          if (
-            e instanceof CaError &&
-            (e.code === 'bad-passphrase' ||
-              e.code === 'key-file-permissions' ||
-              e.code === 'passphrase-required')
-          )
-            throw e;
-          this.log.warn(
-            { issuerId: i.id, code: (e as CaError).code, err: (e as Error).message },
-            'issuer key unavailable',
-          );
-        }
-      }),
-    );
-  }
-
-  private servingWithSigners() {
-    return this.hierarchy
-      .serving()
-      .filter((i) => this.signers.has(i.id))
-      .map((i) => ({ issuer: i, signer: this.signers.get(i.id)! }));
-  }
-
-  /**
-   * Every intermediate's certificate is recorded under its parent (so the root's CRL and a lookup
-   * by serial find it). `initHierarchy` and this run at every open, so a crash between them is healed.
-   */
-  private async recordCaCertificates(): Promise<void> {
-    for (const i of this.hierarchy.all()) {
-      const parent = i.record.parentId;
-      if (!parent) continue;
-      const c = i.certificate;
-      if (await this.store.getCertificate(parent, c.serialHex)) continue;
-      await recordCertificate(this.store, parent, c, {
-        profile: 'intermediate',
-        requester: this.actor,
-        requestId: `ca-certificate:${i.id}`,
-        now: this.now(),
-        action: 'record-ca',
-      });
-    }
-  }
-
   private serial(s: SerialInput): string {
-    const b =
-      typeof s === 'bigint' || s instanceof Uint8Array ? serialFromInput(s) : serialFromInput(s.trim());
+    const b = typeof s === 'string' ? serialFromInput(s.trim()) : serialFromInput(s);
     if (!b) throw new CaError('not-found', `"${String(s).slice(0, 80)}" is not a serial number`);
     return serialKey(b);
   }
@@ -821,15 +707,11 @@ export class Authority {
   /** A valid (issued, not revoked, not expired) certificate and its profile, for renew and rekey. */
   private async current(serial: SerialInput, o: RequesterOptions, action: 'renew' | 'rekey') {
     const rec = await this.issued(serial, o.issuerId);
-    const now = this.now();
-    if (rec.revocation || rec.notAfter <= now)
+    if (rec.revocation || rec.notAfter <= this.now())
       throw new CaError(
         'certificate-not-valid',
         `certificate ${rec.serialHex} is ${rec.revocation ? 'revoked' : 'expired'}; it cannot be ${action}ed`,
-        {
-          issuerId: rec.issuerId,
-          serialHex: rec.serialHex,
-        },
+        { issuerId: rec.issuerId, serialHex: rec.serialHex },
       );
     const profile = this.config.profiles[rec.profile];
     if (!profile)
@@ -837,48 +719,11 @@ export class Authority {
     return { rec, cert: parseCertificate(rec.der!), profile };
   }
 
-  /** A request with this requestId was seen before: its certificate, or its pending state. */
+  /** A request with this request id was seen before: its certificate, or its pending state. */
   private async earlierRequest(input: IssuanceInput): Promise<IssueResult | undefined> {
-    const rec = await this.store.findByRequestId(input.requestId!);
-    if (rec) return this.pipeline.replay(input);
-    const p = await this.store.getPending(input.requestId!);
-    if (!p) return undefined;
-    if (p.state === 'pending') return { status: 'pending', pendingId: p.id, profile: p.profile };
-    if (p.state === 'rejected')
-      throw new CaError('forbidden', `request ${p.id} was rejected${p.reason ? `: ${p.reason}` : ''}`);
-    return undefined; // approved: the approval's issuance is in flight or failed
-  }
-
-  /** Stores a checked request for manual approval. */
-  private async hold(req: CertificationRequest, input: IssuanceInput): Promise<IssueResult> {
-    const id = input.requestId ?? randomBytes(16).toString('hex');
-    const r = await this.store.addPending(
-      {
-        id,
-        state: 'pending',
-        profile: input.profile.name,
-        requester: input.requester,
-        csr: req.der,
-        subject: input.subject.toString(),
-        sans: input.sans.map(sanEntry),
-        validityDays: input.validityDays,
-        createdAt: this.now(),
-      },
-      this.event(input.requester, 'issue', 'pending', {
-        pendingId: id,
-        profile: input.profile.name,
-        subject: input.subject.toString().slice(0, 256),
-      }),
-    );
-    if (r === 'exists') {
-      const earlier = await this.earlierRequest({ ...input, requestId: id });
-      if (earlier) return earlier;
-    }
-    this.log.info(
-      { pendingId: id, profile: input.profile.name, requester: input.requester },
-      'request held for approval',
-    );
-    return { status: 'pending', pendingId: id, profile: input.profile.name };
+    if (input.requestId === undefined) return undefined;
+    if (await this.store.findByRequestId(input.requestId)) return this.pipeline.replay(input);
+    return this.approvals.earlier(input.requestId);
   }
 
   private event(

@@ -327,7 +327,10 @@ export class IssuancePipeline {
 
   /** Audits a refusal and returns the error to throw. */
   async refused(
-    input: Pick<IssuanceInput, 'action' | 'requester' | 'profile' | 'detail'> & { subject?: Name },
+    input: Pick<IssuanceInput, 'action' | 'requester' | 'detail'> & {
+      profile?: IssuanceProfile;
+      subject?: Name;
+    },
     e: unknown,
   ): Promise<unknown> {
     if (!(e instanceof CaError) || !isRefusal(e.code)) return e;

@@ -148,8 +148,8 @@ describe('rejections name the offending key', () => {
       path: 'profiles.device.validityDays',
     },
     {
-      name: 'profile issuer that is not an intermediate',
-      input: { profiles: { device: { issuer: 'nope' } } },
+      name: 'profile issuer that is not an issuer id',
+      input: { profiles: { device: { issuer: 'No Such CA' } } },
       path: 'profiles.device.issuer',
     },
     {
