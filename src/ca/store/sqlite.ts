@@ -1,0 +1,592 @@
+import { closeSync, constants, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import type { SerialStatus } from '../../revocation/status-source.js';
+import { GroupCommit } from './group-commit.js';
+import { type OpName, type Outcome, queueAudit, type WriteOp, type WriteResults } from './ops.js';
+import {
+  type AuditRow,
+  CERTIFICATE_COLUMNS,
+  type CertificateRow,
+  type CrlRow,
+  encodeCursor,
+  type IssuerRow,
+  type RevokedDbRow,
+  type StatusRow,
+  toAudit,
+  toCrl,
+  toIssuer,
+  toRecord,
+  toReservation,
+  toRevoked,
+  toStatus,
+} from './records.js';
+import { buildSearch } from './search.js';
+import { searchKeys } from './search-keys.js';
+import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
+import { migrateSqlite } from './sqlite-migrate.js';
+import type { WriterThreadData } from './sqlite-worker.js';
+import { SqliteWriter } from './sqlite-writer.js';
+import { computeStatistics, type StatisticsQueries } from './statistics.js';
+import {
+  type AuditEvent,
+  type AuditRecord,
+  type CertificatePage,
+  type CertificateQuery,
+  type CertificateRecord,
+  type CertificateStatistics,
+  type Completion,
+  type CrlRecord,
+  type IssuerRecord,
+  type IssuerStatus,
+  type Reservation,
+  type RevocationInfo,
+  type RevokedRow,
+  type StatusChange,
+  type Store,
+  StoreError,
+} from './types.js';
+import {
+  checkAfterSeq,
+  checkCompletion,
+  checkCrl,
+  checkIssuer,
+  checkLimit,
+  checkReservation,
+  checkRevocation,
+  checkSerial,
+  checkText,
+  checkTime,
+  MAX_AUDIT_BATCH,
+} from './validate.js';
+
+/**
+ * The embedded store: one SQLite file (WAL, `synchronous = FULL`), safe for several processes.
+ *
+ * Writes go through group commit (`GroupCommit`) to one write connection, by default on a writer
+ * thread so that fsyncs and waits for other processes' write locks never block the event loop;
+ * `writer: 'inline'` runs them on the calling thread instead (a short-lived CLI command saves the
+ * thread's start-up). Reads use their own connection on the calling thread: in WAL mode they see
+ * every committed write and are never blocked by a writer.
+ */
+export interface SqliteStoreOptions {
+  /** Where the write connection lives. Default `thread`. */
+  writer?: 'thread' | 'inline';
+  /** How long a write waits for other processes' transactions before failing `unavailable`. Default 10 s. */
+  busyTimeoutMs?: number;
+  /** Most writes in one transaction. Default 512. */
+  maxBatch?: number;
+  /** Page cache per connection, KiB. Default 64 MiB. */
+  cacheKiB?: number;
+}
+
+/** Largest `limit` for `unresolvedReservations`, `statusChanges` and `readAudit`. */
+export const MAX_READ_BATCH = 10_000;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly statements = new Map<string, Database.Statement>();
+  private closed = false;
+
+  private constructor(
+    /** The file, absolute. */
+    readonly path: string,
+    private readonly db: Database.Database,
+    private readonly commit: GroupCommit,
+    private readonly closeWriter: () => Promise<void>,
+  ) {}
+
+  /**
+   * Opens (creating if needed, mode 0600) and migrates the store at `path`; the directory must
+   * exist. Fails with `unavailable` (cannot open, not a fleetpki store) or `schema-too-new`.
+   */
+  static async open(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const file = resolve(path);
+    const dir = dirname(file);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new StoreError(
+        'unavailable',
+        `cannot open SQLite store ${file}: directory ${dir} does not exist`,
+      );
+    try {
+      closeSync(openSync(file, constants.O_CREAT | constants.O_RDWR, 0o600));
+    } catch (e) {
+      throw new StoreError('unavailable', `cannot open SQLite store ${file}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+    const connection: ConnectionOptions = {
+      busyTimeoutMs: options.busyTimeoutMs ?? 10_000,
+      cacheKiB: options.cacheKiB ?? 65_536,
+    };
+    const db = openConnection(file, connection);
+    try {
+      migrateSqlite(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const maxBatch = options.maxBatch ?? 512;
+    if ((options.writer ?? 'thread') === 'inline') {
+      const writer = new SqliteWriter(db);
+      const commit = new GroupCommit(async (ops) => writer.runBatch(ops), maxBatch);
+      return new SqliteStore(file, db, commit, async () => {});
+    }
+    let thread: WriterThread;
+    try {
+      thread = await WriterThread.start({ path: file, connection });
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const commit = new GroupCommit(
+      (ops) => thread.run(ops),
+      maxBatch,
+      (busy) => thread.setBusy(busy),
+    );
+    return new SqliteStore(file, db, commit, () => thread.close());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.commit.close();
+    await this.closeWriter();
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // Only planner statistics; another process may hold the write lock.
+    }
+    this.db.close();
+  }
+
+  /**
+   * SQLite's online backup API, all pages in one step: one read snapshot of a consistent state,
+   * while writers (this process's writer thread, other processes) go on in WAL mode. Blocks the
+   * calling thread while it copies (meant for `fleetpki backup`, a process of its own). The copy is
+   * written to a temporary file beside `path`, switched to a self-contained rollback journal,
+   * synced, then renamed over `path`.
+   */
+  async backup(path: string): Promise<void> {
+    const dest = resolve(path);
+    if (dest === this.path) throw new StoreError('bad-input', 'backup: the destination is the store itself');
+    const tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}.${Date.now()}.tmp`);
+    try {
+      await this.db.backup(tmp, { progress: () => 0x7fffffff });
+      const copy = openConnection(tmp, { busyTimeoutMs: 1000, cacheKiB: 2000 });
+      copy.pragma('journal_mode = DELETE');
+      copy.close();
+      const fd = openSync(tmp, 'r+');
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, dest);
+      const dfd = openSync(dirname(dest), 'r');
+      fsyncSync(dfd);
+      closeSync(dfd);
+    } catch (e) {
+      for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
+      throw sqliteError(e, `backup to ${dest}`);
+    }
+  }
+
+  // ---- writes (group commit) --------------------------------------------------------------------
+
+  private write<K extends OpName>(op: Extract<WriteOp, { op: K }>): Promise<WriteResults[K]> {
+    if (this.closed) return Promise.reject(new StoreError('unavailable', 'the store is closed'));
+    return this.commit.submit(op) as Promise<WriteResults[K]>;
+  }
+
+  async initHierarchy(issuers: readonly IssuerRecord[], audit: AuditEvent): Promise<'created' | 'exists'> {
+    if (!Array.isArray(issuers) || issuers.length === 0)
+      throw new StoreError('bad-input', 'issuers: at least one issuer');
+    for (const [n, i] of issuers.entries()) checkIssuer(i, `issuers[${n}]`);
+    return this.write({ op: 'initHierarchy', issuers: [...issuers], audit: queueAudit(audit) });
+  }
+
+  async addIssuer(issuer: IssuerRecord, audit: AuditEvent): Promise<'added' | 'duplicate'> {
+    checkIssuer(issuer);
+    return this.write({ op: 'addIssuer', issuer, audit: queueAudit(audit) });
+  }
+
+  async setIssuerStatus(id: string, status: IssuerStatus, audit: AuditEvent): Promise<void> {
+    checkText(id, 'id');
+    if (status !== 'active' && status !== 'retiring' && status !== 'retired')
+      throw new StoreError('bad-input', 'status: active, retiring or retired');
+    await this.write({ op: 'setIssuerStatus', id, status, audit: queueAudit(audit) });
+  }
+
+  async reserve(r: Reservation): Promise<'reserved' | 'serial-taken' | 'request-exists'> {
+    checkReservation(r);
+    return this.write({ op: 'reserve', r, keys: searchKeys(r.subject, r.sans) });
+  }
+
+  async complete(c: Completion, audit: AuditEvent): Promise<void> {
+    const tbsOffset = checkCompletion(c);
+    await this.write({ op: 'complete', c, tbsOffset, audit: queueAudit(audit) });
+  }
+
+  async voidReservation(issuerId: string, serialHex: string, audit: AuditEvent): Promise<void> {
+    checkText(issuerId, 'issuerId');
+    checkSerial(serialHex);
+    await this.write({ op: 'voidReservation', issuerId, serialHex, audit: queueAudit(audit) });
+  }
+
+  async revoke(
+    issuerId: string,
+    serialHex: string,
+    r: RevocationInfo,
+    audit: AuditEvent,
+  ): Promise<'revoked' | 'already-revoked' | 'not-issued'> {
+    checkText(issuerId, 'issuerId');
+    checkSerial(serialHex);
+    checkRevocation(r);
+    return this.write({ op: 'revoke', issuerId, serialHex, r, audit: queueAudit(audit) });
+  }
+
+  async releaseHold(
+    issuerId: string,
+    serialHex: string,
+    audit: AuditEvent,
+  ): Promise<'released' | 'not-on-hold' | 'not-issued'> {
+    checkText(issuerId, 'issuerId');
+    checkSerial(serialHex);
+    return this.write({ op: 'releaseHold', issuerId, serialHex, audit: queueAudit(audit) });
+  }
+
+  async nextCrlNumber(issuerId: string): Promise<bigint> {
+    checkText(issuerId, 'issuerId');
+    return this.write({ op: 'nextCrlNumber', issuerId });
+  }
+
+  async saveCrl(crl: CrlRecord): Promise<void> {
+    checkCrl(crl);
+    await this.write({ op: 'saveCrl', crl });
+  }
+
+  async appendAudit(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    if (!Array.isArray(events) || events.length > MAX_AUDIT_BATCH)
+      throw new StoreError('bad-input', `events: at most ${MAX_AUDIT_BATCH}`);
+    if (events.length === 0) return [];
+    return this.write({ op: 'appendAudit', events: events.map((e, i) => queueAudit(e, `events[${i}]`)) });
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    checkText(key, 'key');
+    checkText(value, 'value', { empty: true });
+    await this.write({ op: 'setSetting', key, value });
+  }
+
+  // ---- reads (this thread's connection) ---------------------------------------------------------
+
+  private read<T>(what: string, f: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('unavailable', 'the store is closed'));
+    try {
+      return Promise.resolve(f());
+    } catch (e) {
+      return Promise.reject(sqliteError(e, what));
+    }
+  }
+
+  /** Prepared statements by SQL text (search queries vary in shape; their number is small). */
+  private st(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size >= 256) this.statements.clear();
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  listIssuers(): Promise<IssuerRecord[]> {
+    return this.read('listIssuers', () =>
+      (
+        this.st(
+          `SELECT id, role, parent_id, status, certificate, key_ref, created_at, crl_number
+           FROM issuers ORDER BY created_at, id`,
+        )
+          .safeIntegers(true)
+          .all() as IssuerRow[]
+      ).map(toIssuer),
+    );
+  }
+
+  getCertificate(issuerId: string, serialHex: string): Promise<CertificateRecord | undefined> {
+    return this.read('getCertificate', () => {
+      const row = this.st(
+        `SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE serial = ? AND issuer_id = ?`,
+      ).get(checkSerial(serialHex), checkText(issuerId, 'issuerId')) as CertificateRow | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  findBySerial(serialHex: string): Promise<CertificateRecord[]> {
+    return this.read('findBySerial', () =>
+      (
+        this.st(`SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE serial = ? ORDER BY issuer_id`).all(
+          checkSerial(serialHex),
+        ) as CertificateRow[]
+      ).map(toRecord),
+    );
+  }
+
+  findByRequestId(requestId: string): Promise<CertificateRecord | undefined> {
+    return this.read('findByRequestId', () => {
+      const row = this.st(`SELECT ${CERTIFICATE_COLUMNS} FROM certificates c WHERE request_id = ?`).get(
+        checkText(requestId, 'requestId'),
+      ) as CertificateRow | undefined;
+      return row && toRecord(row);
+    });
+  }
+
+  unresolvedReservations(before: number, limit: number): Promise<Reservation[]> {
+    return this.read('unresolvedReservations', () =>
+      (
+        this.st(
+          `SELECT ${CERTIFICATE_COLUMNS}, c.tbs FROM certificates c
+           WHERE c.state = 'reserved' AND c.reserved_at < ? ORDER BY c.reserved_at, c.id LIMIT ?`,
+        ).all(checkTime(before, 'before'), checkLimit(limit, 'limit', MAX_READ_BATCH)) as (CertificateRow & {
+          tbs: Uint8Array;
+        })[]
+      ).map(toReservation),
+    );
+  }
+
+  findCertificates(q: CertificateQuery): Promise<CertificatePage> {
+    return this.read('findCertificates', () => {
+      const b = buildSearch(q, () => '?');
+      if (b.empty) return { items: [] };
+      const rows = this.st(b.sql).all(...b.params) as CertificateRow[];
+      const page: CertificatePage = { items: rows.slice(0, b.limit).map(toRecord) };
+      if (rows.length > b.limit) {
+        const last = rows[b.limit - 1]!;
+        page.nextCursor = encodeCursor({
+          sort: b.sort,
+          order: b.order,
+          value: Number(last[b.sortColumn]),
+          id: Number(last.id),
+        });
+      }
+      return page;
+    });
+  }
+
+  async statistics(now: number, expiringUntil: number): Promise<CertificateStatistics> {
+    if (this.closed) throw new StoreError('unavailable', 'the store is closed');
+    const all = <T>(sql: string, ...params: unknown[]) => this.st(sql).all(...params) as T[];
+    const q: StatisticsQueries = {
+      unrevokedByIssuer: async () =>
+        all<{ issuerId: string; n: number }>(
+          'SELECT issuer_id AS issuerId, sum(n) AS n FROM stat_expiry GROUP BY issuer_id',
+        ),
+      revokedByIssuer: async () =>
+        all<{ issuerId: string; hold: number; n: number }>(
+          'SELECT issuer_id AS issuerId, hold, sum(n) AS n FROM stat_revoked GROUP BY issuer_id, hold',
+        ).map((r) => ({ ...r, hold: r.hold === 1 })),
+      unrevokedInHours: async (from, to) =>
+        all<{ n: number | null }>(
+          'SELECT sum(n) AS n FROM stat_expiry WHERE hour >= ? AND hour < ?',
+          from,
+          to,
+        )[0]!.n ?? 0,
+      unrevokedPerDay: async (from, to) =>
+        all<{ day: number; n: number }>(
+          'SELECT hour / 24 AS day, sum(n) AS n FROM stat_expiry WHERE hour >= ? AND hour < ? GROUP BY hour / 24',
+          from,
+          to,
+        ),
+      issuedPerHour: async (from, to) =>
+        all<{ hour: number; n: number }>(
+          'SELECT hour, n FROM stat_issued WHERE hour >= ? AND hour < ? ORDER BY hour',
+          from,
+          to,
+        ),
+      countUnrevoked: async (from, to) =>
+        all<{ n: number }>(
+          `SELECT count(*) AS n FROM certificates
+           WHERE not_after >= ? AND not_after < ? AND state = 'issued' AND revoked_at IS NULL`,
+          from,
+          to,
+        )[0]!.n,
+    };
+    try {
+      return await computeStatistics(q, now, expiringUntil);
+    } catch (e) {
+      throw sqliteError(e, 'statistics');
+    }
+  }
+
+  status(issuerId: string, serialHex: string): Promise<SerialStatus | undefined> {
+    return this.read('status', () => {
+      const row = this.st(
+        'SELECT state, revoked_at, revocation_reason, invalidity_date FROM certificates WHERE serial = ? AND issuer_id = ?',
+      ).get(checkSerial(serialHex), checkText(issuerId, 'issuerId')) as StatusRow | undefined;
+      return toStatus(row);
+    });
+  }
+
+  revokedEntries(issuerId: string): Promise<RevokedRow[]> {
+    return this.read('revokedEntries', () =>
+      (
+        this.st(
+          `SELECT serial, revoked_at, revocation_reason, invalidity_date FROM certificates
+           WHERE issuer_id = ? AND revoked_at IS NOT NULL ORDER BY length(serial), serial`,
+        ).all(checkText(issuerId, 'issuerId')) as RevokedDbRow[]
+      ).map(toRevoked),
+    );
+  }
+
+  statusChanges(afterSeq: number, limit: number): Promise<StatusChange[]> {
+    return this.read(
+      'statusChanges',
+      () =>
+        this.st(
+          'SELECT seq, issuer_id AS issuerId, serial AS serialHex FROM status_changes WHERE seq > ? ORDER BY seq LIMIT ?',
+        ).all(checkAfterSeq(afterSeq), checkLimit(limit, 'limit', MAX_READ_BATCH)) as StatusChange[],
+    );
+  }
+
+  latestCrl(issuerId: string): Promise<CrlRecord | undefined> {
+    return this.read('latestCrl', () => {
+      const row = this.st(
+        `SELECT issuer_id, crl_number, this_update, next_update, der FROM crls
+         WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1`,
+      )
+        .safeIntegers(true)
+        .get(checkText(issuerId, 'issuerId')) as CrlRow | undefined;
+      return row && toCrl(row);
+    });
+  }
+
+  readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    return this.read('readAudit', () =>
+      (
+        this.st(
+          `SELECT seq, time, actor, action, result, issuer_id, serial, fingerprint, detail, prev_hash, hash
+           FROM audit WHERE seq > ? ORDER BY seq LIMIT ?`,
+        ).all(checkAfterSeq(afterSeq), checkLimit(limit, 'limit', MAX_READ_BATCH)) as AuditRow[]
+      ).map(toAudit),
+    );
+  }
+
+  getSetting(key: string): Promise<string | undefined> {
+    return this.read('getSetting', () => {
+      const row = this.st('SELECT value FROM settings WHERE key = ?').get(checkText(key, 'key')) as
+        | { value: string }
+        | undefined;
+      return row?.value;
+    });
+  }
+}
+
+// ---- the writer thread ------------------------------------------------------------------------------
+
+/** Runs `SqliteWriter` on a worker thread; one batch at a time (group commit sends one at a time). */
+class WriterThread {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(r: Outcome[]): void; reject(e: unknown): void }>();
+  private dead: StoreError | undefined;
+  private closing: (() => void) | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: { type: string; id?: number; results?: Outcome[] }) => {
+      if (m.type === 'results') {
+        const p = this.pending.get(m.id!);
+        this.pending.delete(m.id!);
+        p?.resolve(m.results!);
+      } else if (m.type === 'closed') {
+        this.closing?.();
+      }
+    });
+    const fail = (why: string) => {
+      this.dead ??= new StoreError('unavailable', `the SQLite writer thread stopped: ${why}`);
+      for (const p of this.pending.values()) p.reject(this.dead);
+      this.pending.clear();
+      this.closing?.();
+    };
+    worker.on('error', (e) => fail(e.message));
+    worker.on('exit', (code) => fail(`exit ${code}`));
+  }
+
+  static async start(data: WriterThreadData): Promise<WriterThread> {
+    const worker = await spawnWriter(data);
+    return new Promise((resolvePromise, reject) => {
+      const onMessage = (m: { type: string; code?: string; message?: string }) => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        if (m.type === 'ready') {
+          const t = new WriterThread(worker);
+          worker.unref();
+          resolvePromise(t);
+        } else {
+          void worker.terminate();
+          reject(new StoreError('unavailable', `SQLite writer thread: ${m.message}`));
+        }
+      };
+      const onError = (e: Error) => {
+        worker.off('message', onMessage);
+        reject(new StoreError('unavailable', `SQLite writer thread: ${e.message}`, { cause: e }));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+    });
+  }
+
+  run(ops: WriteOp[]): Promise<Outcome[]> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolvePromise, reject) => {
+      this.pending.set(id, { resolve: resolvePromise, reject });
+      this.worker.postMessage({ type: 'batch', id, ops });
+    });
+  }
+
+  /** Keeps the process alive while writes are pending, and lets it exit when idle. */
+  setBusy(busy: boolean): void {
+    if (busy) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    this.worker.ref();
+    await new Promise<void>((resolvePromise) => {
+      this.closing = resolvePromise;
+      this.worker.postMessage({ type: 'close' });
+    });
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * Starts the writer thread. Built code runs `sqlite-worker.js`. From TypeScript sources (tests and
+ * benches under tsx) Node 20 cannot load a `.ts` worker and does not pass tsx's loader on to
+ * worker threads, so the worker's few modules are bundled with esbuild (a dev dependency) into
+ * one CommonJS script, once per process.
+ */
+async function spawnWriter(data: WriterThreadData): Promise<Worker> {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', here), { workerData: data });
+  devWorkerCode ??= bundleDevWorker(fileURLToPath(new URL('./sqlite-worker.ts', here)));
+  return new Worker(await devWorkerCode, { eval: true, workerData: data });
+}
+
+let devWorkerCode: Promise<string> | undefined;
+
+async function bundleDevWorker(entry: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['better-sqlite3'],
+    write: false,
+    // An eval'd worker resolves `require` from the working directory: resolve from the sources.
+    banner: { js: `require = require('node:module').createRequire(${JSON.stringify(entry)});` },
+  });
+  return out.outputFiles[0]!.text;
+}
