@@ -42,7 +42,7 @@ function announcing(real: Signer, publicKey: Uint8Array): Signer {
 
 /** The DER of a real request with one signature bit flipped. */
 export async function badSignatureCsr(): Promise<Uint8Array> {
-  const der = (await makeCsr({ subject: 'CN=device-badsig' })).der.slice();
+  const der = Uint8Array.from((await makeCsr({ subject: 'CN=device-badsig' })).der);
   der[der.length - 5]! ^= 0x01;
   return der;
 }
@@ -69,7 +69,7 @@ export async function evenExponentCsr(): Promise<CertificationRequest> {
 /** A P-256 point with y changed by one: not on the curve. */
 export async function offCurveCsr(): Promise<CertificationRequest> {
   const real = await keySigner('ec-p256');
-  const point = parseSpki(real.publicKey).publicKey.slice();
+  const point = Uint8Array.from(parseSpki(real.publicKey).publicKey); // a copy (Buffer.slice would be a view)
   point[point.length - 1]! ^= 0x01;
   return makeCsr({ subject: 'CN=device-off-curve' }, announcing(real, ecSpki('P-256', point)));
 }

@@ -13,11 +13,14 @@ import {
   type CrlRow,
   encodeCursor,
   type IssuerRow,
+  PENDING_COLUMNS,
+  type PendingRow,
   type RevokedDbRow,
   type StatusRow,
   toAudit,
   toCrl,
   toIssuer,
+  toPending,
   toRecord,
   toReservation,
   toRevoked,
@@ -41,6 +44,9 @@ import {
   type CrlRecord,
   type IssuerRecord,
   type IssuerStatus,
+  type PendingDecision,
+  type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevocationInfo,
   type RevokedRow,
@@ -52,8 +58,10 @@ import {
   checkAfterSeq,
   checkCompletion,
   checkCrl,
+  checkDecision,
   checkIssuer,
   checkLimit,
+  checkPending,
   checkReservation,
   checkRevocation,
   checkSerial,
@@ -272,6 +280,17 @@ export class SqliteStore implements Store {
     return this.write({ op: 'appendAudit', events: events.map((e, i) => queueAudit(e, `events[${i}]`)) });
   }
 
+  async addPending(p: PendingRequest, audit: AuditEvent): Promise<'added' | 'exists'> {
+    checkPending(p);
+    return this.write({ op: 'addPending', p, audit: queueAudit(audit) });
+  }
+
+  async decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'> {
+    checkText(id, 'id');
+    checkDecision(d);
+    return this.write({ op: 'decidePending', id, d, audit: queueAudit(audit) });
+  }
+
   async setSetting(key: string, value: string): Promise<void> {
     checkText(key, 'key');
     checkText(value, 'value', { empty: true });
@@ -469,6 +488,36 @@ export class SqliteStore implements Store {
         ).all(checkAfterSeq(afterSeq), checkLimit(limit, 'limit', MAX_READ_BATCH)) as AuditRow[]
       ).map(toAudit),
     );
+  }
+
+  getPending(id: string): Promise<PendingRequest | undefined> {
+    return this.read('getPending', () => {
+      const row = this.st(`SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE id = ?`).get(
+        checkText(id, 'id'),
+      ) as PendingRow | undefined;
+      return row && toPending(row);
+    });
+  }
+
+  listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]> {
+    return this.read('listPending', () => {
+      const state = q.state ?? 'pending';
+      if (state !== 'pending' && state !== 'approved' && state !== 'rejected')
+        throw new StoreError('bad-input', 'state: pending, approved or rejected');
+      const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
+      const rows = (
+        q.afterId === undefined
+          ? this.st(
+              `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = ? ORDER BY created_at, id LIMIT ?`,
+            ).all(state, limit)
+          : this.st(
+              `SELECT ${PENDING_COLUMNS} FROM pending_requests p WHERE state = ?
+               AND (created_at, id) > (SELECT created_at, id FROM pending_requests WHERE id = ?)
+               ORDER BY created_at, id LIMIT ?`,
+            ).all(state, checkText(q.afterId, 'afterId'), limit)
+      ) as PendingRow[];
+      return rows.map(toPending);
+    });
   }
 
   getSetting(key: string): Promise<string | undefined> {
