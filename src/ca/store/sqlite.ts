@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { SerialStatus } from '../../revocation/status-source.js';
 import { GroupCommit } from './group-commit.js';
-import { type OpName, type Outcome, queueAudit, type WriteOp, type WriteResults } from './ops.js';
+import type { Outcome, WriteOp } from './ops.js';
+import { QueuedWrites } from './queued-writes.js';
 import {
   type AuditRow,
   CERTIFICATE_COLUMNS,
@@ -24,43 +25,26 @@ import {
   toStatus,
 } from './records.js';
 import { buildSearch } from './search.js';
-import { searchKeys } from './search-keys.js';
 import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import type { WriterThreadData } from './sqlite-worker.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { computeStatistics, type StatisticsQueries } from './statistics.js';
 import {
-  type AuditEvent,
   type AuditRecord,
   type CertificatePage,
   type CertificateQuery,
   type CertificateRecord,
   type CertificateStatistics,
-  type Completion,
   type CrlRecord,
   type IssuerRecord,
-  type IssuerStatus,
   type Reservation,
-  type RevocationInfo,
   type RevokedRow,
   type StatusChange,
   type Store,
   StoreError,
 } from './types.js';
-import {
-  checkAfterSeq,
-  checkCompletion,
-  checkCrl,
-  checkIssuer,
-  checkLimit,
-  checkReservation,
-  checkRevocation,
-  checkSerial,
-  checkText,
-  checkTime,
-  MAX_AUDIT_BATCH,
-} from './validate.js';
+import { checkAfterSeq, checkLimit, checkSerial, checkText, checkTime } from './validate.js';
 
 /**
  * The embedded store: one SQLite file (WAL, `synchronous = FULL`), safe for several processes.
@@ -85,18 +69,19 @@ export interface SqliteStoreOptions {
 /** Largest `limit` for `unresolvedReservations`, `statusChanges` and `readAudit`. */
 export const MAX_READ_BATCH = 10_000;
 
-export class SqliteStore implements Store {
+export class SqliteStore extends QueuedWrites implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
-  private closed = false;
 
   private constructor(
     /** The file, absolute. */
     readonly path: string,
     private readonly db: Database.Database,
-    private readonly commit: GroupCommit,
+    commit: GroupCommit,
     private readonly closeWriter: () => Promise<void>,
-  ) {}
+  ) {
+    super(commit);
+  }
 
   /**
    * Opens (creating if needed, mode 0600) and migrates the store at `path`; the directory must
@@ -189,93 +174,6 @@ export class SqliteStore implements Store {
       for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
       throw sqliteError(e, `backup to ${dest}`);
     }
-  }
-
-  // ---- writes (group commit) --------------------------------------------------------------------
-
-  private write<K extends OpName>(op: Extract<WriteOp, { op: K }>): Promise<WriteResults[K]> {
-    if (this.closed) return Promise.reject(new StoreError('unavailable', 'the store is closed'));
-    return this.commit.submit(op) as Promise<WriteResults[K]>;
-  }
-
-  async initHierarchy(issuers: readonly IssuerRecord[], audit: AuditEvent): Promise<'created' | 'exists'> {
-    if (!Array.isArray(issuers) || issuers.length === 0)
-      throw new StoreError('bad-input', 'issuers: at least one issuer');
-    for (const [n, i] of issuers.entries()) checkIssuer(i, `issuers[${n}]`);
-    return this.write({ op: 'initHierarchy', issuers: [...issuers], audit: queueAudit(audit) });
-  }
-
-  async addIssuer(issuer: IssuerRecord, audit: AuditEvent): Promise<'added' | 'duplicate'> {
-    checkIssuer(issuer);
-    return this.write({ op: 'addIssuer', issuer, audit: queueAudit(audit) });
-  }
-
-  async setIssuerStatus(id: string, status: IssuerStatus, audit: AuditEvent): Promise<void> {
-    checkText(id, 'id');
-    if (status !== 'active' && status !== 'retiring' && status !== 'retired')
-      throw new StoreError('bad-input', 'status: active, retiring or retired');
-    await this.write({ op: 'setIssuerStatus', id, status, audit: queueAudit(audit) });
-  }
-
-  async reserve(r: Reservation): Promise<'reserved' | 'serial-taken' | 'request-exists'> {
-    checkReservation(r);
-    return this.write({ op: 'reserve', r, keys: searchKeys(r.subject, r.sans) });
-  }
-
-  async complete(c: Completion, audit: AuditEvent): Promise<void> {
-    const tbsOffset = checkCompletion(c);
-    await this.write({ op: 'complete', c, tbsOffset, audit: queueAudit(audit) });
-  }
-
-  async voidReservation(issuerId: string, serialHex: string, audit: AuditEvent): Promise<void> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    await this.write({ op: 'voidReservation', issuerId, serialHex, audit: queueAudit(audit) });
-  }
-
-  async revoke(
-    issuerId: string,
-    serialHex: string,
-    r: RevocationInfo,
-    audit: AuditEvent,
-  ): Promise<'revoked' | 'already-revoked' | 'not-issued'> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    checkRevocation(r);
-    return this.write({ op: 'revoke', issuerId, serialHex, r, audit: queueAudit(audit) });
-  }
-
-  async releaseHold(
-    issuerId: string,
-    serialHex: string,
-    audit: AuditEvent,
-  ): Promise<'released' | 'not-on-hold' | 'not-issued'> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    return this.write({ op: 'releaseHold', issuerId, serialHex, audit: queueAudit(audit) });
-  }
-
-  async nextCrlNumber(issuerId: string): Promise<bigint> {
-    checkText(issuerId, 'issuerId');
-    return this.write({ op: 'nextCrlNumber', issuerId });
-  }
-
-  async saveCrl(crl: CrlRecord): Promise<void> {
-    checkCrl(crl);
-    await this.write({ op: 'saveCrl', crl });
-  }
-
-  async appendAudit(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
-    if (!Array.isArray(events) || events.length > MAX_AUDIT_BATCH)
-      throw new StoreError('bad-input', `events: at most ${MAX_AUDIT_BATCH}`);
-    if (events.length === 0) return [];
-    return this.write({ op: 'appendAudit', events: events.map((e, i) => queueAudit(e, `events[${i}]`)) });
-  }
-
-  async setSetting(key: string, value: string): Promise<void> {
-    checkText(key, 'key');
-    checkText(value, 'value', { empty: true });
-    await this.write({ op: 'setSetting', key, value });
   }
 
   // ---- reads (this thread's connection) ---------------------------------------------------------
