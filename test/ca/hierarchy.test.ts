@@ -18,6 +18,7 @@ import type { IssuedResult } from '../../src/ca/pipeline.js';
 import { openStore } from '../../src/ca/store/index.js';
 import { Pkcs11Signer } from '../../src/crypto/index.js';
 import { registerOcspRoutes } from '../../src/server/ocsp.js';
+import { parseCertificate as parse } from '../../src/x509/index.js';
 import { run } from '../interop/helpers.js';
 import { assertVerified, caFixture, keyFiles, opensslVerify, PASSPHRASE, pem, runAsync } from './fixture.js';
 import { freshSigner, makeCsr } from './requests.js';
@@ -315,6 +316,14 @@ describe('rotation', () => {
         /unauthorized/i,
         'a retired issuer is no longer answered for',
       );
+
+      // The retired intermediate itself can be revoked: it goes on the root's CRL.
+      const oldInt = parse(readFileSync(join(f.dir, 'old-int.pem'), 'utf8'));
+      await f.ca.revoke(oldInt.serialHex, 'cessationOfOperation', { requester: 'admin:token:ops' });
+      f.file('root2.crl.pem', pem((await f.ca.publishCrl('root')).der, 'X509 CRL'));
+      const text = run('openssl', ['crl', '-in', 'root2.crl.pem', '-noout', '-text'], { cwd: f.dir }).stdout;
+      assert.match(text, new RegExp(oldInt.serialHex.toUpperCase()));
+      assert.match(text, /Cessation Of Operation/);
     } finally {
       await f.close();
     }
