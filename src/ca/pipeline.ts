@@ -27,10 +27,10 @@ import { type AuditEvent, type Store, StoreError } from './store/types.js';
  *                signature with that key: proof of possession (`bad-csr-signature`)
  *   2. authorise the profile exists (`unknown-profile`), the requester may use it (`forbidden`),
  *                its issuer is active (`issuer-unavailable`)
- *   3. policy    the `Validator`s of policy.ts: key type and size, subject, SAN, wildcards, URI
- *                schemes, subject ≠ CA, the issuing chain's name constraints
- *   4. build     the certificate from the profile only (CSR extensions are never copied: the
- *                subject, key and SAN are all a requester chooses)
+ *   3. build     the certificate from the profile only (CSR extensions are never copied: the
+ *                subject, key and SAN are all a requester chooses); validity within the profile's
+ *   4. policy    the `Validator`s of policy.ts: key type and size, subject ≠ CA, subject, SAN,
+ *                wildcards, URI schemes, CN in SAN, the issuing chain's name constraints
  *   5. lint      issue/lint.ts on the exact TBSCertificate about to be signed (`lint-failed`)
  *   6. reserve   `store.reserve`: the serial and the proposed TBS, durable (a taken serial is redrawn)
  *   7. sign      with the issuer's real key; the signature is verified before it leaves
@@ -163,8 +163,8 @@ export class IssuancePipeline {
         issuer: issuer.certificate,
         issuerChain: issuer.chain,
       };
-      checkPolicy(policy, this.d.validators);
       const builder = this.build(input, issuer, ca);
+      checkPolicy(policy, this.d.validators);
       return { builder, issuer, signer, prepared: this.lint(builder) };
     } catch (e) {
       throw await this.refused(input, e);
@@ -288,7 +288,7 @@ export class IssuancePipeline {
     };
   }
 
-  /** Stage 4: the certificate from the profile (subject, key and SAN are all the request supplies). */
+  /** Stage 3: the certificate from the profile (subject, key and SAN are all the request supplies). */
   private build(input: IssuanceInput, issuer: LoadedIssuer, ca: Issuer): CertificateBuilder {
     const p = input.profile;
     const days = input.validityDays ?? p.validityDays;
