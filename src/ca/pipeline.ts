@@ -58,7 +58,8 @@ export interface IssuanceInput {
 /** A freshly issued certificate and where it sits. */
 export interface IssuedResult {
   status: 'issued';
-  certificate: Certificate;
+  /** The certificate, parsed (on first use). */
+  readonly certificate: Certificate;
   der: Uint8Array;
   serialHex: string;
   issuerId: string;
@@ -81,6 +82,19 @@ export interface PendingResult {
 }
 
 export type IssueResult = IssuedResult | PendingResult;
+
+/** An IssuedResult whose `certificate` is parsed on first use (EST and the CLI only need `der`). */
+function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedResult {
+  let parsed: Certificate | undefined;
+  return {
+    status: 'issued',
+    get certificate() {
+      parsed ??= parseCertificate(r.der);
+      return parsed;
+    },
+    ...r,
+  };
+}
 
 export interface PipelineDeps {
   store: Store;
@@ -242,10 +256,7 @@ export class IssuancePipeline {
       { action: input.action, profile: input.profile.name, issuerId, serialHex, requester: input.requester },
       'certificate issued',
     );
-    const certificate = parseCertificate(der);
-    return {
-      status: 'issued',
-      certificate,
+    return issuedResult({
       der,
       serialHex,
       issuerId,
@@ -255,7 +266,7 @@ export class IssuancePipeline {
       fingerprint,
       chain: [c.issuer.certificate, ...c.issuer.chain],
       replayed: false,
-    };
+    });
   }
 
   /** A request with a `requestId` seen before: the certificate issued then, if it is for the same key. */
@@ -273,9 +284,7 @@ export class IssuancePipeline {
     if (!same)
       throw new CaError('request-conflict', `request ${input.requestId} was used for a different request`);
     const issuer = this.d.issuerForId(rec.issuerId);
-    return {
-      status: 'issued',
-      certificate,
+    return issuedResult({
       der: rec.der,
       serialHex: rec.serialHex,
       issuerId: rec.issuerId,
@@ -285,7 +294,7 @@ export class IssuancePipeline {
       fingerprint: rec.fingerprint ?? sha256Hex(rec.der),
       chain: issuer ? [issuer.certificate, ...issuer.chain] : [],
       replayed: true,
-    };
+    });
   }
 
   /** Stage 3: the certificate from the profile (subject, key and SAN are all the request supplies). */
