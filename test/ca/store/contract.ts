@@ -571,7 +571,15 @@ export function storeContract(h: Harness): void {
     // 72 certificates over two issuers and two profiles, expiring over 36 days, some revoked or on
     // hold, plus reserved and void rows; every expectation is computed from this list.
     const NOW = T0 + 10 * DAY + 30 * 60_000;
-    const rows: { r: CertificateRecord; status: CertificateStatus }[] = [];
+    const rows: { r: CertificateRecord; status: CertificateStatus; cn: string }[] = [];
+    // Most subjects lead with their CN; some do not, one CN has an escaped comma.
+    const cnOf = (i: number) => (i === 70 ? 'Device-070, Spare' : `Device-${String(i).padStart(3, '0')}`);
+    const subjectOf = (i: number) =>
+      i === 70
+        ? 'CN=Device-070\\, Spare,O=Acme'
+        : i % 12 === 5
+          ? `O=Acme,CN=${cnOf(i)}`
+          : `CN=${cnOf(i)},O=${i % 2 ? 'Acme' : 'Globex'}`;
     let store: Store;
     let seeded: Promise<void> | undefined;
     const ready = () => (seeded ??= seed());
@@ -590,7 +598,7 @@ export function storeContract(h: Harness): void {
             issuerId,
             profile,
             notAfter,
-            subject: `CN=Device-${String(i).padStart(3, '0')},O=${i % 2 ? 'Acme' : 'Globex'}`,
+            subject: subjectOf(i),
             sans: [`dns:d${i}.fleet.example`, `ip:10.0.0.${i}`],
           },
           issuedAt,
@@ -603,7 +611,7 @@ export function storeContract(h: Harness): void {
           await store.revoke(issuerId, serial, { time: T0, reason: 'certificateHold' }, ev('revoke'));
           status = 'hold';
         }
-        rows.push({ r: (await store.getCertificate(issuerId, serial))!, status });
+        rows.push({ r: (await store.getCertificate(issuerId, serial))!, status, cn: cnOf(i) });
       }
       for (const s of ['ee01', 'ee02']) {
         const { cert: _c, ...r } = reservation(s, { subject: 'CN=pending', reservedAt: T0 - DAY });
@@ -673,7 +681,22 @@ export function storeContract(h: Harness): void {
       {
         name: 'subject prefix of the CN',
         q: { subject: 'device-00' },
-        pred: (x) => x.r.subject.startsWith('CN=Device-00'),
+        pred: (x) => x.cn.toLowerCase().startsWith('device-00'),
+      },
+      {
+        name: 'subject prefix of a CN with an escaped comma',
+        q: { subject: 'DEVICE-070, s' },
+        pred: (x) => x.cn.toLowerCase().startsWith('device-070, s'),
+      },
+      {
+        name: 'subject prefix "o=acme,cn=" (a subject that does not lead with its CN)',
+        q: { subject: 'o=acme,cn=dev' },
+        pred: (x) => x.r.subject.toLowerCase().startsWith('o=acme,cn=dev'),
+      },
+      {
+        name: 'subject prefix of the CN or of the text',
+        q: { subject: 'device-07' },
+        pred: (x) => x.cn.toLowerCase().startsWith('device-07'),
       },
       {
         name: 'SAN exact',
