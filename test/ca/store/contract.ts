@@ -10,7 +10,7 @@ import {
   StoreError,
   type StoreErrorCode,
 } from '../../../src/ca/store/index.js';
-import { runChildren } from './children.js';
+import { runChildren, startLooper } from './children.js';
 import {
   DAY,
   ev,
@@ -903,6 +903,38 @@ export function storeContract(h: Harness): void {
     });
   });
 
+  describe(`${name}: crash`, () => {
+    test('kill -9 while issuing: every certificate a client received is stored, the rest is left for recovery', async () => {
+      const { store, url } = await fresh();
+      const looper = await startLooper(url, 'thread');
+      try {
+        await looper.waitFor(40);
+      } finally {
+        await looper.kill();
+      }
+      for (const s of looper.issued) assert.deepEqual(await store.status('devices-1', s), { status: 'good' });
+      // Each completion committed with its audit record, or neither did.
+      const audit = await verifyChain(store);
+      const audited = audit.filter((a) => a.action === 'issue').map((a) => a.serialHex!);
+      const issued = await everySerial(store, ['issued']);
+      assert.deepEqual(new Set(issued), new Set(audited));
+      assert.equal(issued.length, audited.length);
+      assert.ok(issued.length >= looper.issued.length);
+      // What was only reserved is what recovery finds, and voiding it leaves nothing unresolved.
+      const pending = await store.unresolvedReservations(T0 + 1, 1000);
+      assert.deepEqual(
+        new Set(pending.map((p) => p.serialHex)),
+        new Set(await everySerial(store, ['reserved'])),
+      );
+      for (const p of pending) await store.voidReservation(p.issuerId, p.serialHex, ev('recover'));
+      assert.deepEqual(await store.unresolvedReservations(T0 + 1, 1000), []);
+      for (const p of pending) assert.equal(await store.status(p.issuerId, p.serialHex), undefined);
+      await verifyChain(store);
+      if (h.kind === 'sqlite')
+        assert.deepEqual(await h.sql(url, 'PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+    });
+  });
+
   describe(`${name}: migrations and opening`, () => {
     test('a fresh store records every schema version; re-opening changes nothing', async () => {
       const { store, url } = await fresh();
@@ -947,4 +979,16 @@ export function storeContract(h: Harness): void {
       await rejectsWith(store.getSetting('k'), 'unavailable');
     });
   });
+}
+
+/** Serials of every certificate in the given states (all pages). */
+export async function everySerial(store: Store, states: CertificateQuery['states']): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.findCertificates({ states, limit: 500, cursor });
+    out.push(...page.items.map((r) => r.serialHex));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }
