@@ -110,7 +110,8 @@ export async function startLooper(url: string, writer: 'thread' | 'inline'): Pro
         else if (line.startsWith('issued ')) issued.push(line.slice(7));
         nl = buf.indexOf('\n');
       }
-      waiters = waiters.filter((w) => (issued.length >= w.n ? (w.resolve(), false) : true));
+      for (const w of waiters.filter((x) => issued.length >= x.n)) w.resolve();
+      waiters = waiters.filter((x) => issued.length < x.n);
     });
     p.once('exit', (code) => reject(new Error(`looper exited ${code}: ${err}`)));
   });
