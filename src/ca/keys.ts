@@ -40,6 +40,9 @@ import type { KeyReference, Store } from './store/types.js';
  *   (`key-file-permissions`), as `fleetpki serve` must; every load checks the file again.
  * - The PKCS#11 PIN comes from `pin` (options), `FLEETPKI_PKCS11_PIN`, or the URI's `pin-source` file.
  * - Signers are loaded once per key reference and cached; `close()` closes token sessions.
+ * - Several `fleetpki serve` instances on one PostgreSQL each need the keys: they share the data
+ *   directory's `keys/` (one volume mounted by all, as the tests do) or keep the keys on a token
+ *   every instance reaches. The store holds where a key is, never the key (store/types.ts).
  *
  *   const keys = await KeyStore.open({ dataDir: './fleetpki-data', passphrase });
  */
