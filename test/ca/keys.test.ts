@@ -46,6 +46,22 @@ describe('passphrase', () => {
     assert.deepEqual(again, { passphrase: g.passphrase, source: 'data-dir', path: passphraseFile(dataDir) });
   });
 
+  test('eight concurrent first starts (processes) agree on one passphrase', async () => {
+    const dataDir = fresh();
+    const { execFile } = await import('node:child_process');
+    const script = `import { resolvePassphrase } from ${JSON.stringify(new URL('../../src/ca/secrets.ts', import.meta.url).pathname)};
+      process.stdout.write(resolvePassphrase({ dataDir: ${JSON.stringify(dataDir)}, env: {}, generate: true }).passphrase);`;
+    const run = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], (err, out) =>
+          err ? reject(err) : resolve(out),
+        ),
+      );
+    const got = await Promise.all(Array.from({ length: 8 }, run));
+    assert.equal(new Set(got).size, 1, got.join(' '));
+    assert.equal(got[0], resolvePassphrase({ dataDir, env: {} }).passphrase);
+  });
+
   test('a passphrase file readable by others is refused', () => {
     const dataDir = fresh();
     resolvePassphrase({ dataDir, env: {}, generate: true });
