@@ -384,8 +384,19 @@ describe('rotation', () => {
       f.file('old-int.pem', pem(old.chain[0]!.der));
       f.file('old.pem', pem(old.der));
 
+      // A second instance, running before the rotation, with its OCSP responder in hand.
+      const other = await f.instance();
+      const otherResponder = await other.ca.ocspResponder();
       const info = await f.ca.rotate('issuing', { requester: 'admin:token:ops' });
       assert.equal(info.id, 'issuing-g2');
+      await other.ca.refresh();
+      const fromOther = await issue(other.ca, 'device-other-instance');
+      assert.equal(fromOther.issuerId, 'issuing-g2', 'the other instance issues from the new generation');
+      assert.deepEqual(
+        otherResponder.issuerIds.sort(),
+        ['issuing', 'issuing-g2'],
+        'its responder answers for both',
+      );
       assert.equal(info.subject, 'CN=fleetpki Issuing CA G2');
       const statuses = Object.fromEntries(f.ca.issuers().map((i) => [i.id, i.status]));
       assert.deepEqual(statuses, { root: 'active', issuing: 'retiring', 'issuing-g2': 'active' });
