@@ -30,6 +30,20 @@ export function isPublicSuffix(domain: string): boolean {
   return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
 }
 
+/**
+ * The conformance floor after an `--update-floor` run: each counter becomes max(floor, measured),
+ * so an update after a failing or partial (`--suite`) run never lowers a figure, and counters the
+ * run did not measure are kept.
+ */
+export function raiseFloor(
+  floor: Readonly<Record<string, number>>,
+  measured: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = { ...floor };
+  for (const [k, v] of Object.entries(measured)) out[k] = Math.max(floor[k] ?? 0, v);
+  return out;
+}
+
 // ---- x509-limbo -------------------------------------------------------------------------------
 
 export interface LimboCase {

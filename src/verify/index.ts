@@ -59,6 +59,8 @@ export interface VerifyOptions {
   trustAnchors: readonly CertInput[];
   /** Validation time (default: now). */
   time?: number | Date;
+  /** Clock-skew tolerance in ms (see `ValidationPolicy.clockSkewMs`); overrides the policy's (0 in every profile). */
+  clockSkewMs?: number;
   /** Overrides the policy's purpose. */
   purpose?: Purpose;
   /** Reference identities the leaf must match (RFC 9525); at most one of each kind. */
@@ -144,6 +146,14 @@ function prepare(opts: VerifyOptions): Prepared | VerifyResult {
   let policy =
     typeof opts.policy === 'string' || opts.policy === undefined ? profilePolicy(opts.policy) : opts.policy;
   if (opts.purpose !== undefined) policy = { ...policy, purpose: opts.purpose };
+  if (opts.clockSkewMs !== undefined) {
+    if (!Number.isFinite(opts.clockSkewMs) || opts.clockSkewMs < 0)
+      return failure(
+        new VerifyError('invalid-input', 'clockSkewMs must be a non-negative number of ms'),
+        log,
+      );
+    policy = { ...policy, clockSkewMs: opts.clockSkewMs };
+  }
   const t = opts.time ?? policy.time ?? Date.now();
   const ms = t instanceof Date ? t.getTime() : t;
   if (!Number.isFinite(ms)) return failure(new VerifyError('invalid-input', 'invalid validation time'), log);
@@ -272,6 +282,7 @@ export async function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
               chain: full,
               index: i,
               time: p.time,
+              clockSkewMs: p.policy.clockSkewMs,
             });
             failed = revocationFailure(s, i, p);
           }
@@ -307,7 +318,14 @@ export function verifyPathSync(opts: VerifyOptions): VerifyResult {
       let failed: VerifyError | undefined;
       if (p.revocation)
         for (let i = 0; i < c.chain.length && !failed; i++) {
-          const ctx = { cert: full[i]!, issuer: full[i + 1]!, chain: full, index: i, time: p.time };
+          const ctx = {
+            cert: full[i]!,
+            issuer: full[i + 1]!,
+            chain: full,
+            index: i,
+            time: p.time,
+            clockSkewMs: p.policy.clockSkewMs,
+          };
           // checkSync throws its own typed error when it needs I/O (e.g. RevocationError 'async-required').
           const s = p.revocation.checkSync ? p.revocation.checkSync(ctx) : p.revocation.check(ctx);
           if (s instanceof Promise)

@@ -57,6 +57,11 @@ export interface RevocationContext {
   index: number;
   /** Validation time, epoch ms. */
   time: number;
+  /**
+   * The validation's clock-skew tolerance, ms (`ValidationPolicy.clockSkewMs`): a revocation
+   * checker applies it to CRL and OCSP times unless configured with its own.
+   */
+  clockSkewMs?: number;
 }
 
 /**
@@ -92,6 +97,16 @@ export interface ValidationPolicy {
   profile: Profile;
   /** Validation time (epoch ms); default: now. Compared at one-second granularity (floored). */
   time?: number;
+  /**
+   * Clock-skew tolerance in milliseconds: a certificate is accepted from `notBefore − clockSkewMs`
+   * to `notAfter + clockSkewMs`, and the revocation checker widens CRL and OCSP time windows by
+   * the same amount unless it has its own setting. Default 0 in every profile (`rfc5280`,
+   * `webpki`, `iot`): RFC 5280 §6.1.3 (a)(2) compares exactly, and fleetpki backdates what it
+   * issues (certificates' notBefore, CRL thisUpdate, OCSP thisUpdate/producedAt: 5 minutes)
+   * so that relying parties with slow clocks need no tolerance for it. Set it for issuers that
+   * do not backdate, or for devices whose clocks are known to drift.
+   */
+  clockSkewMs: number;
   purpose: Purpose;
   /**
    * Maximum number of intermediates (self-issued ones not counted, as for pathLenConstraint);
@@ -247,6 +262,7 @@ export function profilePolicy(
     profile,
     purpose: 'serverAuth',
     maxIntermediates: 8,
+    clockSkewMs: 0,
     minRsaBits: profile === 'rfc5280' ? 1024 : 2048,
     rsaModulusMultipleOf8: profile !== 'rfc5280',
     allowDsa: profile === 'rfc5280',

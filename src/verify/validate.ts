@@ -74,6 +74,8 @@ export function validatePath(input: ValidateInput): string[] {
   if (n === 0) throw new VerifyError('invalid-input', 'empty path');
   const anchorIndex = n;
   const rules = policy.rules;
+  // A hand-built policy may lack the field (JavaScript callers): no tolerance then, never NaN.
+  const skew = policy.clockSkewMs ?? 0;
 
   // Maximum depth (x509-limbo max_chain_depth): intermediates, self-issued ones not counted.
   let intermediates = 0;
@@ -86,7 +88,7 @@ export function validatePath(input: ValidateInput): string[] {
     );
 
   // ---- the trust anchor -----------------------------------------------------------------
-  checkValidity(anchor, time, anchorIndex);
+  checkValidity(anchor, time, skew, anchorIndex);
   checkCommon(anchor, policy, anchorIndex, 'anchor');
   checkIssuerRole(anchor, policy, anchorIndex, 'anchor');
   if (rules.rootEkuForbidden && anchor.extKeyUsage && anchor.isSelfIssued)
@@ -153,7 +155,7 @@ export function validatePath(input: ValidateInput): string[] {
     input.signatures.verify(cert, issuer, k, spkiWithParams(issuer, dsaParams));
     dsaParams = nextWorkingParams(cert, dsaParams);
     // (a)(2) validity
-    checkValidity(cert, time, k);
+    checkValidity(cert, time, skew, k);
 
     // (b)–(c) name constraints: not for self-issued intermediates (§6.1.3 (b))
     if (!nc.isEmpty && (isLeaf || !selfIssued)) {
@@ -203,9 +205,9 @@ function isSelfSigned(cert: Certificate, signatures: SignatureVerifier, k: numbe
   }
 }
 
-function checkValidity(cert: Certificate, time: number, k: number): void {
-  // RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive.
-  if (time < cert.notBefore)
+function checkValidity(cert: Certificate, time: number, skew: number, k: number): void {
+  // RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive; widened by the policy's clock skew.
+  if (time + skew < cert.notBefore)
     throw new VerifyError(
       'not-yet-valid',
       `certificate is not valid before ${new Date(cert.notBefore).toISOString()}`,
@@ -215,7 +217,7 @@ function checkValidity(cert: Certificate, time: number, k: number): void {
         time,
       },
     );
-  if (time > cert.notAfter)
+  if (time - skew > cert.notAfter)
     throw new VerifyError('expired', `certificate expired at ${new Date(cert.notAfter).toISOString()}`, k, {
       notAfter: cert.notAfter,
       time,

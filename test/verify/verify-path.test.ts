@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { generateKeyPair, type KeyPair, KeySigner } from '../../src/crypto/index.js';
+import { generateKeyPair, type KeyPair, KeySigner, nodeCrypto } from '../../src/crypto/index.js';
 import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/issue/index.js';
 import {
+  DEFAULT_BUDGET,
   profilePolicy,
   SignatureCache,
   type VerifyOptions,
@@ -271,18 +272,25 @@ describe('pathological inputs end within the budget', () => {
       .notAfter(NOW + DAY)
       .signSync().certificate;
     const unrelated = await root('CN=Unrelated Root');
-    const t0 = performance.now();
+    // The work done, not the time taken (timing belongs to `npm run bench verify`): the search
+    // stops within the signature budget.
+    let verifies = 0;
+    const crypto = Object.create(nodeCrypto) as typeof nodeCrypto;
+    crypto.verify = (...a) => {
+      verifies++;
+      return nodeCrypto.verify(...a);
+    };
     const res = verifyPathSync({
       leaf,
       intermediates: certs,
       trustAnchors: [unrelated.cert.certificate],
       time: NOW,
+      crypto,
     });
-    const ms = performance.now() - t0;
     assert.equal(res.ok, false);
     if (!res.ok)
       assert.ok(['budget-exceeded', 'unknown-issuer', 'path-too-long'].includes(res.code), res.code);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(verifies <= DEFAULT_BUDGET.signatures, `${verifies} signature checks`);
   });
 
   it('1024 permitted + 1024 excluded subtrees against 1024 SANs', async () => {
@@ -300,15 +308,14 @@ describe('pathological inputs end within the budget', () => {
     );
     const sans = Array.from({ length: 1024 }, (_, k) => `dns:h${k}.p${k}.example`);
     const leaf = await server(ca, sans);
-    const t0 = performance.now();
+    // 1 024 names × 2 048 subtrees exceed the comparison budget: refused before the work is done.
     const res = verifyPathSync({
       leaf,
       intermediates: [ca.cert.certificate],
       trustAnchors: [r.cert.certificate],
       time: NOW,
     });
-    const ms = performance.now() - t0;
     assert.equal(res.ok ? 'ok' : res.code, 'budget-exceeded');
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.match(res.ok ? '' : res.message, /name-constraint comparison budget/);
   });
 });
