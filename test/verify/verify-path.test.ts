@@ -78,6 +78,7 @@ describe('verifyPath', () => {
   it('accepts a 3-certificate chain and returns it leaf first, anchor last', async () => {
     const leaf = await server(i, ['dns:broker.example.com']);
     const res = await verifyPath({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [i.cert.certificate],
       trustAnchors: [r.cert.certificate],
@@ -95,6 +96,7 @@ describe('verifyPath', () => {
   it('accepts PEM and DER inputs', () => {
     return server(i, ['dns:a.example.com']).then((leaf) => {
       const res = verifyPathSync({
+        purpose: 'serverAuth',
         leaf: leaf.toPem(),
         intermediates: [i.cert.certificate.der],
         trustAnchors: [r.cert.certificate.toPem()],
@@ -152,6 +154,7 @@ describe('verifyPath', () => {
     it(`rejects: ${name}`, async () => {
       const o = await make();
       const res = await verifyPath({
+        purpose: 'serverAuth',
         intermediates: [i.cert.certificate],
         time: NOW,
         ...o,
@@ -174,8 +177,8 @@ describe('verifyPath', () => {
     const ok = await server(nc, ['dns:dev1.fleet.example']);
     const bad = await server(nc, ['dns:dev1.other.example']);
     const opts = { intermediates: [nc.cert.certificate], trustAnchors: [r.cert.certificate], time: NOW };
-    assert.equal((await verifyPath({ ...opts, leaf: ok })).ok, true);
-    const res = await verifyPath({ ...opts, leaf: bad });
+    assert.equal((await verifyPath({ ...opts, purpose: 'serverAuth', leaf: ok })).ok, true);
+    const res = await verifyPath({ ...opts, purpose: 'serverAuth', leaf: bad });
     assert.equal(res.ok ? 'ok' : res.code, 'name-constraint-violation');
   });
 
@@ -192,6 +195,7 @@ describe('verifyPath', () => {
       .sign();
     const leaf = await server({ ...i, issuer }, ['dns:a.example.com']);
     const res = await verifyPath({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [expiredCopy.certificate, i.cert.certificate],
       trustAnchors: [r.cert.certificate],
@@ -208,6 +212,7 @@ describe('verifyPath', () => {
       intermediates: [i.cert.certificate],
       trustAnchors: [r.cert.certificate],
       time: NOW,
+      purpose: 'serverAuth' as const,
       signatureCache: cache,
     };
     assert.equal(verifyPathSync(opts).ok, true);
@@ -221,6 +226,7 @@ describe('verifyPath', () => {
     const leaf = await server(i, ['dns:a.example.com']);
     const base = { leaf, intermediates: [i.cert.certificate], trustAnchors: [r.cert.certificate], time: NOW };
     const revoked = await verifyPath({
+      purpose: 'serverAuth',
       ...base,
       revocation: {
         check: (c) => (c.index === 0 ? { status: 'revoked', reason: 'keyCompromise' } : { status: 'good' }),
@@ -228,13 +234,14 @@ describe('verifyPath', () => {
     });
     assert.equal(revoked.ok ? 'ok' : revoked.code, 'revoked');
     const unknown = await verifyPath({
+      purpose: 'serverAuth',
       ...base,
       revocation: { check: async () => ({ status: 'unknown', why: 'no CRL' }) },
     });
     assert.equal(unknown.ok ? 'ok' : unknown.code, 'revocation-unknown');
     const soft = await verifyPath({
       ...base,
-      policy: profilePolicy('iot', { revocationUnknown: 'allow' }),
+      policy: profilePolicy('iot', { purpose: 'serverAuth', revocationUnknown: 'allow' }),
       revocation: { check: () => ({ status: 'unknown', why: 'no CRL' }) },
     });
     assert.equal(soft.ok, true);
@@ -281,6 +288,7 @@ describe('pathological inputs end within the budget', () => {
       return nodeCrypto.verify(...a);
     };
     const res = verifyPathSync({
+      purpose: 'serverAuth',
       leaf,
       intermediates: certs,
       trustAnchors: [unrelated.cert.certificate],
@@ -310,6 +318,7 @@ describe('pathological inputs end within the budget', () => {
     const leaf = await server(ca, sans);
     // 1 024 names × 2 048 subtrees exceed the comparison budget: refused before the work is done.
     const res = verifyPathSync({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [ca.cert.certificate],
       trustAnchors: [r.cert.certificate],
