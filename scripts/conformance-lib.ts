@@ -50,6 +50,65 @@ export function raiseFloor(
   return out;
 }
 
+// ---- what a rejection means -------------------------------------------------------------------
+
+/**
+ * FAILURE-expected families where the reason matters, and the verify codes that are that reason.
+ * A case of the family passes "for the tested reason" only when the rejection carries one of
+ * these codes; any other code (a hostname mismatch, an unknown issuer…) rejected it for
+ * something else. Families are matched on x509-limbo ids (`bettertls::nameconstraints::…`,
+ * `rfc5280::nc::…`) and NIST PKITS ids (`4.13.x` name constraints, `4.8`–`4.12` policies).
+ */
+export const REASON_FAMILIES: readonly { name: string; match: RegExp; codes: readonly string[] }[] = [
+  {
+    name: 'name constraints',
+    match: /^(bettertls::nameconstraints|rfc5280::nc|webpki::nc|cve)::|^4\.13\./,
+    codes: ['name-constraint-violation'],
+  },
+  { name: 'EKU', match: /::eku::|::ca-as-leaf$/, codes: ['eku'] },
+  {
+    name: 'basic constraints',
+    match:
+      /basic-?constraints|without-ca-bit|inconsistent-ca-extensions|ica-ku-keycertsign|^4\.6\.[1-4](\.|$)/i,
+    codes: ['not-a-ca', 'key-usage', 'profile-violation'],
+  },
+  { name: 'pathLen', match: /^pathlen::|^4\.6\.([5-9]|1[0-7])(\.|$)/, codes: ['path-too-long'] },
+  { name: 'policies', match: /^4\.(8|9|10|11|12)\./, codes: ['policy-violation'] },
+];
+
+/** The verify code of an `invalid (code at i: …)` verdict, or undefined. */
+export function rejectionCode(got: string | undefined): string | undefined {
+  return got?.match(/^invalid \(([a-z-]+) at /)?.[1];
+}
+
+export interface ReasonFigures {
+  family: string;
+  /** FAILURE-expected cases of the family. */
+  cases: number;
+  /** Of those, rejected (passes). */
+  rejected: number;
+  /** Of those, rejected with one of the family's codes. */
+  forReason: number;
+  /** Rejections for other reasons, by code. */
+  other: Record<string, number>;
+}
+
+/** Reason-checked figures per family, over results of FAILURE-expected cases. */
+export function reasonFigures(results: readonly CaseResult[]): ReasonFigures[] {
+  return REASON_FAMILIES.map((f) => {
+    const mine = results.filter((r) => r.expected === 'invalid' && f.match.test(r.id));
+    const fig: ReasonFigures = { family: f.name, cases: mine.length, rejected: 0, forReason: 0, other: {} };
+    for (const r of mine) {
+      if (r.verdict !== 'pass') continue;
+      fig.rejected++;
+      const code = rejectionCode(r.got) ?? 'other';
+      if (f.codes.includes(code)) fig.forReason++;
+      else fig.other[code] = (fig.other[code] ?? 0) + 1;
+    }
+    return fig;
+  });
+}
+
 // ---- x509-limbo -------------------------------------------------------------------------------
 
 export interface LimboCase {
