@@ -26,6 +26,7 @@ export const VALIDATION_PROFILES: readonly ValidationProfile[] = ['rfc5280', 'we
 /** Purposes by name, or any KeyPurposeId OID. */
 export type Purpose = 'serverAuth' | 'clientAuth' | 'any' | (string & {});
 
+/** KeyPurposeId OIDs by name (RFC 5280 §4.2.1.12). */
 export const EKU_OIDS = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
@@ -42,15 +43,18 @@ export function purposeOid(p: Purpose | undefined): string | undefined {
   return (EKU_OIDS as Record<string, string>)[p] ?? p;
 }
 
+/** anyPolicy (RFC 5280 §4.2.1.4). */
 export const ANY_POLICY = '2.5.29.32.0';
 
 // ---- revocation hook ------------------------------------------------------------------------
 
+/** A revocation checker's answer for one certificate. */
 export type RevocationStatus =
   | { status: 'good' }
   | { status: 'revoked'; reason?: string; revocationDate?: number }
   | { status: 'unknown'; why: string };
 
+/** What a revocation checker is asked about: one certificate of a validated path. */
 export interface RevocationContext {
   /** The certificate whose status is asked for. */
   cert: Certificate;
@@ -162,6 +166,7 @@ const KEY_USAGE_FIELDS: readonly (keyof KeyUsage)[] = [
   'decipherOnly',
 ];
 
+/** What a relying party accepts (see the header above and `profilePolicy`). */
 export interface ValidationPolicy {
   profile: ValidationProfile;
   /** Validation time (epoch ms); default: now. Compared at one-second granularity (floored). */

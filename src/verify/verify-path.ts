@@ -102,6 +102,7 @@ export type VerifyOptions = VerifyInputs &
       }
   );
 
+/** `verifyPath`'s answer: the validated chain, or the most specific failure (see `errorRank`). */
 export type VerifyResult =
   | {
       ok: true;
@@ -373,9 +374,9 @@ function success(c: Candidate): VerifyResult {
  *   const r = await verifyPath({ leaf, intermediates, trustAnchors: [root], purpose: 'clientAuth' });
  *   if (!r.ok) console.log(r.code, r.certIndex);
  */
-export function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
+export async function verifyPath(opts: VerifyOptions): Promise<VerifyResult> {
   const p = prepare(opts);
-  if ('ok' in p) return Promise.resolve(p);
+  if ('ok' in p) return p;
   return runAsync(verifySteps(p));
 }
 

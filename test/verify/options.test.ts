@@ -151,6 +151,7 @@ describe('knobs on the call override the profile', () => {
     });
 
   it('contentCommitment and nonRepudiation name the same bit (RFC 5280 §4.2.1.3)', async () => {
+    assert.deepEqual(keyUsage('contentCommitment'), keyUsage('nonRepudiation'));
     for (const bit of ['contentCommitment', 'nonRepudiation'] as const) {
       const o = { ...base(), leaf: ccLeaf, purpose: 'serverAuth' as const, leafKeyUsage: [bit] };
       assert.equal(code(await verifyPath(o)), 'ok', bit);
