@@ -88,6 +88,7 @@ export interface AuthorityOptions {
   systemActor?: string;
 }
 
+/** Options of `Authority.issue`. */
 export interface IssueOptions {
   /** Profile name (`device`, `server`, …). */
   profile: string;
@@ -102,22 +103,26 @@ export interface IssueOptions {
   validityDays?: number;
 }
 
+/** Who asks, and for which issuer's serial. */
 export interface RequesterOptions {
   requester: string;
   /** The issuer, when the serial alone is ambiguous (serials are random: normally not needed). */
   issuerId?: string;
 }
 
+/** Options of `Authority.revoke`. */
 export interface RevokeOptions extends RequesterOptions {
   /** RFC 5280 §5.3.2: when the key is known or suspected to have been compromised (epoch ms). */
   invalidityDate?: number;
 }
 
+/** Options of `Authority.renew` and `Authority.rekey`. */
 export interface RenewOptions extends RequesterOptions {
   requestId?: string;
   validityDays?: number;
 }
 
+/** What `Authority.revoke` recorded. */
 export interface RevocationResult {
   issuerId: string;
   serialHex: string;
@@ -143,6 +148,7 @@ export const REVOCATION_REASONS: readonly CRLReason[] = [
 
 const HIERARCHY_REFRESH_MS = 30_000;
 
+/** The CA; see `AuthorityOptions` above for the whole picture. */
 export class Authority {
   readonly config: CaConfig;
   readonly store: Store;

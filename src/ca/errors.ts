@@ -96,6 +96,7 @@ export interface CaErrorDetails {
   [k: string]: unknown;
 }
 
+/** The Authority's error: `code` is API (see CaErrorCode), `details` structured context. */
 export class CaError extends Error {
   override readonly name = 'CaError';
   constructor(
@@ -128,6 +129,7 @@ export const REQUEST_ERROR_CODES: ReadonlySet<CaErrorCode> = new Set<CaErrorCode
   'request-conflict',
 ]);
 
+/** Narrows to a CaError (of `code`, when given). */
 export function isCaError(e: unknown, code?: CaErrorCode): e is CaError {
   return e instanceof CaError && (code === undefined || e.code === code);
 }
