@@ -40,6 +40,8 @@ export type CaErrorCode =
   | 'forbidden'
   /** The `requestId` was used before for a different request. */
   | 'request-conflict'
+  /** A request option is malformed: an empty or oversized requester or request id, a non-integer validity. */
+  | 'bad-request'
   // ---- certificates and revocation ----------------------------------------------------------------
   /** No certificate (or pending request) with that serial (or id). */
   | 'not-found'
@@ -127,6 +129,7 @@ export const REQUEST_ERROR_CODES: ReadonlySet<CaErrorCode> = new Set<CaErrorCode
   'unknown-profile',
   'forbidden',
   'request-conflict',
+  'bad-request',
 ]);
 
 /** Narrows to a CaError (of `code`, when given). */
