@@ -2,6 +2,7 @@ import type { SerialStatus } from '../../revocation/status-source.js';
 import type { CRLReason } from '../../x509/extensions/types.js';
 import {
   type AuditRecord,
+  type CertificatePage,
   type CertificateRecord,
   type CertificateState,
   type CrlRecord,
@@ -263,4 +264,27 @@ export function toAudit(r: AuditRow): AuditRecord {
   if (r.fingerprint !== null) out.fingerprint = r.fingerprint;
   if (r.detail !== null) out.detail = JSON.parse(r.detail) as Record<string, unknown>;
   return out;
+}
+
+/** A page from up to `limit + 1` rows: the first `limit`, and a cursor when there was one more. */
+export function toPage(
+  rows: CertificateRow[],
+  plan: {
+    limit: number;
+    sort: CursorKey['sort'];
+    order: CursorKey['order'];
+    sortColumn: 'not_after' | 'listed_at';
+  },
+): CertificatePage {
+  const page: CertificatePage = { items: rows.slice(0, plan.limit).map(toRecord) };
+  if (rows.length > plan.limit) {
+    const last = rows[plan.limit - 1]!;
+    page.nextCursor = encodeCursor({
+      sort: plan.sort,
+      order: plan.order,
+      value: Number(last[plan.sortColumn]),
+      id: Number(last.id),
+    });
+  }
+  return page;
 }

@@ -581,10 +581,18 @@ export function storeContract(h: Harness): void {
           ? `O=Acme,CN=${cnOf(i)}`
           : `CN=${cnOf(i)},O=${i % 2 ? 'Acme' : 'Globex'}`;
     let store: Store;
+    // The same store, searched with every name filter walked per row instead of resolved first.
+    let walking: Store;
     let seeded: Promise<void> | undefined;
     const ready = () => (seeded ??= seed());
     async function seed(): Promise<void> {
-      ({ store } = await fresh());
+      let url: string;
+      ({ store, url } = await fresh());
+      walking = await openStore(url, {
+        sqlite: { ...h.options?.sqlite, candidateLimit: 0 },
+        postgres: { ...h.options?.postgres, candidateLimit: 0 },
+      });
+      opened.push(walking);
       for (let i = 0; i < 72; i++) {
         const serial = (0x1000 + i * 37).toString(16).padStart(4, '0');
         const issuerId = i % 3 === 0 ? 'root' : 'devices-1';
@@ -621,11 +629,11 @@ export function storeContract(h: Harness): void {
     }
 
     /** Every page of a query, checking that each page is at most `limit` long. */
-    async function allPages(q: CertificateQuery): Promise<CertificateRecord[]> {
+    async function allPages(q: CertificateQuery, from = store): Promise<CertificateRecord[]> {
       const out: CertificateRecord[] = [];
       let cursor: string | undefined;
       for (let n = 0; n < 1000; n++) {
-        const page = await store.findCertificates({ ...q, cursor });
+        const page = await from.findCertificates({ ...q, cursor });
         assert.ok(page.items.length <= q.limit);
         out.push(...page.items);
         if (!page.nextCursor) return out;
@@ -723,6 +731,14 @@ export function storeContract(h: Harness): void {
           x.status === 'valid' &&
           x.r.notAfter < T0 + 30 * DAY,
       },
+      {
+        name: 'subject and SAN prefix and serial prefix together',
+        q: { subject: 'device-0', san: 'ip:10.0.0.1*', serial: '1' },
+        pred: (x) =>
+          x.cn.toLowerCase().startsWith('device-0') &&
+          x.r.sans.some((s) => s.startsWith('ip:10.0.0.1')) &&
+          x.r.serialHex.startsWith('1'),
+      },
       { name: 'nothing matches', q: { subject: 'zzz' }, pred: () => false },
     ];
     for (const c of cases)
@@ -730,8 +746,9 @@ export function storeContract(h: Harness): void {
         for (const order of ['asc', 'desc'] as const)
           test(`${c.name}, by ${sort} ${order}, 7 per page`, async () => {
             await ready();
-            const got = await allPages({ ...c.q, sort, order, limit: 7, now: NOW });
-            assertOrdered(got, expected(c.pred, sort, order), sort);
+            const want = expected(c.pred, sort, order);
+            assertOrdered(await allPages({ ...c.q, sort, order, limit: 7, now: NOW }), want, sort);
+            assertOrdered(await allPages({ ...c.q, sort, order, limit: 7, now: NOW }, walking), want, sort);
           });
 
     test('states: reserved and void rows only when asked; default sort issuedAt desc', async () => {
