@@ -13,7 +13,8 @@
 // the table, default 4000 here), FLEETPKI_BENCH_STORE_ONLY=sqlite|postgres.
 // The seeded SQLite file is kept in .tmp/bench-store/ and copied for each run (seeding takes a
 // while); PostgreSQL is seeded in a fresh throwaway cluster each run.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -203,8 +204,13 @@ async function load(store: Store, name: string, callers: number, cpuMs: number):
 }
 
 async function sqliteBench(): Promise<void> {
-  const schema = SQLITE_MIGRATIONS.at(-1)!.version;
-  const seeded = join(tmp, `sqlite-${ROWS}-v${schema}.db`);
+  // Keyed by the schema's text, so that a changed schema (or seed) is never measured on old files.
+  const schema = createHash('sha256')
+    .update(JSON.stringify(SQLITE_MIGRATIONS))
+    .update(readFileSync(new URL('./store-seed.ts', import.meta.url)))
+    .digest('hex')
+    .slice(0, 12);
+  const seeded = join(tmp, `sqlite-${ROWS}-${schema}.db`);
   const r: (typeof results)[string] = { queries: [], load: [] };
   results.sqlite = r;
   if (!existsSync(seeded)) {
