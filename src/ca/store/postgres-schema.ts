@@ -173,7 +173,7 @@ CREATE TABLE audit (
   fingerprint text,
   detail text,
   prev_hash text NOT NULL UNIQUE,
-  hash text NOT NULL UNIQUE CHECK (length(hash) = 64)
+  hash text NOT NULL CHECK (length(hash) = 64)
 );
 
 CREATE TABLE audit_head (

@@ -53,7 +53,7 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /**
    * Search: a name filter (subject, SAN, serial prefix) with at most this many matches is resolved
-   * to its ids before the page is read; above it, the sort index is walked. Default 2000.
+   * to its ids before the page is read; above it, the sort index is walked. Default 5000.
    */
   candidateLimit?: number;
   /** Most writes in one transaction. Default 256. */

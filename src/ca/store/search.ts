@@ -27,7 +27,7 @@ import { checkLimit, checkText, checkTime } from './validate.js';
 /** Largest page `findCertificates` returns, whatever the caller asks. */
 export const MAX_PAGE = 500;
 /** A name filter with at most this many matches is resolved to its ids first. */
-export const CANDIDATE_LIMIT = 2000;
+export const CANDIDATE_LIMIT = 5000;
 
 const STATES: readonly CertificateState[] = ['reserved', 'issued', 'void'];
 const STATUSES: readonly CertificateStatus[] = ['valid', 'revoked', 'hold', 'expired'];

@@ -164,7 +164,7 @@ CREATE TABLE audit (
   fingerprint TEXT,
   detail TEXT,
   prev_hash TEXT NOT NULL UNIQUE,
-  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+  hash TEXT NOT NULL CHECK (length(hash) = 64)
 ) STRICT;
 
 CREATE TRIGGER audit_linked BEFORE INSERT ON audit

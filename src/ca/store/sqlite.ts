@@ -62,12 +62,15 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /**
    * Search: a name filter (subject, SAN, serial prefix) with at most this many matches is resolved
-   * to its ids before the page is read; above it, the sort index is walked. Default 2000.
+   * to its ids before the page is read; above it, the sort index is walked. Default 5000.
    */
   candidateLimit?: number;
   /** Most writes in one transaction. Default 512. */
   maxBatch?: number;
-  /** Page cache per connection, KiB. Default 64 MiB. */
+  /**
+   * Page cache of the read connection, KiB; the writer thread's connection gets twice as much (its
+   * random index inserts touch pages all over the indexes). Default 64 MiB.
+   */
   cacheKiB?: number;
 }
 
@@ -128,7 +131,10 @@ export class SqliteStore extends QueuedWrites implements Store {
     }
     let thread: WriterThread;
     try {
-      thread = await WriterThread.start({ path: file, connection });
+      thread = await WriterThread.start({
+        path: file,
+        connection: { ...connection, cacheKiB: 2 * connection.cacheKiB },
+      });
     } catch (e) {
       db.close();
       throw e;

@@ -30,6 +30,12 @@ import {
  * every invariant — also as the database's own constraints, by writing to it directly — and the
  * concurrent cases (parallel callers in one process, several processes on one store).
  */
+/**
+ * Tests of one group run side by side (each has its own store; the search tests share one seeded
+ * store, read-only): most of their time is waiting on the database.
+ */
+const PARALLEL = { concurrency: 4 };
+
 export function storeContract(h: Harness): void {
   const opened: Store[] = [];
   const name = h.variant ? `${h.kind} (${h.variant})` : h.kind;
@@ -62,7 +68,7 @@ export function storeContract(h: Harness): void {
     await assert.rejects(h.sql(url, sql, params), `the database accepted: ${sql}`);
   }
 
-  describe(`${name}: hierarchy`, () => {
+  describe(`${name}: hierarchy`, PARALLEL, () => {
     test('initHierarchy creates once and reports exists afterwards; listIssuers returns what was stored', async () => {
       const { store } = await fresh();
       assert.equal(await store.initHierarchy([issuer('other', 'root')], ev('init')), 'exists');
@@ -145,7 +151,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: reservations and issuance`, () => {
+  describe(`${name}: reservations and issuance`, PARALLEL, () => {
     test('reserve → complete: the row moves reserved → issued with its certificate', async () => {
       const { store } = await fresh();
       const serial = randomSerial();
@@ -337,7 +343,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: revocation`, () => {
+  describe(`${name}: revocation`, PARALLEL, () => {
     test('revoke, already-revoked, not-issued; status and revokedEntries follow', async () => {
       const { store } = await fresh();
       const a = await issue(store, '7f01');
@@ -484,7 +490,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: CRL numbers and CRLs`, () => {
+  describe(`${name}: CRL numbers and CRLs`, PARALLEL, () => {
     ctest(
       'nextCrlNumber counts 1, 2, 3 per issuer; 100 concurrent calls get 100 distinct numbers',
       async () => {
@@ -526,7 +532,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: audit`, () => {
+  describe(`${name}: audit`, PARALLEL, () => {
     test('appendAudit chains records; readAudit pages them', async () => {
       const { store } = await fresh(false);
       const recs = await store.appendAudit([
@@ -555,7 +561,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: settings`, () => {
+  describe(`${name}: settings`, PARALLEL, () => {
     test('getSetting / setSetting', async () => {
       const { store } = await fresh(false);
       assert.equal(await store.getSetting('k'), undefined);
@@ -567,7 +573,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: search and statistics`, () => {
+  describe(`${name}: search and statistics`, PARALLEL, () => {
     // 72 certificates over two issuers and two profiles, expiring over 36 days, some revoked or on
     // hold, plus reserved and void rows; every expectation is computed from this list.
     const NOW = T0 + 10 * DAY + 30 * 60_000;
@@ -593,34 +599,38 @@ export function storeContract(h: Harness): void {
         postgres: { ...h.options?.postgres, candidateLimit: 0 },
       });
       opened.push(walking);
-      for (let i = 0; i < 72; i++) {
-        const serial = (0x1000 + i * 37).toString(16).padStart(4, '0');
-        const issuerId = i % 3 === 0 ? 'root' : 'devices-1';
-        const profile = i % 4 === 0 ? 'server' : 'device';
-        const notAfter = T0 + (i % 36) * DAY + (i % 5) * 3_600_000;
-        const issuedAt = T0 - (i % 9) * 3_600_000 + i;
-        await issue(
-          store,
-          serial,
-          {
-            issuerId,
-            profile,
-            notAfter,
-            subject: subjectOf(i),
-            sans: [`dns:d${i}.fleet.example`, `ip:10.0.0.${i}`],
-          },
-          issuedAt,
-        );
-        let status: CertificateStatus = notAfter < NOW ? 'expired' : 'valid';
-        if (i % 10 === 3) {
-          await store.revoke(issuerId, serial, { time: T0, reason: 'keyCompromise' }, ev('revoke'));
-          status = 'revoked';
-        } else if (i % 10 === 7) {
-          await store.revoke(issuerId, serial, { time: T0, reason: 'certificateHold' }, ev('revoke'));
-          status = 'hold';
-        }
-        rows.push({ r: (await store.getCertificate(issuerId, serial))!, status, cn: cnOf(i) });
-      }
+      // Issued concurrently (group commit makes this a few transactions), listed in index order.
+      const seeded = await Promise.all(
+        Array.from({ length: 72 }, async (_, i) => {
+          const serial = (0x1000 + i * 37).toString(16).padStart(4, '0');
+          const issuerId = i % 3 === 0 ? 'root' : 'devices-1';
+          const profile = i % 4 === 0 ? 'server' : 'device';
+          const notAfter = T0 + (i % 36) * DAY + (i % 5) * 3_600_000;
+          const issuedAt = T0 - (i % 9) * 3_600_000 + i;
+          await issue(
+            store,
+            serial,
+            {
+              issuerId,
+              profile,
+              notAfter,
+              subject: subjectOf(i),
+              sans: [`dns:d${i}.fleet.example`, `ip:10.0.0.${i}`],
+            },
+            issuedAt,
+          );
+          let status: CertificateStatus = notAfter < NOW ? 'expired' : 'valid';
+          if (i % 10 === 3) {
+            await store.revoke(issuerId, serial, { time: T0, reason: 'keyCompromise' }, ev('revoke'));
+            status = 'revoked';
+          } else if (i % 10 === 7) {
+            await store.revoke(issuerId, serial, { time: T0, reason: 'certificateHold' }, ev('revoke'));
+            status = 'hold';
+          }
+          return { r: (await store.getCertificate(issuerId, serial))!, status, cn: cnOf(i) };
+        }),
+      );
+      rows.push(...seeded);
       for (const s of ['ee01', 'ee02']) {
         const { cert: _c, ...r } = reservation(s, { subject: 'CN=pending', reservedAt: T0 - DAY });
         await store.reserve(r);
@@ -835,7 +845,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: the database enforces the invariants itself`, () => {
+  describe(`${name}: the database enforces the invariants itself`, PARALLEL, () => {
     test('UNIQUE (issuer, serial), reserved-first rows, state moves, immutability, no deletes', async () => {
       const { store, url } = await fresh();
       const a = await issue(store, 'aa01');
@@ -900,7 +910,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: several processes on one store`, () => {
+  describe(`${name}: several processes on one store`, PARALLEL, () => {
     test('4 processes: reserves with colliding serials, CRL numbers and audit appends stay consistent', async () => {
       const { store, url } = await fresh();
       const results = await runChildren(url, 4, 'mixed', 60, ['thread', 'inline']);
@@ -920,7 +930,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: crash`, () => {
+  describe(`${name}: crash`, PARALLEL, () => {
     test('kill -9 while issuing: every certificate a client received is stored, the rest is left for recovery', async () => {
       const { store, url } = await fresh();
       const looper = await startLooper(url, 'thread');
@@ -952,7 +962,7 @@ export function storeContract(h: Harness): void {
     });
   });
 
-  describe(`${name}: migrations and opening`, () => {
+  describe(`${name}: migrations and opening`, PARALLEL, () => {
     test('a fresh store records every schema version; re-opening changes nothing', async () => {
       const { store, url } = await fresh();
       await store.close();
