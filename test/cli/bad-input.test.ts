@@ -277,7 +277,7 @@ describe('output targets that are not errors', () => {
   test('crl create --out -: the CRL on stdout, the summary on stderr', () => {
     const r = fleetpkiProcess(['crl', 'create', '--dir', 'ca', '--out', '-'], { cwd: dir, env });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^-----BEGIN X509 CRL-----\n[^]*-----END X509 CRL-----\n$/);
+    assert.match(r.stdout, /^-----BEGIN X509 CRL-----\n[\s\S]*-----END X509 CRL-----\n$/);
     assert.match(r.stderr, /wrote CRL #\d+/);
   });
 
@@ -297,7 +297,7 @@ describe('output targets that are not errors', () => {
       env,
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^-----BEGIN CERTIFICATE-----\n[^]*-----END CERTIFICATE-----\n$/);
+    assert.match(r.stdout, /^-----BEGIN CERTIFICATE-----\n[\s\S]*-----END CERTIFICATE-----\n$/);
     const serial = /serial ([0-9a-f]+)/.exec(r.stderr)?.[1];
     assert.ok(serial, r.stderr);
     writeFileSync(join(dir, 'from-der.crt'), r.stdout);
