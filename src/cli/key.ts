@@ -13,6 +13,7 @@ import { type Command, Option } from 'commander';
 import { KEY_TYPES, type KeyType } from '../crypto/algorithms.js';
 import { exportKey, generateKeyPair } from '../crypto/keys.js';
 import { CliError } from './errors.js';
+import { registerKeyExport } from './key-export.js';
 import {
   asCliError,
   checkOutputs,
@@ -51,7 +52,7 @@ export function keyTypeOption(defaultType?: KeyType): Option {
 }
 
 export function registerKey(program: Command): void {
-  const key = program.command('key').description('private keys');
+  const key = program.command('key').description('private keys: generate, convert, export as PKCS#12');
   key
     .command('generate')
     .description('generate a key pair; write the private key as PKCS#8 PEM')
@@ -102,4 +103,5 @@ export function registerKey(program: Command): void {
           : `wrote ${type} private key${summary.encrypted ? ' (encrypted)' : ''} to ${out} (mode 0600)\nSPKI SHA-256: ${summary.spkiSha256}\n`,
       );
     });
+  registerKeyExport(key);
 }
