@@ -35,7 +35,8 @@ export function makeExtension(oid: string, critical: boolean, value: Uint8Array)
   return { oid, critical, value, der };
 }
 
-const headerLength = (n: number): number => (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6);
+const headerLength = (n: number): number =>
+  n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6;
 
 function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
   b[p++] = tag;
