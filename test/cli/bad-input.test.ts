@@ -267,6 +267,24 @@ describe('output targets that are not errors', () => {
       rmSync(dev);
     });
 
+  test('key generate --out <FIFO> writes into the pipe (a reader gets the key), the FIFO stays', async () => {
+    const fifo = join(dir, 'key.fifo');
+    const made = spawnSync('mkfifo', [fifo]);
+    if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let got = '';
+    reader.stdout.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    const done = new Promise((resolve) => reader.on('close', resolve));
+    const r = fleetpkiProcess(['key', 'generate', '--type', 'ed25519', '--out', fifo], { cwd: dir });
+    await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(got, /^-----BEGIN PRIVATE KEY-----\n/);
+    assert.ok(statSync(fifo).isFIFO());
+    rmSync(fifo);
+  });
+
   test('key generate --out - writes the PEM to stdout and no file named "-"', () => {
     const r = fleetpkiProcess(['key', 'generate', '--type', 'ed25519', '--out', '-'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
