@@ -28,6 +28,7 @@ import { inspectDocument, objectView } from './inspect/views.js';
 
 export { loadObjects, MAX_INPUT_BYTES };
 
+/** What `inspectFile`/`writeInspect` show and how. */
 export interface InspectOptions {
   json?: boolean;
   asn1?: boolean;
@@ -110,6 +111,7 @@ export async function inspectFileAsync(
   return inspectFile(file, { ...opts, bytes, pkcs12 });
 }
 
+/** Adds `inspect` to the `fleetpki` program (for src/cli/main.ts). */
 export function registerInspect(program: Command): void {
   program
     .command('inspect')

@@ -132,11 +132,13 @@ export interface Pkcs12Contents extends Pkcs12Structure {
   certificates: (Pkcs12Attributes & { der: Uint8Array })[];
 }
 
+/** Options of `readPkcs12`: the provider, and caps on the iteration counts a file may ask for. */
 export interface Pkcs12ReadOptions {
   provider?: CryptoProvider;
   kdfLimits?: Readonly<KdfLimits>;
 }
 
+/** Options of `writePkcs12`. */
 export interface Pkcs12WriteOptions {
   provider?: CryptoProvider;
   /** Default 'aes-256' (see the module comment). */

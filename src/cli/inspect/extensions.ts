@@ -29,6 +29,7 @@ import type { Json } from './schema.js';
 
 export type { Json } from './schema.js';
 
+/** One extension as JSON (schema.ts `ExtensionSchema`). */
 export interface ExtensionJson {
   [k: string]: Json | undefined;
   oid: string;

@@ -154,6 +154,7 @@ export function encryptionOf(der: Uint8Array): EncryptionView {
   }
 }
 
+/** RFC 5958 §3 EncryptedPrivateKeyInfo: how it is encrypted (never decrypted here). */
 export function encryptedPkcs8View(der: Uint8Array): ViewBody<EncryptedPrivateKeyView> {
   return { type: 'encrypted-private-key', format: 'PKCS#8', encryption: encryptionOf(der) };
 }
@@ -183,6 +184,7 @@ export function pkcs1PrivateView(der: Uint8Array): ViewBody<PrivateKeyView> {
   return { type: 'private-key', format: 'PKCS#1', ...rsaKeyFields(k.modulus, k.publicExponent) };
 }
 
+/** RFC 5280 §4.1.2.7 SubjectPublicKeyInfo as a public-key view. */
 export function spkiView(der: Uint8Array): ViewBody<PublicKeyView> {
   return { type: 'public-key', format: 'SPKI', ...publicKeyInfoView(parseSpki(der)) };
 }

@@ -48,6 +48,7 @@ function algorithmName(a: { oid: string; parameters?: Uint8Array; der: Uint8Arra
   }
 }
 
+/** RFC 6960 §4.2.1 OCSPResponse, with its BasicOCSPResponse when present. */
 export function ocspResponseView(der: Uint8Array): ViewBody<OcspResponseView> {
   const r = unwrap(() => parseOcspResponse(der));
   const b = r.basic;
@@ -75,6 +76,7 @@ export function ocspResponseView(der: Uint8Array): ViewBody<OcspResponseView> {
   };
 }
 
+/** RFC 6960 §4.1.1 OCSPRequest. */
 export function ocspRequestView(der: Uint8Array): ViewBody<OcspRequestView> {
   const r = unwrap(() => parseOcspRequest(der));
   return {

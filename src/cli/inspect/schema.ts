@@ -40,6 +40,7 @@ export const SourceSchema = z.strictObject({
   index: z.number().int().min(1).optional(),
 });
 
+/** A signature AlgorithmIdentifier, named. */
 export const AlgorithmSchema = z.strictObject({
   name: z.string(),
   oid: z.string(),
@@ -51,6 +52,7 @@ export const AlgorithmSchema = z.strictObject({
   note: z.string().optional(),
 });
 
+/** SHA-1 and SHA-256 of the object's DER (upper-case colon hex, as OpenSSL prints them). */
 export const FingerprintsSchema = z.strictObject({ sha1: colonHexUpper, sha256: colonHexUpper });
 
 /** A public key (SubjectPublicKeyInfo, RFC 5280 §4.1.2.7): public data, shown in full. */
@@ -68,6 +70,7 @@ export const PublicKeyInfoSchema = z.strictObject({
   spkiSha256: colonHexUpper,
 });
 
+/** One extension (RFC 5280 §4.1.2.9): decoded value, or raw hex when unknown. */
 export const ExtensionSchema = z.strictObject({
   oid: z.string(),
   /** RFC 5280 / registry name (camelCase); absent for unknown OIDs. */
@@ -89,6 +92,7 @@ export interface Asn1NodeView {
   value?: string | undefined;
   children?: Asn1NodeView[] | undefined;
 }
+/** `--asn1` tree node (schema). */
 export const Asn1NodeSchema: z.ZodType<Asn1NodeView> = z.lazy(() =>
   z.strictObject({
     offset: z.number().int(),
@@ -103,6 +107,7 @@ export const Asn1NodeSchema: z.ZodType<Asn1NodeView> = z.lazy(() =>
 
 const common = { source: SourceSchema, asn1: Asn1NodeSchema.optional() };
 
+/** A certificate (RFC 5280 §4.1). */
 export const CertificateViewSchema = z.strictObject({
   type: z.literal('certificate'),
   ...common,
@@ -136,6 +141,7 @@ export const SelfSignatureSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
+/** A certification request (RFC 2986). */
 export const CsrViewSchema = z.strictObject({
   type: z.literal('csr'),
   ...common,
@@ -154,6 +160,7 @@ export const CsrViewSchema = z.strictObject({
   fingerprints: FingerprintsSchema,
 });
 
+/** A CRL (RFC 5280 §5.1). */
 export const CrlViewSchema = z.strictObject({
   type: z.literal('crl'),
   ...common,
@@ -191,6 +198,7 @@ export const PrivateKeyViewSchema = z.strictObject({
   spkiSha256: colonHexUpper.optional(),
 });
 
+/** The key derivation of an encrypted key or PKCS#12 part. */
 export const KdfSchema = z.discriminatedUnion('name', [
   z.strictObject({
     name: z.literal('PBKDF2'),
@@ -214,6 +222,7 @@ export const KdfSchema = z.discriminatedUnion('name', [
   }),
 ]);
 
+/** How an encrypted key or PKCS#12 part is protected. */
 export const EncryptionSchema = z.strictObject({
   /** e.g. "PBES2", "pbeWithSHAAnd3-KeyTripleDES-CBC". */
   scheme: z.string(),
@@ -223,6 +232,7 @@ export const EncryptionSchema = z.strictObject({
   unsupported: z.string().optional(),
 });
 
+/** An encrypted private key: its format and encryption only. */
 export const EncryptedPrivateKeyViewSchema = z.strictObject({
   type: z.literal('encrypted-private-key'),
   ...common,
@@ -230,6 +240,7 @@ export const EncryptedPrivateKeyViewSchema = z.strictObject({
   encryption: EncryptionSchema,
 });
 
+/** A public key file (SPKI or PKCS#1 RSAPublicKey). */
 export const PublicKeyViewSchema = z.strictObject({
   type: z.literal('public-key'),
   ...common,
@@ -238,6 +249,7 @@ export const PublicKeyViewSchema = z.strictObject({
   oid: z.string().optional(),
 });
 
+/** An `EC PARAMETERS` block (namedCurve). */
 export const EcParametersViewSchema = z.strictObject({
   type: z.literal('ec-parameters'),
   ...common,
@@ -245,6 +257,7 @@ export const EcParametersViewSchema = z.strictObject({
   oid: z.string(),
 });
 
+/** An OCSP CertID (RFC 6960 §4.1.1). */
 export const CertIdSchema = z.strictObject({
   hashAlgorithm: z.string(),
   issuerNameHash: hex,
@@ -252,6 +265,7 @@ export const CertIdSchema = z.strictObject({
   serialNumber: z.string(),
 });
 
+/** An OCSP response (RFC 6960 §4.2). */
 export const OcspResponseViewSchema = z.strictObject({
   type: z.literal('ocsp-response'),
   ...common,
@@ -277,6 +291,7 @@ export const OcspResponseViewSchema = z.strictObject({
   certs: z.array(z.string()).optional(),
 });
 
+/** An OCSP request (RFC 6960 §4.1). */
 export const OcspRequestViewSchema = z.strictObject({
   type: z.literal('ocsp-request'),
   ...common,
@@ -314,6 +329,7 @@ export const Pkcs12ViewSchema = z.strictObject({
   note: z.string().optional(),
 });
 
+/** Any object of the document, by `type`. */
 export const ObjectViewSchema = z.discriminatedUnion('type', [
   CertificateViewSchema,
   CsrViewSchema,
@@ -327,6 +343,7 @@ export const ObjectViewSchema = z.discriminatedUnion('type', [
   Pkcs12ViewSchema,
 ]);
 
+/** The whole `--json` document. */
 export const InspectDocumentSchema = z
   .strictObject({
     schemaVersion: z.literal(INSPECT_SCHEMA_VERSION),
@@ -340,26 +357,47 @@ export const InspectDocumentSchema = z
       'What a PKI file holds: certificates, CSRs, CRLs, keys (described, never dumped), PKCS#7/#12, OCSP.',
   });
 
+/** Where an object came from. */
 export type Source = z.infer<typeof SourceSchema>;
+/** A named signature algorithm. */
 export type AlgorithmView = z.infer<typeof AlgorithmSchema>;
+/** Fingerprints of an object's DER. */
 export type Fingerprints = z.infer<typeof FingerprintsSchema>;
+/** A public key, described. */
 export type PublicKeyInfoView = z.infer<typeof PublicKeyInfoSchema>;
+/** One extension as shown. */
 export type ExtensionView = z.infer<typeof ExtensionSchema>;
+/** The view of a certificate. */
 export type CertificateView = z.infer<typeof CertificateViewSchema>;
+/** The view of a CSR. */
 export type CsrView = z.infer<typeof CsrViewSchema>;
+/** Whether a CSR's signature verifies. */
 export type SelfSignature = z.infer<typeof SelfSignatureSchema>;
+/** The view of a CRL. */
 export type CrlView = z.infer<typeof CrlViewSchema>;
+/** The view of a private key (no key material). */
 export type PrivateKeyView = z.infer<typeof PrivateKeyViewSchema>;
+/** A key derivation, described. */
 export type KdfView = z.infer<typeof KdfSchema>;
+/** An encryption scheme, described. */
 export type EncryptionView = z.infer<typeof EncryptionSchema>;
+/** The view of an encrypted private key. */
 export type EncryptedPrivateKeyView = z.infer<typeof EncryptedPrivateKeyViewSchema>;
+/** The view of a public key file. */
 export type PublicKeyView = z.infer<typeof PublicKeyViewSchema>;
+/** The view of EC parameters. */
 export type EcParametersView = z.infer<typeof EcParametersViewSchema>;
+/** An OCSP CertID as shown. */
 export type CertIdView = z.infer<typeof CertIdSchema>;
+/** The view of an OCSP response. */
 export type OcspResponseView = z.infer<typeof OcspResponseViewSchema>;
+/** The view of an OCSP request. */
 export type OcspRequestView = z.infer<typeof OcspRequestViewSchema>;
+/** The summary view of a PKCS#12 file. */
 export type Pkcs12View = z.infer<typeof Pkcs12ViewSchema>;
+/** Any object view. */
 export type ObjectView = z.infer<typeof ObjectViewSchema>;
+/** The `--json` document. */
 export type InspectDocument = z.infer<typeof InspectDocumentSchema>;
 /** A view without its `source` and `asn1`, as the per-kind builders return it. */
 export type ViewBody<T extends ObjectView> = Omit<T, 'source' | 'asn1'>;

@@ -43,6 +43,7 @@ import {
   type ViewBody,
 } from './schema.js';
 
+/** How the views are built. */
 export interface ViewOptions {
   /** Time for the validity phrases (epoch ms). */
   now: number;
@@ -79,6 +80,7 @@ function extensionsView(list: readonly Extension[], decoded: (oid: string) => un
   return list.map((e) => extensionJson(e, decoded(e.oid)));
 }
 
+/** RFC 5280 §4.1 Certificate: every field `openssl x509 -text` shows. */
 export function certificateView(c: Certificate, now: number): ViewBody<CertificateView> {
   return {
     type: 'certificate',
@@ -115,6 +117,7 @@ function selfSignature(c: CertificationRequest): SelfSignature {
   }
 }
 
+/** RFC 2986 CertificationRequest, with whether its signature verifies. */
 export function csrView(c: CertificationRequest): ViewBody<CsrView> {
   return {
     type: 'csr',
@@ -132,6 +135,7 @@ export function csrView(c: CertificationRequest): ViewBody<CsrView> {
   };
 }
 
+/** RFC 5280 §5.1 CertificateList. */
 export function crlView(c: CertificateList, now: number): ViewBody<CrlView> {
   return {
     type: 'crl',
