@@ -77,6 +77,9 @@ for (const [alias, oid] of [
 ] as const)
   BY_SHORT.set(alias, oid);
 
+/** SHORT's names exactly as printed (case-sensitive), for the fast path of Name.parse. */
+const BY_PRINTED = new Map<string, string>(Object.entries(SHORT).map(([oid, name]) => [name, oid]));
+
 export function attributeShortName(oid: string): string {
   return SHORT[oid] ?? oid;
 }
@@ -459,7 +462,9 @@ function parseSimpleName(text: string): Name | undefined {
     if (eq < 0) return undefined;
     let te = eq;
     while (te > i && text.charCodeAt(te - 1) === 0x20) te--;
-    const type = BY_SHORT.get(text.slice(i, te).toLowerCase());
+    const typeText = text.slice(i, te);
+    // Most text spells the names as printed (CN, O, OU…): try that before lower-casing.
+    const type = BY_PRINTED.get(typeText) ?? BY_SHORT.get(typeText.toLowerCase());
     if (type === undefined) return undefined;
     i = eq + 1;
     while (i < n && text.charCodeAt(i) === 0x20) i++;
