@@ -20,6 +20,7 @@ import { registerCsr } from './csr.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
+import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
 /** Every subcommand's register function, in the order `--help` lists them. */
@@ -30,6 +31,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCa,
   registerCrl,
   registerVerify,
+  (p) => registerServe(p, VERSION),
 ];
 
 export const VERSION = '0.1.0';
