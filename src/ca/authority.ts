@@ -78,7 +78,8 @@ export interface AuthorityOptions {
   logger?: CaLogger;
   /**
    * `on` (default): CRL schedule, polling for other instances' status changes, recovery sweeps and
-   * hierarchy refreshes run on timers. `off`: nothing runs unless called (the CLI; tests).
+   * hierarchy refreshes run on timers, and a revocation republishes its CRL `crl.debounceMs` later.
+   * `off`: nothing runs unless called (the CLI; tests) — CRLs are published by `publishCrl`.
    */
   background?: 'on' | 'off';
   /** Policy validators (default POLICY_VALIDATORS); a deployment may append its own. */
@@ -153,6 +154,7 @@ export class Authority {
   private readonly log: CaLogger;
   private readonly actor: string;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly inflight = new Set<Promise<unknown>>();
   private closed = false;
 
   private constructor(
@@ -165,7 +167,9 @@ export class Authority {
     this.now = o.clock ?? Date.now;
     this.log = o.logger ?? silentLogger;
     this.actor = o.systemActor ?? 'system';
-    this.publication = new Publication(this.store, this.config, this.now, this.log, this.actor);
+    this.publication = new Publication(this.store, this.config, this.now, this.log, this.actor, {
+      republishOnChange: o.background !== 'off' && this.config.crl.republishOnChange,
+    });
     this.pipeline = new IssuancePipeline({
       store: this.store,
       now: this.now,
@@ -235,8 +239,14 @@ export class Authority {
    * stages. Resolves `{ status: 'issued', … }`, or `{ status: 'pending' }` for a profile with
    * manual approval. Refusals throw `CaError` (audited `refused:<code>`, nothing stored, no key used).
    */
-  async issue(csr: CertificationRequest | Uint8Array | string, o: IssueOptions): Promise<IssueResult> {
-    this.checkOpen();
+  issue(csr: CertificationRequest | Uint8Array | string, o: IssueOptions): Promise<IssueResult> {
+    return this.run(() => this.issueNow(csr, o));
+  }
+
+  private async issueNow(
+    csr: CertificationRequest | Uint8Array | string,
+    o: IssueOptions,
+  ): Promise<IssueResult> {
     const profile = this.config.profiles[o.profile];
     if (!profile) {
       const name = String(o.profile).slice(0, 64);
@@ -276,8 +286,11 @@ export class Authority {
    * re-enrollment without a new key). The old certificate stays valid (revoke it as `superseded`
    * if wanted). `certificate-not-valid` when it is revoked or expired; policy is checked again.
    */
-  async renew(serial: SerialInput, o: RenewOptions): Promise<IssuedResult> {
-    this.checkOpen();
+  renew(serial: SerialInput, o: RenewOptions): Promise<IssuedResult> {
+    return this.run(() => this.renewNow(serial, o));
+  }
+
+  private async renewNow(serial: SerialInput, o: RenewOptions): Promise<IssuedResult> {
     const { rec, cert, profile } = await this.current(serial, o, 'renew');
     const input: IssuanceInput = {
       action: 'renew',
@@ -299,12 +312,19 @@ export class Authority {
    * Issues a certificate for a new key (the CSR's) with the subject and SAN of an issued one
    * (RFC 7030 §4.2.2: they must be identical). `key-reuse` when the CSR has the old key.
    */
-  async rekey(
+  rekey(
     serial: SerialInput,
     csr: CertificationRequest | Uint8Array | string,
     o: RenewOptions,
   ): Promise<IssuedResult> {
-    this.checkOpen();
+    return this.run(() => this.rekeyNow(serial, csr, o));
+  }
+
+  private async rekeyNow(
+    serial: SerialInput,
+    csr: CertificationRequest | Uint8Array | string,
+    o: RenewOptions,
+  ): Promise<IssuedResult> {
     const { rec, cert, profile } = await this.current(serial, o, 'rekey');
     const base = {
       action: 'rekey' as const,
@@ -357,14 +377,12 @@ export class Authority {
    * concurrent approvals one issues; the other gets `not-pending`.
    */
   approve(id: string, o: { requester: string }): Promise<IssuedResult> {
-    this.checkOpen();
-    return this.approvals.approve(id, o.requester);
+    return this.run(() => this.approvals.approve(id, o.requester));
   }
 
   /** Rejects a pending request (`not-pending` when it was decided already). */
   reject(id: string, o: { requester: string; reason?: string }): Promise<void> {
-    this.checkOpen();
-    return this.approvals.reject(id, o.requester, o.reason);
+    return this.run(() => this.approvals.reject(id, o.requester, o.reason));
   }
 
   // ---- certificates -----------------------------------------------------------------------------
@@ -400,8 +418,15 @@ export class Authority {
    * republished `crl.debounceMs` later. A certificateHold may be escalated to another reason;
    * otherwise a second revocation is `already-revoked`.
    */
-  async revoke(serial: SerialInput, reason: CRLReason, o: RevokeOptions): Promise<RevocationResult> {
-    this.checkOpen();
+  revoke(serial: SerialInput, reason: CRLReason, o: RevokeOptions): Promise<RevocationResult> {
+    return this.run(() => this.revokeNow(serial, reason, o));
+  }
+
+  private async revokeNow(
+    serial: SerialInput,
+    reason: CRLReason,
+    o: RevokeOptions,
+  ): Promise<RevocationResult> {
     if (!isCrlReason(reason) || !REVOCATION_REASONS.includes(reason))
       throw new CaError(
         'bad-reason',
@@ -437,8 +462,11 @@ export class Authority {
   }
 
   /** Releases a certificateHold: the certificate is good again (`not-on-hold` otherwise). */
-  async releaseHold(serial: SerialInput, o: RequesterOptions): Promise<void> {
-    this.checkOpen();
+  releaseHold(serial: SerialInput, o: RequesterOptions): Promise<void> {
+    return this.run(() => this.releaseHoldNow(serial, o));
+  }
+
+  private async releaseHoldNow(serial: SerialInput, o: RequesterOptions): Promise<void> {
     const rec = await this.issued(serial, o.issuerId);
     const r = await this.store.releaseHold(
       rec.issuerId,
@@ -628,20 +656,40 @@ export class Authority {
     await this.store.appendAudit([{ ...e, time: e.time ?? this.now() }]);
   }
 
-  /** Stops background work. The store and key store stay open: they belong to the caller. */
+  /**
+   * Stops taking requests (`closed`), lets the ones in flight finish (a SIGTERM drains issuances
+   * instead of cutting them between reserve and complete), then stops background work. The store
+   * and key store stay open: they belong to the caller.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    await Promise.allSettled([...this.inflight]);
     this.publication.stop();
     this.log.info({}, 'authority closed');
+  }
+
+  /** Requests in flight (issuances, revocations…), for metrics and graceful shutdown. */
+  get inFlight(): number {
+    return this.inflight.size;
   }
 
   // ---- internals --------------------------------------------------------------------------------
 
   private checkOpen(): void {
     if (this.closed) throw new CaError('closed', 'the Authority is closed');
+  }
+
+  /** Runs a request while the Authority is open, tracked so that `close()` can wait for it. */
+  private run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new CaError('closed', 'the Authority is closed'));
+    const p = f();
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   private every(ms: number, f: () => Promise<void>): void {

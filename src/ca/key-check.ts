@@ -16,6 +16,21 @@ import { type AllowedKeyType, type IssuanceProfile, RULE_SECTIONS } from './prof
  * Key *types* outside what fleetpki issues for (DSA, X25519, unknown OIDs) are `unsupported-algorithm`.
  */
 export function checkKeySoundness(spki: SubjectPublicKeyInfo): void {
+  checkKeyParameters(spki);
+  try {
+    createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
+  } catch {
+    throw invalidKey(spki);
+  }
+}
+
+/**
+ * The checks of `checkKeySoundness` that need no platform call: key type, RSA sizes and
+ * exponent. The issuance pipeline runs these first and lets the platform's decoding happen where
+ * the proof of possession imports the key (crypto/node.ts caches it): a key the platform refuses
+ * there is `invalidKey`, never a bad signature.
+ */
+export function checkKeyParameters(spki: SubjectPublicKeyInfo): void {
   const k = spki.keyAlgorithm;
   switch (k.kind) {
     case 'rsa':
@@ -41,15 +56,16 @@ export function checkKeySoundness(spki: SubjectPublicKeyInfo): void {
         section: RULE_SECTIONS.keyType,
       });
   }
-  try {
-    createPublicKey({ key: Buffer.from(spki.der), format: 'der', type: 'spki' });
-  } catch {
-    throw weak(
-      k.kind === 'ec'
-        ? `EC public key is not a valid ${k.curve} point (off the curve or malformed)`
-        : `${spki.describe()} public key is not a valid encoding`,
-    );
-  }
+}
+
+/** The `weak-key` refusal of a key the platform cannot decode (an EC point off its curve…). */
+export function invalidKey(spki: SubjectPublicKeyInfo): CaError {
+  const k = spki.keyAlgorithm;
+  return weak(
+    k.kind === 'ec'
+      ? `EC public key is not a valid ${k.curve} point (off the curve or malformed)`
+      : `${spki.describe()} public key is not a valid encoding`,
+  );
 }
 
 function weak(message: string): CaError {

@@ -14,7 +14,7 @@ import type { Name } from '../x509/name.js';
 import type { SubjectPublicKeyInfo } from '../x509/spki.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { type LoadedIssuer, sha256Hex } from './hierarchy.js';
-import { checkKeySoundness } from './key-check.js';
+import { checkKeyParameters, invalidKey } from './key-check.js';
 import type { CaLogger } from './logger.js';
 import { checkPolicy, type PolicyInput, sanEntry, type Validator } from './policy.js';
 import { ekuOids, type IssuanceProfile, RULE_SECTIONS, requesterAllowed } from './profiles.js';
@@ -109,10 +109,12 @@ export function verifyRequest(input: CertificationRequest | Uint8Array | string)
       throw new CaError('malformed-csr', `malformed CSR: ${(e as Error).message}`);
     }
   } else csr = input;
-  checkKeySoundness(csr.subjectPublicKeyInfo);
+  checkKeyParameters(csr.subjectPublicKeyInfo);
   try {
     return verifyCsr(csr);
   } catch (e) {
+    // The platform decodes the key before it verifies anything: a key it refuses is unsound.
+    if (isBadKey(e) || isBadKey((e as Error).cause)) throw invalidKey(csr.subjectPublicKeyInfo);
     if (e instanceof IssueError) {
       const code: CaErrorCode =
         e.code === 'csr-bad-signature'
@@ -128,6 +130,10 @@ export function verifyRequest(input: CertificationRequest | Uint8Array | string)
     if (e instanceof CryptoError) throw new CaError('unsupported-algorithm', e.message);
     throw e;
   }
+}
+
+function isBadKey(e: unknown): boolean {
+  return e instanceof CryptoError && e.code === 'bad-key';
 }
 
 /** Stage 2 (the part that needs no store): the requester may use the profile. */
@@ -182,7 +188,9 @@ export class IssuancePipeline {
           sans: input.sans.map(sanEntry),
           notBefore: prepared.notBefore,
           notAfter: prepared.notAfter,
-          tbs: prepared.tbs,
+          // A compact copy: `tbs` is a view into a shared 8 KiB slab (issue/assemble.ts), and the store
+          // posts it to its writer thread, where a view would clone the whole slab.
+          tbs: prepared.tbs.slice(),
           requester: input.requester,
           requestId: input.requestId,
           reservedAt: now(),

@@ -39,6 +39,7 @@ export class Publication {
     private readonly now: () => number,
     private readonly logger: CaLogger,
     private readonly actor: string,
+    private readonly o: { republishOnChange: boolean },
   ) {
     this.source = new StoreStatusSource(store, { pollIntervalMs: config.ocsp.pollIntervalMs, logger });
   }
@@ -56,7 +57,7 @@ export class Publication {
       })),
       source: this.source,
       refreshSeconds: this.config.crl.refreshSeconds,
-      republishOnChange: this.config.crl.republishOnChange,
+      republishOnChange: this.o.republishOnChange,
       debounceMs: this.config.crl.debounceMs,
       nextCrlNumber: (id) => this.store.nextCrlNumber(id),
       onPublish: (c) => this.saved(c),

@@ -38,11 +38,13 @@ export interface FixtureOptions {
   init?: InitHierarchyOptions;
   /** Keep an existing directory (a restart). */
   dir?: string;
+  /** The store URL (default: SQLite in the directory). */
+  dbUrl?: string;
 }
 
 export async function caFixture(o: FixtureOptions = {}): Promise<CaFixture> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'fleetpki-ca-'));
-  const dbUrl = `sqlite:${join(dir, 'fleetpki.db')}`;
+  const dbUrl = o.dbUrl ?? `sqlite:${join(dir, 'fleetpki.db')}`;
   const config = parseConfig(o.config ?? {});
   const counter = countingSigners();
   const store = await openStore(dbUrl);

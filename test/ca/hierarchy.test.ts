@@ -17,7 +17,9 @@ import { KeyStore } from '../../src/ca/keys.js';
 import type { IssuedResult } from '../../src/ca/pipeline.js';
 import { openStore } from '../../src/ca/store/index.js';
 import { Pkcs11Signer } from '../../src/crypto/index.js';
+import { CertificateBuilder } from '../../src/issue/index.js';
 import { registerOcspRoutes } from '../../src/server/ocsp.js';
+import { parseCertificate as parse } from '../../src/x509/index.js';
 import { run } from '../interop/helpers.js';
 import { assertVerified, caFixture, keyFiles, opensslVerify, PASSPHRASE, pem, runAsync } from './fixture.js';
 import { freshSigner, makeCsr } from './requests.js';
@@ -150,7 +152,7 @@ describe('import', () => {
     }
   });
 
-  describe('an intermediate on a SoftHSM2 token', () => {
+  describe('keys on a SoftHSM2 token', () => {
     const MODULE = process.env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
     const PIN = '4321';
     let hsmDir: string;
@@ -237,6 +239,53 @@ describe('import', () => {
         await f.close();
       }
     });
+
+    test('a root whose key is on the token: the first start signs its intermediate there', async () => {
+      const token = await Pkcs11Signer.generate({
+        module: MODULE,
+        tokenLabel: 'fleet-ca',
+        pin: PIN,
+        keyLabel: 'hsm-root',
+        keyType: 'ec-p384',
+      });
+      process.env.FLEETPKI_PKCS11_PIN = PIN;
+      const dir = fresh();
+      try {
+        const root = (
+          await new CertificateBuilder('root').subject('CN=Token Root,O=fleetpki test').sign(token)
+        ).certificate;
+        const f = await caFixture({
+          dir,
+          init: {
+            root: {
+              certificate: root.der,
+              key: { pkcs11: `pkcs11:token=fleet-ca;object=hsm-root?module-path=${MODULE}` },
+            },
+          },
+        });
+        try {
+          assert.equal(f.created, true);
+          const info = f.ca.issuers().find((i) => i.role === 'root')!;
+          assert.equal(info.keyStorage, 'pkcs11');
+          assert.equal(keyFiles(dir).length, 1, 'only the intermediate key is a file');
+          const c = await issue(f.ca, 'device-token-root');
+          f.file('root.pem', pem(root.der));
+          f.file('int.pem', pem(c.chain[0]!.der));
+          f.file('leaf.pem', pem(c.der));
+          assertVerified(dir, 'leaf.pem', { root: 'root.pem', untrusted: 'int.pem', purpose: 'sslclient' });
+          f.file('root.crl.pem', pem((await f.ca.publishCrl('root')).der, 'X509 CRL'));
+          const v = run('openssl', ['crl', '-in', 'root.crl.pem', '-CAfile', 'root.pem', '-noout'], {
+            cwd: dir,
+          });
+          assert.match(v.stdout + v.stderr, /verify OK/, 'the root CRL is signed on the token');
+        } finally {
+          await f.close();
+        }
+      } finally {
+        delete process.env.FLEETPKI_PKCS11_PIN;
+        token.close();
+      }
+    });
   });
 });
 
@@ -315,6 +364,14 @@ describe('rotation', () => {
         /unauthorized/i,
         'a retired issuer is no longer answered for',
       );
+
+      // The retired intermediate itself can be revoked: it goes on the root's CRL.
+      const oldInt = parse(readFileSync(join(f.dir, 'old-int.pem'), 'utf8'));
+      await f.ca.revoke(oldInt.serialHex, 'cessationOfOperation', { requester: 'admin:token:ops' });
+      f.file('root2.crl.pem', pem((await f.ca.publishCrl('root')).der, 'X509 CRL'));
+      const text = run('openssl', ['crl', '-in', 'root2.crl.pem', '-noout', '-text'], { cwd: f.dir }).stdout;
+      assert.match(text, new RegExp(oldInt.serialHex.toUpperCase()));
+      assert.match(text, /Cessation Of Operation/);
     } finally {
       await f.close();
     }

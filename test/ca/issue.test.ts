@@ -350,3 +350,25 @@ describe('manual approval', () => {
     );
   });
 });
+
+describe('shutdown', () => {
+  test('close() lets issuances in flight finish, then refuses new ones', async () => {
+    const other = await f.instance();
+    const csrs = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) =>
+        makeCsr({ subject: `CN=device-drain-${i}` }, await freshSigner()),
+      ),
+    );
+    const running = csrs.map((c) => other.ca.issue(c, { profile: 'device', requester: 'est:x' }));
+    assert.equal(other.ca.inFlight, 5);
+    await other.ca.close();
+    for (const r of await Promise.all(running)) {
+      assert.equal(r.status, 'issued');
+      assert.equal((await f.ca.get((r as IssuedResult).serialHex))?.state, 'issued');
+    }
+    await assert.rejects(
+      other.ca.issue(csrs[0]!, { profile: 'device', requester: 'est:x' }),
+      (e: unknown) => e instanceof CaError && e.code === 'closed',
+    );
+  });
+});

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Authority } from '../../src/ca/authority.js';
+import { parseConfig } from '../../src/ca/config.js';
 import { CaError } from '../../src/ca/errors.js';
 import type { IssuedResult } from '../../src/ca/pipeline.js';
 import { registerOcspRoutes } from '../../src/server/ocsp.js';
@@ -167,7 +168,7 @@ describe('revocation', () => {
     ]);
   });
 
-  test('revoking an intermediate puts it on the root CRL', async () => {
+  test('the intermediate is recorded under the root (its revocation goes on the root CRL)', async () => {
     const int = f.ca.chain()[0]!;
     const rec = await f.ca.get(int.serialHex, 'root');
     assert.equal(rec?.state, 'issued', 'the intermediate is recorded under the root');
@@ -183,6 +184,26 @@ describe('several instances on one store', () => {
     await f.ca.revoke(c.serialHex, 'keyCompromise', { requester: 'admin:token:ops' });
     await two.ca.pollStatusChanges();
     assert.equal((await ocsp(url2, 'device-shared.pem')).status, 'revoked');
+  });
+});
+
+describe('several instances, with their timers', () => {
+  test('instance 2 polls by itself (background on) and serves the revocation', async () => {
+    const two = await f.instance({
+      background: 'on',
+      config: parseConfig({ ocsp: { pollIntervalMs: 100 } }),
+    });
+    const url2 = await ocspUrl(two.ca);
+    const c = await issue('device-polled');
+    assert.equal((await ocsp(url2, 'device-polled.pem')).status, 'good');
+    await f.ca.revoke(c.serialHex, 'cessationOfOperation', { requester: 'admin:token:ops' });
+    // Waits for the poll timer (100 ms); bounded so a broken timer fails the test instead of hanging.
+    let status = 'good';
+    for (let i = 0; i < 100 && status === 'good'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await ocsp(url2, 'device-polled.pem')).status;
+    }
+    assert.equal(status, 'revoked');
   });
 });
 

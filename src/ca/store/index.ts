@@ -1,7 +1,9 @@
+import type { PostgresStoreOptions } from './postgres.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 import { type Store, StoreError } from './types.js';
 
 export { CRLS_KEPT } from './ops.js';
+export type { PostgresStore, PostgresStoreOptions } from './postgres.js';
 export { MAX_PAGE } from './search.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite.js';
 export * from './types.js';
@@ -9,6 +11,7 @@ export * from './types.js';
 /** Per-backend options for `openStore`. */
 export interface OpenStoreOptions {
   sqlite?: SqliteStoreOptions;
+  postgres?: PostgresStoreOptions;
 }
 
 /** Where a store URL points. */
@@ -51,5 +54,7 @@ export function parseStoreUrl(url: string): StoreLocation {
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const where = parseStoreUrl(url);
   if (where.kind === 'sqlite') return SqliteStore.open(where.path, options.sqlite);
-  throw new StoreError('unsupported', 'the PostgreSQL store is not available yet');
+  // Loaded on demand: the embedded default does not pay for the pg driver.
+  const { PostgresStore } = await import('./postgres.js');
+  return PostgresStore.open(where.url, options.postgres);
 }

@@ -88,3 +88,24 @@ export const CRLS_KEPT = 10;
 export function auditRecord(q: QueuedAudit, seq: number, prevHash: string, hash: string): AuditRecord {
   return { seq, ...q.event, prevHash, hash };
 }
+
+/** Issuers ordered so that a parent is inserted before its children (the foreign key is immediate). */
+export function parentsFirst(issuers: readonly IssuerRecord[]): IssuerRecord[] {
+  const ids = new Set(issuers.map((i) => i.id));
+  const done = new Set<string>();
+  const out: IssuerRecord[] = [];
+  let rest = [...issuers];
+  while (rest.length > 0) {
+    const ready = rest.filter(
+      (i) => i.parentId === undefined || !ids.has(i.parentId) || done.has(i.parentId),
+    );
+    // A cycle: insert as given and let the foreign key report it.
+    const next = ready.length > 0 ? ready : rest;
+    for (const i of next) {
+      out.push(i);
+      done.add(i.id);
+    }
+    rest = rest.filter((i) => !done.has(i.id));
+  }
+  return out;
+}

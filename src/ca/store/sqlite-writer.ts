@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { auditHash, GENESIS_HASH } from '../audit-hash.js';
-import { auditRecord, CRLS_KEPT, type Outcome, type QueuedAudit, type WriteOp } from './ops.js';
+import { auditRecord, CRLS_KEPT, type Outcome, parentsFirst, type QueuedAudit, type WriteOp } from './ops.js';
 import { keyToJson } from './records.js';
 import { sqliteError } from './sqlite-connection.js';
 import { type AuditRecord, type IssuerRecord, StoreError } from './types.js';
@@ -257,27 +257,6 @@ interface RevocationRow {
   state: string;
   revoked_at: number | null;
   revocation_reason: string | null;
-}
-
-/** Issuers ordered so that a parent is inserted before its children (the foreign key is immediate). */
-function parentsFirst(issuers: readonly IssuerRecord[]): IssuerRecord[] {
-  const ids = new Set(issuers.map((i) => i.id));
-  const done = new Set<string>();
-  const out: IssuerRecord[] = [];
-  let rest = [...issuers];
-  while (rest.length > 0) {
-    const ready = rest.filter(
-      (i) => i.parentId === undefined || !ids.has(i.parentId) || done.has(i.parentId),
-    );
-    // A cycle: insert as given and let the foreign key report it.
-    const next = ready.length > 0 ? ready : rest;
-    for (const i of next) {
-      out.push(i);
-      done.add(i.id);
-    }
-    rest = rest.filter((i) => !done.has(i.id));
-  }
-  return out;
 }
 
 function prepare(db: Database.Database) {

@@ -5,7 +5,8 @@ import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { SerialStatus } from '../../revocation/status-source.js';
 import { GroupCommit } from './group-commit.js';
-import { type OpName, type Outcome, queueAudit, type WriteOp, type WriteResults } from './ops.js';
+import type { Outcome, WriteOp } from './ops.js';
+import { QueuedWrites } from './queued-writes.js';
 import {
   type AuditRow,
   CERTIFICATE_COLUMNS,
@@ -27,28 +28,22 @@ import {
   toStatus,
 } from './records.js';
 import { buildSearch } from './search.js';
-import { searchKeys } from './search-keys.js';
 import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import type { WriterThreadData } from './sqlite-worker.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { computeStatistics, type StatisticsQueries } from './statistics.js';
 import {
-  type AuditEvent,
   type AuditRecord,
   type CertificatePage,
   type CertificateQuery,
   type CertificateRecord,
   type CertificateStatistics,
-  type Completion,
   type CrlRecord,
   type IssuerRecord,
-  type IssuerStatus,
-  type PendingDecision,
   type PendingRequest,
   type PendingState,
   type Reservation,
-  type RevocationInfo,
   type RevokedRow,
   type StatusChange,
   type Store,
@@ -56,18 +51,11 @@ import {
 } from './types.js';
 import {
   checkAfterSeq,
-  checkCompletion,
-  checkCrl,
-  checkDecision,
-  checkIssuer,
   checkLimit,
-  checkPending,
-  checkReservation,
-  checkRevocation,
+  checkPendingState,
   checkSerial,
   checkText,
   checkTime,
-  MAX_AUDIT_BATCH,
 } from './validate.js';
 
 /**
@@ -93,18 +81,19 @@ export interface SqliteStoreOptions {
 /** Largest `limit` for `unresolvedReservations`, `statusChanges` and `readAudit`. */
 export const MAX_READ_BATCH = 10_000;
 
-export class SqliteStore implements Store {
+export class SqliteStore extends QueuedWrites implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
-  private closed = false;
 
   private constructor(
     /** The file, absolute. */
     readonly path: string,
     private readonly db: Database.Database,
-    private readonly commit: GroupCommit,
+    commit: GroupCommit,
     private readonly closeWriter: () => Promise<void>,
-  ) {}
+  ) {
+    super(commit);
+  }
 
   /**
    * Opens (creating if needed, mode 0600) and migrates the store at `path`; the directory must
@@ -197,104 +186,6 @@ export class SqliteStore implements Store {
       for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`, `${tmp}-journal`]) rmSync(f, { force: true });
       throw sqliteError(e, `backup to ${dest}`);
     }
-  }
-
-  // ---- writes (group commit) --------------------------------------------------------------------
-
-  private write<K extends OpName>(op: Extract<WriteOp, { op: K }>): Promise<WriteResults[K]> {
-    if (this.closed) return Promise.reject(new StoreError('unavailable', 'the store is closed'));
-    return this.commit.submit(op) as Promise<WriteResults[K]>;
-  }
-
-  async initHierarchy(issuers: readonly IssuerRecord[], audit: AuditEvent): Promise<'created' | 'exists'> {
-    if (!Array.isArray(issuers) || issuers.length === 0)
-      throw new StoreError('bad-input', 'issuers: at least one issuer');
-    for (const [n, i] of issuers.entries()) checkIssuer(i, `issuers[${n}]`);
-    return this.write({ op: 'initHierarchy', issuers: [...issuers], audit: queueAudit(audit) });
-  }
-
-  async addIssuer(issuer: IssuerRecord, audit: AuditEvent): Promise<'added' | 'duplicate'> {
-    checkIssuer(issuer);
-    return this.write({ op: 'addIssuer', issuer, audit: queueAudit(audit) });
-  }
-
-  async setIssuerStatus(id: string, status: IssuerStatus, audit: AuditEvent): Promise<void> {
-    checkText(id, 'id');
-    if (status !== 'active' && status !== 'retiring' && status !== 'retired')
-      throw new StoreError('bad-input', 'status: active, retiring or retired');
-    await this.write({ op: 'setIssuerStatus', id, status, audit: queueAudit(audit) });
-  }
-
-  async reserve(r: Reservation): Promise<'reserved' | 'serial-taken' | 'request-exists'> {
-    checkReservation(r);
-    return this.write({ op: 'reserve', r, keys: searchKeys(r.subject, r.sans) });
-  }
-
-  async complete(c: Completion, audit: AuditEvent): Promise<void> {
-    const tbsOffset = checkCompletion(c);
-    await this.write({ op: 'complete', c, tbsOffset, audit: queueAudit(audit) });
-  }
-
-  async voidReservation(issuerId: string, serialHex: string, audit: AuditEvent): Promise<void> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    await this.write({ op: 'voidReservation', issuerId, serialHex, audit: queueAudit(audit) });
-  }
-
-  async revoke(
-    issuerId: string,
-    serialHex: string,
-    r: RevocationInfo,
-    audit: AuditEvent,
-  ): Promise<'revoked' | 'already-revoked' | 'not-issued'> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    checkRevocation(r);
-    return this.write({ op: 'revoke', issuerId, serialHex, r, audit: queueAudit(audit) });
-  }
-
-  async releaseHold(
-    issuerId: string,
-    serialHex: string,
-    audit: AuditEvent,
-  ): Promise<'released' | 'not-on-hold' | 'not-issued'> {
-    checkText(issuerId, 'issuerId');
-    checkSerial(serialHex);
-    return this.write({ op: 'releaseHold', issuerId, serialHex, audit: queueAudit(audit) });
-  }
-
-  async nextCrlNumber(issuerId: string): Promise<bigint> {
-    checkText(issuerId, 'issuerId');
-    return this.write({ op: 'nextCrlNumber', issuerId });
-  }
-
-  async saveCrl(crl: CrlRecord): Promise<void> {
-    checkCrl(crl);
-    await this.write({ op: 'saveCrl', crl });
-  }
-
-  async appendAudit(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
-    if (!Array.isArray(events) || events.length > MAX_AUDIT_BATCH)
-      throw new StoreError('bad-input', `events: at most ${MAX_AUDIT_BATCH}`);
-    if (events.length === 0) return [];
-    return this.write({ op: 'appendAudit', events: events.map((e, i) => queueAudit(e, `events[${i}]`)) });
-  }
-
-  async addPending(p: PendingRequest, audit: AuditEvent): Promise<'added' | 'exists'> {
-    checkPending(p);
-    return this.write({ op: 'addPending', p, audit: queueAudit(audit) });
-  }
-
-  async decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'> {
-    checkText(id, 'id');
-    checkDecision(d);
-    return this.write({ op: 'decidePending', id, d, audit: queueAudit(audit) });
-  }
-
-  async setSetting(key: string, value: string): Promise<void> {
-    checkText(key, 'key');
-    checkText(value, 'value', { empty: true });
-    await this.write({ op: 'setSetting', key, value });
   }
 
   // ---- reads (this thread's connection) ---------------------------------------------------------
@@ -501,9 +392,7 @@ export class SqliteStore implements Store {
 
   listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]> {
     return this.read('listPending', () => {
-      const state = q.state ?? 'pending';
-      if (state !== 'pending' && state !== 'approved' && state !== 'rejected')
-        throw new StoreError('bad-input', 'state: pending, approved or rejected');
+      const state = checkPendingState(q.state);
       const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
       const rows = (
         q.afterId === undefined
@@ -511,7 +400,7 @@ export class SqliteStore implements Store {
               `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = ? ORDER BY created_at, id LIMIT ?`,
             ).all(state, limit)
           : this.st(
-              `SELECT ${PENDING_COLUMNS} FROM pending_requests p WHERE state = ?
+              `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = ?
                AND (created_at, id) > (SELECT created_at, id FROM pending_requests WHERE id = ?)
                ORDER BY created_at, id LIMIT ?`,
             ).all(state, checkText(q.afterId, 'afterId'), limit)

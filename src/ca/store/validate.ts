@@ -7,6 +7,7 @@ import {
   type IssuerRecord,
   type PendingDecision,
   type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevocationInfo,
   StoreError,
@@ -217,4 +218,12 @@ export function checkDecision(d: PendingDecision): void {
   checkText(d.by, 'by');
   checkTime(d.at, 'at');
   if (d.reason !== undefined) checkText(d.reason, 'reason', { empty: true });
+}
+
+/** A state to list pending requests by (default `pending`). */
+export function checkPendingState(s: unknown): PendingState {
+  if (s === undefined) return 'pending';
+  if (s !== 'pending' && s !== 'approved' && s !== 'rejected')
+    throw new StoreError('bad-input', 'state: pending, approved or rejected');
+  return s;
 }
