@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpsServer } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Authority } from '../ca/authority.js';
 import { mtlsServerOptions } from '../mtls/server.js';
@@ -51,6 +56,8 @@ export interface ServiceApp {
   beginClose(): void;
   /** Replaces the TLS certificate for new connections (renewal). */
   setCertificate(tls: { cert: string; key: string }): void;
+  /** Every route with the credential set it needs (`public`, `admin`, …). */
+  routes(): { method: string; url: string; auth: string }[];
 }
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
@@ -116,6 +123,11 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
   });
 
   auth.install(app);
+  // Kept by reference: a scope's own onRoute hook (the public scope) may set `auth` after this one.
+  const routeTable: RouteOptions[] = [];
+  app.addHook('onRoute', (r) => {
+    routeTable.push(r);
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode < 400 && !req.url.startsWith('/api/')) return;
@@ -140,6 +152,8 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
   });
   await app.register(
     async (api) => {
+      // The admin API speaks JSON only (fastify also parses text/plain by default).
+      api.removeContentTypeParser('text/plain');
       await registerApiRoutes(api, { authority: o.authority, metrics: o.metrics });
     },
     { prefix: '/api/v1' },
@@ -151,6 +165,15 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
     auth,
     beginClose() {
       closing = true;
+    },
+    routes() {
+      return routeTable.flatMap((r) =>
+        (Array.isArray(r.method) ? r.method : [r.method]).map((method) => ({
+          method: String(method),
+          url: r.url,
+          auth: (r.config as { auth?: string } | undefined)?.auth ?? ADMIN,
+        })),
+      );
     },
     setCertificate(tls) {
       (app.server as unknown as HttpsServer).setSecureContext(secureOptions(tls));
