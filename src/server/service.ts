@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { Authority } from '../ca/authority.js';
@@ -46,6 +46,12 @@ export interface ServiceOptions {
   config?: CaConfig;
   /** A file holding the CA key passphrase (0600); default: `FLEETPKI_PASSPHRASE`, `DATA/secrets/passphrase`, or generated. */
   passphraseFile?: string;
+  /**
+   * First start only: import an existing root instead of generating one — its certificate file and
+   * its key (a key file, re-encrypted into DATA/keys, or an RFC 7512 `pkcs11:` URI whose PIN comes
+   * from `FLEETPKI_PKCS11_PIN`). Ignored when the store already holds a CA.
+   */
+  importRoot?: { certificate: string; key: string };
   /** Names in the TLS certificate; default `localhost`, `127.0.0.1`. */
   tlsNames?: readonly string[];
   logLevel?: string;
@@ -157,6 +163,12 @@ export class Service {
         keys,
         config,
         logger: log.child({ component: 'ca' }),
+        root: o.importRoot
+          ? {
+              certificate: readFileSync(o.importRoot.certificate),
+              key: o.importRoot.key.startsWith('pkcs11:') ? { pkcs11: o.importRoot.key } : { file: o.importRoot.key },
+            }
+          : undefined,
       });
       authority = init.authority;
       const ca = authority;
