@@ -145,7 +145,6 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
     );
   });
 
-
   await registerPublicRoutes(app, {
     authority: o.authority,
     metrics: o.metrics,

@@ -166,7 +166,9 @@ export class Service {
         root: o.importRoot
           ? {
               certificate: readFileSync(o.importRoot.certificate),
-              key: o.importRoot.key.startsWith('pkcs11:') ? { pkcs11: o.importRoot.key } : { file: o.importRoot.key },
+              key: o.importRoot.key.startsWith('pkcs11:')
+                ? { pkcs11: o.importRoot.key }
+                : { file: o.importRoot.key },
             }
           : undefined,
       });
