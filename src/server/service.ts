@@ -179,6 +179,11 @@ export class Service {
       writeFileAtomic(join(dataDir, 'ca', 'root.pem'), ca.rootCertificate().toPem(), PUBLIC_MODE);
       writeFileAtomic(join(dataDir, 'ca', 'chain.pem'), ca.chainPem(), PUBLIC_MODE);
 
+      metrics.gauge(
+        'fleetpki_requests_in_flight',
+        'Authority operations in progress (issuances, revocations, …)',
+        () => ca.inFlight,
+      );
       const admin = await ensureAdminCredential(ca, dataDir, log.child({ component: 'admin' }));
       secrets.add(admin.token);
 
@@ -233,6 +238,12 @@ export class Service {
       log.flush?.();
       throw e;
     }
+  }
+
+  /** Renews the service's TLS certificate now (what the timer does at two thirds of its lifetime). */
+  async renewTlsCertificate(): Promise<{ serialHex: string; notAfter: number }> {
+    const c = await this.renewal.renew();
+    return { serialHex: c.serialHex, notAfter: c.notAfter };
   }
 
   /**
