@@ -54,14 +54,18 @@ let crlNumber = 1;
 export async function makeHierarchy(label: string): Promise<Hierarchy> {
   const [rk, ik] = await Promise.all([generateKeyPair('ec-p256'), generateKeyPair('ec-p256')]);
   const rootSigner = await KeySigner.create(rk.privateKey);
+  // CAs valid from a month ago, so that tests can issue already-expired leaves under them.
+  const since = Date.now() - 30 * 86_400_000;
   const root = await new CertificateBuilder('root')
     .subject(`CN=${label} Root,O=fleetpki test`)
+    .notBefore(since)
     .sign(rootSigner);
   const rootIssuer = Issuer.fromCertificate(root.certificate, rootSigner);
   const int = await new CertificateBuilder('intermediate')
     .subject(`CN=${label} Issuing CA,O=fleetpki test`)
     .publicKey(ik.publicKey)
     .issuer(rootIssuer)
+    .notBefore(since)
     .sign();
   const intIssuer = Issuer.fromCertificate(int.certificate, await KeySigner.create(ik.privateKey));
   const intPem = int.toPem();
