@@ -105,8 +105,8 @@ export function mtlsConnect(o: MtlsConnectOptions): Promise<MtlsConnection> {
       cert: o.cert,
       key: o.key,
       passphrase: o.passphrase,
-      // OpenSSL may build and check the server chain as well; only our verdict counts.
-      ca: verifier.anchors.map((c) => c.toPem()),
+      // An empty store keeps OpenSSL's own processing of the server chain minimal: only our verdict counts.
+      ca: [],
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
       requestOCSP,

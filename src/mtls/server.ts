@@ -41,9 +41,13 @@ import type { OcspStapler } from './stapling.js';
  *   silently, without our reason.
  * - Session resumption does not skip the check: Node returns the original chain for a resumed
  *   session, and we verify (with revocation) on every connection.
- * - The trust anchors are also given to OpenSSL as `ca` (unless `advertiseTrustAnchors: false`)
- *   so that CertificateRequest names them (RFC 8446 §4.2.4) and clients with several
- *   certificates can pick; OpenSSL then verifies the chain too, and its result is ignored.
+ * - OpenSSL still processes the chain it receives (with SSL_VERIFY_PEER it always does), and we
+ *   keep that work minimal: by default it gets an empty trust store (`ca: []`), so it checks only
+ *   the leaf's signature by the intermediate the client sent and stops; our verifier does the
+ *   rest — and caches, so a reconnecting device costs no signature check of ours at all. With
+ *   `advertiseTrustAnchors: true` OpenSSL gets our anchors, so that CertificateRequest names them
+ *   (RFC 8446 §4.2.4, useful to browsers holding several certificates) — at the price of OpenSSL
+ *   verifying the whole chain as well (its result is ignored).
  */
 export interface MtlsServerOptions {
   /**
@@ -53,7 +57,7 @@ export interface MtlsServerOptions {
   tls: TlsOptions;
   /** How client certificates are verified (purpose clientAuth), or a verifier to share. */
   clientAuth: Omit<PeerVerifierOptions, 'purpose'> | PeerVerifier;
-  /** Name the trust anchors in CertificateRequest (Node's `ca`). Default true. */
+  /** Name the trust anchors in CertificateRequest (gives them to OpenSSL as `ca`). Default false. */
   advertiseTrustAnchors?: boolean;
   /** Staple OCSP responses for our own certificate (see OcspStapler). */
   stapling?: OcspStapler;
@@ -100,7 +104,7 @@ function makeVerifier(o: MtlsServerOptions['clientAuth']): PeerVerifier {
 
 /**
  * The TLS options for an mTLS server: `options.tls` plus `requestCert: true`,
- * `rejectUnauthorized: false` and the trust anchors as `ca`. For servers made elsewhere — e.g.
+ * `rejectUnauthorized: false` and `ca` (empty, or the anchors; see `advertiseTrustAnchors`). For servers made elsewhere — e.g.
  * fastify's `https` option — pass these, then `attachMtls(server, options)` before listening.
  *
  *   const mtls = { tls: { key, cert }, clientAuth: { trustAnchors: [root], revocation } };
@@ -110,7 +114,8 @@ function makeVerifier(o: MtlsServerOptions['clientAuth']): PeerVerifier {
 export function mtlsServerOptions(options: MtlsServerOptions, verifier?: PeerVerifier): TlsOptions {
   const v = verifier ?? makeVerifier(options.clientAuth);
   const o: TlsOptions = { ...options.tls, requestCert: true, rejectUnauthorized: false };
-  if (options.advertiseTrustAnchors !== false) o.ca = v.anchors.map((c) => c.toPem());
+  // An empty `ca` is an empty store: Node then adds no CA, not even its bundled roots.
+  o.ca = options.advertiseTrustAnchors === true ? v.anchors.map((c) => c.toPem()) : [];
   return o;
 }
 
