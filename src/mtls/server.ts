@@ -9,7 +9,7 @@ import {
 import type { MtlsErrorCode } from './errors.js';
 import { MtlsError } from './errors.js';
 import type { PeerIdentity } from './identity.js';
-import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions } from './peer-verifier.js';
+import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions, peerChain } from './peer-verifier.js';
 import type { OcspStapler } from './stapling.js';
 
 /**
@@ -57,6 +57,13 @@ export interface MtlsServerOptions {
   tls: TlsOptions;
   /** How client certificates are verified (purpose clientAuth), or a verifier to share. */
   clientAuth: Omit<PeerVerifierOptions, 'purpose'> | PeerVerifier;
+  /**
+   * `required` (default): a client without a certificate is refused. `optional`: it is let
+   * through without an identity (`peerIdentity` undefined) for the application to authenticate
+   * otherwise — e.g. EST's HTTP Basic (RFC 7030 §3.2.3); a certificate that is presented must
+   * still pass.
+   */
+  clientCertificate?: 'required' | 'optional';
   /** Name the trust anchors in CertificateRequest (gives them to OpenSSL as `ca`). Default false. */
   advertiseTrustAnchors?: boolean;
   /** Staple OCSP responses for our own certificate (see OcspStapler). */
@@ -164,7 +171,12 @@ export function attachMtls(
   server.emit = function (this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'secureConnection') return emit.call(this, event, ...args);
     const socket = args[0] as TLSSocket;
-    const verdict = v.verifySocket(socket);
+    const chain = peerChain(socket);
+    if (chain.length === 0 && options.clientCertificate === 'optional') {
+      stats.accepted++;
+      return emit.call(server, 'secureConnection', socket, undefined);
+    }
+    const verdict = v.verify(chain);
     if (!(verdict instanceof Promise)) return accept(socket, verdict);
     verdict.then(
       (r) => accept(socket, r),
@@ -176,7 +188,11 @@ export function attachMtls(
   return { verifier: v, stats };
 }
 
-/** A `tls.Server` with our client-certificate verification (see the header). */
+/**
+ * A `tls.Server` with our client-certificate verification (see the header). `onConnection` gets
+ * each verified client's identity (undefined only under `clientCertificate: 'optional'`, for a
+ * client that sent no certificate).
+ */
 export function createMtlsServer(
   options: MtlsServerOptions,
   onConnection?: (socket: TLSSocket, identity: PeerIdentity) => void,
