@@ -19,6 +19,7 @@ import { PemError } from '../pem/pem.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
@@ -32,6 +33,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCa,
   registerCrl,
   registerVerify,
+  registerEnroll,
 ];
 
 export const VERSION = '0.1.0';
