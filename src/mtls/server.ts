@@ -95,8 +95,11 @@ export interface MtlsServerHandle {
 
 const identities = new WeakMap<TLSSocket, PeerIdentity>();
 
-/** The verified identity of the client on `socket` (undefined for sockets we did not verify). */
-export function peerIdentity(socket: TLSSocket | { socket?: unknown } | unknown): PeerIdentity | undefined {
+/**
+ * The verified identity of the client on `socket` — the TLSSocket of `secureConnection`, or an
+ * HTTP request's `req.socket` — undefined for sockets we did not verify.
+ */
+export function peerIdentity(socket: object): PeerIdentity | undefined {
   return identities.get(socket as TLSSocket);
 }
 
