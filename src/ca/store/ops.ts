@@ -6,6 +6,8 @@ import type {
   CrlRecord,
   IssuerRecord,
   IssuerStatus,
+  PendingDecision,
+  PendingRequest,
   Reservation,
   RevocationInfo,
   StoreErrorCode,
@@ -31,7 +33,9 @@ export type WriteOp =
   | { op: 'nextCrlNumber'; issuerId: string }
   | { op: 'saveCrl'; crl: CrlRecord }
   | { op: 'appendAudit'; events: QueuedAudit[] }
-  | { op: 'setSetting'; key: string; value: string };
+  | { op: 'setSetting'; key: string; value: string }
+  | { op: 'addPending'; p: PendingRequest; audit: QueuedAudit }
+  | { op: 'decidePending'; id: string; d: PendingDecision; audit: QueuedAudit };
 
 /**
  * An audit event as queued: only its defined members, `detail` normalised through one JSON round
@@ -68,6 +72,8 @@ export interface WriteResults {
   saveCrl: undefined;
   appendAudit: AuditRecord[];
   setSetting: undefined;
+  addPending: 'added' | 'exists';
+  decidePending: 'decided' | 'not-pending';
 }
 
 export type OpName = WriteOp['op'];

@@ -254,6 +254,42 @@ FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.revoked_at IS DIS
 EXECUTE FUNCTION fleetpki_count_certificate();
 `;
 
+/** Requests held for manual approval: decided once, never deleted (as `sqlite-schema.ts` V2). */
+const V2 = `
+CREATE TABLE pending_requests (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  state text NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+  profile text NOT NULL,
+  requester text NOT NULL,
+  csr bytea NOT NULL,
+  subject text NOT NULL,
+  sans text NOT NULL,
+  validity_days integer,
+  created_at bigint NOT NULL,
+  decided_by text,
+  decided_at bigint,
+  reason text,
+  CHECK ((state = 'pending') = (decided_at IS NULL))
+);
+
+CREATE INDEX pending_requests_by_state ON pending_requests (state, created_at, id);
+
+CREATE TRIGGER pending_requests_start_pending BEFORE INSERT ON pending_requests
+FOR EACH ROW WHEN (NEW.state <> 'pending')
+EXECUTE FUNCTION fleetpki_refuse('a request is stored pending');
+
+CREATE TRIGGER pending_requests_decided_once BEFORE UPDATE ON pending_requests
+FOR EACH ROW WHEN (OLD.state <> 'pending' OR NEW.id IS DISTINCT FROM OLD.id OR NEW.csr IS DISTINCT FROM OLD.csr)
+EXECUTE FUNCTION fleetpki_refuse('a pending request is decided once and otherwise never changes');
+
+CREATE TRIGGER pending_requests_kept BEFORE DELETE ON pending_requests
+FOR EACH ROW EXECUTE FUNCTION fleetpki_refuse('pending requests are decided, not deleted');
+
+CREATE TRIGGER pending_requests_not_truncated BEFORE TRUNCATE ON pending_requests
+FOR EACH STATEMENT EXECUTE FUNCTION fleetpki_refuse('pending requests are decided, not deleted');
+`;
+
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
+  { version: 2, description: 'requests held for manual approval', sql: V2 },
 ];

@@ -289,6 +289,39 @@ export class PostgresWriter {
           [op.key, op.value],
         );
         return undefined;
+      case 'addPending': {
+        const r = op.p;
+        const added = await q(
+          'fp_add_pending',
+          `INSERT INTO pending_requests (id, state, profile, requester, csr, subject, sans, validity_days, created_at)
+           VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+          [
+            r.id,
+            r.profile,
+            r.requester,
+            r.csr,
+            r.subject,
+            JSON.stringify(r.sans),
+            r.validityDays ?? null,
+            r.createdAt,
+          ],
+        );
+        if (!added.rowCount) return 'exists';
+        append(tx, op.audit);
+        return 'added';
+      }
+      case 'decidePending': {
+        const d = op.d;
+        const decided = await q(
+          'fp_decide_pending',
+          `UPDATE pending_requests SET state = $1, decided_by = $2, decided_at = $3, reason = $4
+           WHERE id = $5 AND state = 'pending'`,
+          [d.state, d.by, d.at, d.reason ?? null, op.id],
+        );
+        if (!decided.rowCount) return 'not-pending';
+        append(tx, op.audit);
+        return 'decided';
+      }
     }
   }
 

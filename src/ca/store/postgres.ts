@@ -11,12 +11,15 @@ import {
   type CertificateRow,
   type CrlRow,
   type IssuerRow,
+  PENDING_COLUMNS,
+  type PendingRow,
   type RevokedDbRow,
   type StatusRow,
   toAudit,
   toCrl,
   toIssuer,
   toPage,
+  toPending,
   toRecord,
   toReservation,
   toRevoked,
@@ -32,13 +35,22 @@ import {
   type CertificateStatistics,
   type CrlRecord,
   type IssuerRecord,
+  type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevokedRow,
   type StatusChange,
   type Store,
   StoreError,
 } from './types.js';
-import { checkAfterSeq, checkLimit, checkSerial, checkText, checkTime } from './validate.js';
+import {
+  checkAfterSeq,
+  checkLimit,
+  checkPendingState,
+  checkSerial,
+  checkText,
+  checkTime,
+} from './validate.js';
 
 /**
  * The store on PostgreSQL, for several `fleetpki serve` instances behind a load balancer. Writes
@@ -309,6 +321,35 @@ export class PostgresStore extends QueuedWrites implements Store {
         [checkAfterSeq(afterSeq), checkLimit(limit, 'limit', MAX_READ_BATCH)],
       )
     ).map(toAudit);
+  }
+
+  async getPending(id: string): Promise<PendingRequest | undefined> {
+    const [row] = await this.rows<PendingRow>(
+      'getPending',
+      `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE id = $1`,
+      [checkText(id, 'id')],
+    );
+    return row && toPending(row);
+  }
+
+  async listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]> {
+    const state = checkPendingState(q.state);
+    const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
+    const rows =
+      q.afterId === undefined
+        ? await this.rows<PendingRow>(
+            'listPending',
+            `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = $1 ORDER BY created_at, id LIMIT $2`,
+            [state, limit],
+          )
+        : await this.rows<PendingRow>(
+            'listPending',
+            `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = $1
+             AND (created_at, id) > (SELECT created_at, id FROM pending_requests WHERE id = $2)
+             ORDER BY created_at, id LIMIT $3`,
+            [state, checkText(q.afterId, 'afterId'), limit],
+          );
+    return rows.map(toPending);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

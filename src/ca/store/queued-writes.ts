@@ -8,6 +8,8 @@ import {
   type CrlRecord,
   type IssuerRecord,
   type IssuerStatus,
+  type PendingDecision,
+  type PendingRequest,
   type Reservation,
   type RevocationInfo,
   StoreError,
@@ -15,7 +17,9 @@ import {
 import {
   checkCompletion,
   checkCrl,
+  checkDecision,
   checkIssuer,
+  checkPending,
   checkReservation,
   checkRevocation,
   checkSerial,
@@ -118,5 +122,16 @@ export abstract class QueuedWrites {
     checkText(key, 'key');
     checkText(value, 'value', { empty: true });
     await this.write({ op: 'setSetting', key, value });
+  }
+
+  async addPending(p: PendingRequest, audit: AuditEvent): Promise<'added' | 'exists'> {
+    checkPending(p);
+    return this.write({ op: 'addPending', p, audit: queueAudit(audit) });
+  }
+
+  async decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'> {
+    checkText(id, 'id');
+    checkDecision(d);
+    return this.write({ op: 'decidePending', id, d, audit: queueAudit(audit) });
   }
 }

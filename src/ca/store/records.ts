@@ -9,6 +9,8 @@ import {
   type IssuerRecord,
   type IssuerStatus,
   type KeyReference,
+  type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevokedRow,
   StoreError,
@@ -264,6 +266,42 @@ export function toAudit(r: AuditRow): AuditRecord {
   if (r.fingerprint !== null) out.fingerprint = r.fingerprint;
   if (r.detail !== null) out.detail = JSON.parse(r.detail) as Record<string, unknown>;
   return out;
+}
+
+export interface PendingRow {
+  id: string;
+  state: PendingState;
+  profile: string;
+  requester: string;
+  csr: Uint8Array;
+  subject: string;
+  sans: string;
+  validity_days: number | string | null;
+  created_at: number | string;
+  decided_by: string | null;
+  decided_at: number | string | null;
+  reason: string | null;
+}
+
+export const PENDING_COLUMNS =
+  'id, state, profile, requester, csr, subject, sans, validity_days, created_at, decided_by, decided_at, reason';
+
+export function toPending(r: PendingRow): PendingRequest {
+  const p: PendingRequest = {
+    id: r.id,
+    state: r.state,
+    profile: r.profile,
+    requester: r.requester,
+    csr: bytes(r.csr),
+    subject: r.subject,
+    sans: JSON.parse(r.sans) as string[],
+    createdAt: Number(r.created_at),
+  };
+  if (r.validity_days !== null) p.validityDays = Number(r.validity_days);
+  if (r.decided_by !== null) p.decidedBy = r.decided_by;
+  if (r.decided_at !== null) p.decidedAt = Number(r.decided_at);
+  if (r.reason !== null) p.reason = r.reason;
+  return p;
 }
 
 /** A page from up to `limit + 1` rows: the first `limit`, and a cursor when there was one more. */

@@ -229,6 +229,42 @@ BEGIN
 END;
 `;
 
+/**
+ * Requests held for manual approval (profiles with `approval: manual`). A request is decided once
+ * (`pending` → `approved` | `rejected`) and never deleted: the decision is part of the record.
+ */
+const V2 = `
+CREATE TABLE pending_requests (
+  id TEXT NOT NULL PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected')),
+  profile TEXT NOT NULL,
+  requester TEXT NOT NULL,
+  csr BLOB NOT NULL,
+  subject TEXT NOT NULL,
+  sans TEXT NOT NULL,
+  validity_days INTEGER,
+  created_at INTEGER NOT NULL,
+  decided_by TEXT,
+  decided_at INTEGER,
+  reason TEXT,
+  CHECK ((state = 'pending') = (decided_at IS NULL))
+) STRICT;
+
+CREATE INDEX pending_requests_by_state ON pending_requests (state, created_at, id);
+
+CREATE TRIGGER pending_requests_start_pending BEFORE INSERT ON pending_requests
+WHEN NEW.state <> 'pending'
+BEGIN SELECT RAISE(ABORT, 'a request is stored pending'); END;
+
+CREATE TRIGGER pending_requests_decided_once BEFORE UPDATE ON pending_requests
+WHEN OLD.state <> 'pending' OR NEW.id IS NOT OLD.id OR NEW.csr IS NOT OLD.csr
+BEGIN SELECT RAISE(ABORT, 'a pending request is decided once and otherwise never changes'); END;
+
+CREATE TRIGGER pending_requests_kept BEFORE DELETE ON pending_requests
+BEGIN SELECT RAISE(ABORT, 'pending requests are decided, not deleted'); END;
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
+  { version: 2, description: 'requests held for manual approval', sql: V2 },
 ];

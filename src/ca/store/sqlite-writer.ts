@@ -187,6 +187,29 @@ export class SqliteWriter {
       case 'setSetting':
         s.setSetting.run(op.key, op.value);
         return undefined;
+      case 'addPending': {
+        const r = op.p;
+        const info = s.addPending.run(
+          r.id,
+          r.profile,
+          r.requester,
+          r.csr,
+          r.subject,
+          JSON.stringify(r.sans),
+          r.validityDays ?? null,
+          r.createdAt,
+        );
+        if (info.changes === 0) return 'exists';
+        this.append(op.audit);
+        return 'added';
+      }
+      case 'decidePending': {
+        const d = op.d;
+        if (s.decidePending.run(d.state, d.by, d.at, d.reason ?? null, op.id).changes === 0)
+          return 'not-pending';
+        this.append(op.audit);
+        return 'decided';
+      }
     }
   }
 
@@ -298,6 +321,14 @@ function prepare(db: Database.Database) {
     ),
     setSetting: p(
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    addPending: p(
+      `INSERT INTO pending_requests (id, state, profile, requester, csr, subject, sans, validity_days, created_at)
+       VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    decidePending: p(
+      `UPDATE pending_requests SET state = ?, decided_by = ?, decided_at = ?, reason = ?
+       WHERE id = ? AND state = 'pending'`,
     ),
   };
 }

@@ -10,12 +10,15 @@ import {
   type CertificateRow,
   type CrlRow,
   type IssuerRow,
+  PENDING_COLUMNS,
+  type PendingRow,
   type RevokedDbRow,
   type StatusRow,
   toAudit,
   toCrl,
   toIssuer,
   toPage,
+  toPending,
   toRecord,
   toReservation,
   toRevoked,
@@ -35,13 +38,22 @@ import {
   type CertificateStatistics,
   type CrlRecord,
   type IssuerRecord,
+  type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevokedRow,
   type StatusChange,
   type Store,
   StoreError,
 } from './types.js';
-import { checkAfterSeq, checkLimit, checkSerial, checkText, checkTime } from './validate.js';
+import {
+  checkAfterSeq,
+  checkLimit,
+  checkPendingState,
+  checkSerial,
+  checkText,
+  checkTime,
+} from './validate.js';
 
 /**
  * The embedded store: one SQLite file (WAL, `synchronous = FULL`), safe for several processes.
@@ -377,6 +389,34 @@ export class SqliteStore extends QueuedWrites implements Store {
         ).all(checkAfterSeq(afterSeq), checkLimit(limit, 'limit', MAX_READ_BATCH)) as AuditRow[]
       ).map(toAudit),
     );
+  }
+
+  getPending(id: string): Promise<PendingRequest | undefined> {
+    return this.read('getPending', () => {
+      const row = this.st(`SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE id = ?`).get(
+        checkText(id, 'id'),
+      ) as PendingRow | undefined;
+      return row && toPending(row);
+    });
+  }
+
+  listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]> {
+    return this.read('listPending', () => {
+      const state = checkPendingState(q.state);
+      const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
+      const rows = (
+        q.afterId === undefined
+          ? this.st(
+              `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = ? ORDER BY created_at, id LIMIT ?`,
+            ).all(state, limit)
+          : this.st(
+              `SELECT ${PENDING_COLUMNS} FROM pending_requests WHERE state = ?
+               AND (created_at, id) > (SELECT created_at, id FROM pending_requests WHERE id = ?)
+               ORDER BY created_at, id LIMIT ?`,
+            ).all(state, checkText(q.afterId, 'afterId'), limit)
+      ) as PendingRow[];
+      return rows.map(toPending);
+    });
   }
 
   getSetting(key: string): Promise<string | undefined> {

@@ -169,6 +169,22 @@ export interface Store {
   /** Audit records with `seq` > `afterSeq`, ascending, at most `limit`. */
   readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 
+  // ---- manual approval (added by the Authority: profiles with `approval: manual`) ----------------
+
+  /**
+   * Records an issuance request that waits for an administrator, with its audit record.
+   * `exists` when a request with that id is stored already (a retried request: the caller reads it).
+   */
+  addPending(p: PendingRequest, audit: AuditEvent): Promise<'added' | 'exists'>;
+  getPending(id: string): Promise<PendingRequest | undefined>;
+  /** Requests in `state` (default `pending`), oldest first, after the cursor `afterId` (keyset pagination). */
+  listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]>;
+  /**
+   * Decides a pending request (`pending` → `approved` | `rejected`) with its audit record, atomically:
+   * of two concurrent decisions exactly one gets `decided`, the other `not-pending`.
+   */
+  decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'>;
+
   // ---- small settings ---------------------------------------------------------------------------
 
   getSetting(key: string): Promise<string | undefined>;
@@ -176,6 +192,36 @@ export interface Store {
 }
 
 export type StoreKind = 'sqlite' | 'postgres';
+
+export type PendingState = 'pending' | 'approved' | 'rejected';
+
+/** An issuance request held for manual approval. */
+export interface PendingRequest {
+  /** The request's `requestId` when it has one (so a retried request finds it), else random. */
+  id: string;
+  state: PendingState;
+  profile: string;
+  requester: string;
+  /** The CSR, DER (verified and policy-checked when it was stored). */
+  csr: Uint8Array;
+  /** Subject (RFC 4514) and SAN entries, for listing. */
+  subject: string;
+  sans: readonly string[];
+  /** Validity asked for, in days (undefined: the profile's default). */
+  validityDays?: number;
+  createdAt: number;
+  decidedBy?: string;
+  decidedAt?: number;
+  /** Why it was rejected. */
+  reason?: string;
+}
+
+export interface PendingDecision {
+  state: 'approved' | 'rejected';
+  by: string;
+  at: number;
+  reason?: string;
+}
 
 /** `active` issues; `retiring` no longer issues but still signs its CRL and OCSP; `retired` neither. */
 export type IssuerStatus = 'active' | 'retiring' | 'retired';

@@ -5,6 +5,9 @@ import {
   type Completion,
   type CrlRecord,
   type IssuerRecord,
+  type PendingDecision,
+  type PendingRequest,
+  type PendingState,
   type Reservation,
   type RevocationInfo,
   StoreError,
@@ -190,4 +193,37 @@ export function checkCrl(c: CrlRecord): void {
   checkTime(c.thisUpdate, 'thisUpdate');
   checkTime(c.nextUpdate, 'nextUpdate');
   checkBlob(c.der, 'der');
+}
+
+/** A request held for approval. */
+export function checkPending(p: PendingRequest): void {
+  if (typeof p !== 'object' || p === null) bad('pending', 'expected a pending request');
+  checkText(p.id, 'id');
+  if (p.state !== 'pending') bad('state', 'a request is stored pending');
+  checkText(p.profile, 'profile');
+  checkText(p.requester, 'requester');
+  checkBlob(p.csr, 'csr');
+  checkText(p.subject, 'subject', { empty: true });
+  if (!Array.isArray(p.sans) || p.sans.length > MAX_SANS) bad('sans', `at most ${MAX_SANS} entries`);
+  for (const [i, x] of p.sans.entries()) checkText(x, `sans[${i}]`);
+  if (p.validityDays !== undefined && (!Number.isSafeInteger(p.validityDays) || p.validityDays < 1))
+    bad('validityDays', 'a positive integer');
+  checkTime(p.createdAt, 'createdAt');
+}
+
+/** A decision on a pending request. */
+export function checkDecision(d: PendingDecision): void {
+  if (typeof d !== 'object' || d === null) bad('decision', 'expected a decision');
+  if (d.state !== 'approved' && d.state !== 'rejected') bad('state', 'approved or rejected');
+  checkText(d.by, 'by');
+  checkTime(d.at, 'at');
+  if (d.reason !== undefined) checkText(d.reason, 'reason', { empty: true });
+}
+
+/** A state to list pending requests by (default `pending`). */
+export function checkPendingState(s: unknown): PendingState {
+  if (s === undefined) return 'pending';
+  if (s !== 'pending' && s !== 'approved' && s !== 'rejected')
+    throw new StoreError('bad-input', 'state: pending, approved or rejected');
+  return s;
 }

@@ -561,6 +561,93 @@ export function storeContract(h: Harness): void {
     });
   });
 
+  describe(`${name}: requests held for approval`, PARALLEL, () => {
+    const held = (id: string, createdAt: number) => ({
+      id,
+      state: 'pending' as const,
+      profile: 'sensor',
+      requester: 'est:gw-1',
+      csr: Uint8Array.of(0x30, 0x03, 0x02, 0x01, 0x00),
+      subject: 'CN=sensor-1',
+      sans: ['dns:sensor-1.example'],
+      validityDays: 7,
+      createdAt,
+    });
+
+    test('addPending stores once; getPending and listPending read back; decided once; audited', async () => {
+      const { store } = await fresh();
+      assert.equal(await store.addPending(held('r1', T0), ev('issue', { result: 'pending' })), 'added');
+      assert.equal(await store.addPending(held('r1', T0), ev('issue', { result: 'pending' })), 'exists');
+      assert.equal(await store.addPending(held('r2', T0 + 1), ev('issue', { result: 'pending' })), 'added');
+      assert.equal(await store.addPending(held('r3', T0 + 2), ev('issue', { result: 'pending' })), 'added');
+      assert.deepEqual(await store.getPending('r1'), held('r1', T0));
+      assert.equal(await store.getPending('nope'), undefined);
+      assert.deepEqual(
+        (await store.listPending({ limit: 10 })).map((p) => p.id),
+        ['r1', 'r2', 'r3'],
+      );
+      assert.deepEqual(
+        (await store.listPending({ limit: 1, afterId: 'r1' })).map((p) => p.id),
+        ['r2'],
+      );
+      const d = { state: 'approved' as const, by: 'admin:token:ops', at: T0 + 10 };
+      assert.equal(await store.decidePending('r2', d, ev('approve')), 'decided');
+      assert.equal(await store.decidePending('r2', { ...d, state: 'rejected' }, ev('reject')), 'not-pending');
+      assert.equal(await store.decidePending('nope', d, ev('approve')), 'not-pending');
+      assert.deepEqual(await store.getPending('r2'), {
+        ...held('r2', T0 + 1),
+        state: 'approved',
+        decidedBy: 'admin:token:ops',
+        decidedAt: T0 + 10,
+      });
+      assert.deepEqual(
+        (await store.listPending({ limit: 10 })).map((p) => p.id),
+        ['r1', 'r3'],
+      );
+      assert.deepEqual(
+        (await store.listPending({ state: 'approved', limit: 10 })).map((p) => p.id),
+        ['r2'],
+      );
+      const audit = await verifyChain(store);
+      assert.deepEqual(
+        audit.map((a) => `${a.action}:${a.result}`),
+        ['init:ok', 'issue:pending', 'issue:pending', 'issue:pending', 'approve:ok'],
+      );
+      await rejectsWith(
+        store.addPending({ ...held('r4', T0), state: 'approved' as 'pending' }, ev('issue')),
+        'bad-input',
+      );
+      await rejectsWith(store.listPending({ state: 'nope' as 'pending', limit: 1 }), 'bad-input');
+    });
+
+    ctest('of 8 concurrent decisions on one request exactly one is decided', async () => {
+      const { store } = await fresh();
+      await store.addPending(held('c1', T0), ev('issue', { result: 'pending' }));
+      const got = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.decidePending(
+            'c1',
+            { state: i % 2 ? 'approved' : 'rejected', by: `admin:${i}`, at: T0 + i },
+            ev('decide'),
+          ),
+        ),
+      );
+      assert.equal(got.filter((g) => g === 'decided').length, 1);
+    });
+
+    test('the database keeps a decision and the request', async () => {
+      const { store, url } = await fresh();
+      await store.addPending(held('k1', T0), ev('issue', { result: 'pending' }));
+      await store.decidePending(
+        'k1',
+        { state: 'rejected', by: 'admin:x', at: T0 + 1, reason: 'no' },
+        ev('reject'),
+      );
+      await dbRefuses(url, `UPDATE pending_requests SET state = 'approved' WHERE id = 'k1'`);
+      await dbRefuses(url, `DELETE FROM pending_requests WHERE id = 'k1'`);
+    });
+  });
+
   describe(`${name}: settings`, PARALLEL, () => {
     test('getSetting / setSetting', async () => {
       const { store } = await fresh(false);
