@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { CaList, CertificatePage, type IssueResponse } from '../../src/server/api/schemas.js';
 import { parseCertificates } from '../../src/x509/certificate.js';
 import { run } from '../helpers/proc.js';
@@ -27,6 +27,11 @@ import {
 const DAY = 86_400_000;
 /** A profile whose requests wait for an admin (the enrollment view's approvals). */
 const CONFIG = 'profiles:\n  sensor: { extKeyUsage: [clientAuth], approval: manual }\n';
+
+/** A locator's text ('' when the element has none). */
+async function text(l: Locator): Promise<string> {
+  return (await l.textContent()) ?? '';
+}
 
 interface Problem {
   page: string;
@@ -107,7 +112,7 @@ describe('dashboard in Chromium', () => {
     assert.ok(png.ok, `${name}: a PNG`);
     assert.ok(png.width >= 1000 && png.height >= 600, `${name}: ${png.width}×${png.height}`);
     assert.ok(png.bytes > 15_000, `${name}: ${png.bytes} bytes is too small for a rendered view`);
-    const main = await p.locator('main').innerText();
+    const main = await text(p.locator('main'));
     assert.ok(main.includes(heading), `${name}: the main landmark shows "${heading}"`);
     assert.ok(main.trim().length > 80, `${name}: the main landmark has content`);
   }
@@ -204,7 +209,7 @@ describe('dashboard in Chromium', () => {
       await p.fill('#token', `${svc.token.slice(0, -2)}xx`);
       await p.press('#token', 'Enter');
       await p.locator('#login-error').waitFor({ state: 'visible' });
-      assert.match(await p.locator('#login-error').innerText(), /not valid/);
+      assert.match(await text(p.locator('#login-error')), /not valid/);
       assert.equal(new URL(p.url()).pathname, '/login');
     } finally {
       await anon.close();
@@ -248,7 +253,7 @@ describe('dashboard in Chromium', () => {
     const rows = page.locator('[data-testid=inventory-table] tbody tr');
     assert.equal(await rows.count(), 1);
     assert.equal(await rows.first().getAttribute('data-serial'), issued.certificate.serial);
-    assert.match(await rows.first().innerText(), new RegExp(name.replaceAll('.', '\\.')));
+    assert.match(await text(rows.first()), new RegExp(name.replaceAll('.', '\\.')));
   });
 
   test('its detail shows the decoded certificate and the chain of trust up to the root', async () => {
@@ -269,11 +274,11 @@ describe('dashboard in Chromium', () => {
     const rootCa = cas.find((c) => c.role === 'root')!;
     const intCa = cas.find((c) => c.id === 'issuing')!;
     assert.equal(certs.at(-1)!.subject.toString(), rootCa.subject, 'the chain ends at the root');
-    assert.ok((await chain.nth(0).innerText()).includes(rootCa.subject));
-    assert.ok((await chain.nth(1).innerText()).includes(intCa.subject));
-    assert.ok((await chain.nth(2).innerText()).includes(issued.certificate.subject));
-    assert.equal((await page.locator('[data-testid=pem]').innerText()).trim(), issued.pem.trim());
-    const main = await page.locator('main').innerText();
+    assert.ok((await text(chain.nth(0))).includes(rootCa.subject));
+    assert.ok((await text(chain.nth(1))).includes(intCa.subject));
+    assert.ok((await text(chain.nth(2))).includes(issued.certificate.subject));
+    assert.equal((await text(page.locator('[data-testid=pem]'))).trim(), issued.pem.trim());
+    const main = await text(page.locator('main'));
     for (const s of [
       'Signature algorithm',
       'ecdsa-with-SHA256',
@@ -341,7 +346,7 @@ describe('dashboard in Chromium', () => {
       assert.equal(n, expected.get(day), `${day}: the chart says ${n}`);
       assert.ok(n >= seeded.filter((t) => t.startsWith(day)).length);
       assert.equal(
-        await page.locator(`[data-testid=expiry-table] tr[data-day="${day}"] td.num`).innerText(),
+        await text(page.locator(`[data-testid=expiry-table] tr[data-day="${day}"] td.num`)),
         String(n),
       );
     }
@@ -374,7 +379,7 @@ describe('dashboard in Chromium', () => {
     await page.click('nav >> text=CA hierarchy');
     await settled();
     const number = page.locator('[data-testid=crl-number-issuing]');
-    const before = BigInt(await number.innerText());
+    const before = BigInt(await text(number));
     await page.locator('[data-testid=ca-issuing] button', { hasText: 'Publish CRL now' }).click();
     await page.locator('[data-testid=ca-issuing] [role=status]', { hasText: 'published' }).waitFor();
     await page.waitForFunction(
@@ -429,10 +434,10 @@ describe('dashboard in Chromium', () => {
     }
     await page.goto(`${svc.url}/audit`);
     await page.locator('[data-testid=audit-verified]').waitFor();
-    assert.match(await page.locator('[data-testid=audit-verified]').innerText(), /Hash chain verified/);
+    assert.match(await text(page.locator('[data-testid=audit-verified]')), /Hash chain verified/);
     const actions = await page
       .locator('[data-testid=audit-table] tbody tr td:nth-child(4) strong')
-      .allInnerTexts();
+      .allTextContents();
     for (const a of ['dashboard-login', 'revoke', 'approve'])
       assert.ok(actions.includes(a), `${a} in ${actions}`);
   });
@@ -455,7 +460,7 @@ describe('dashboard in Chromium', () => {
       await p.goto(`${svc.url}/hierarchy`);
       await settled(p);
       assert.equal(new URL(p.url()).pathname, '/hierarchy');
-      assert.match(await p.locator('.who-name').innerText(), /fleetpki-admin/);
+      assert.match(await text(p.locator('.who-name')), /fleetpki-admin/);
       await p.locator('[data-testid=ca-issuing] button', { hasText: 'Publish CRL now' }).click();
       await p.locator('[data-testid=ca-issuing] [role=status]', { hasText: 'published' }).waitFor();
     } finally {
