@@ -38,7 +38,7 @@ export type {
   KeyImport,
   RotateOptions,
 } from './init.js';
-export { type CreatedKey, KeyStore, type KeyStoreOptions } from './keys.js';
+export { type CreatedKey, KeyStore, type KeyStoreOptions, type OpenKeysOptions, openKeys } from './keys.js';
 export { type CaLogger, silentLogger } from './logger.js';
 export type { IssuedResult, IssueResult, PendingResult } from './pipeline.js';
 export { isPublicSuffix, POLICY_VALIDATORS, type PolicyInput, type Validator } from './policy.js';

@@ -19,8 +19,14 @@ import { KeySigner, type Signer } from '../crypto/signer.js';
 import { bytesEqual } from '../der/bytes.js';
 import { CaError } from './errors.js';
 import { parsePkcs11Uri } from './pkcs11-uri.js';
-import { checkMode, PKCS11_PIN_ENV, readSecretFile } from './secrets.js';
-import type { KeyReference } from './store/types.js';
+import {
+  checkMode,
+  PKCS11_PIN_ENV,
+  type ResolvedPassphrase,
+  readSecretFile,
+  resolvePassphrase,
+} from './secrets.js';
+import type { KeyReference, Store } from './store/types.js';
 
 /**
  * The CA's private keys: encrypted PKCS#8 files under `DATA/keys/` (PBES2, PBKDF2-HMAC-SHA256
@@ -34,6 +40,9 @@ import type { KeyReference } from './store/types.js';
  *   (`key-file-permissions`), as `fleetpki serve` must; every load checks the file again.
  * - The PKCS#11 PIN comes from `pin` (options), `FLEETPKI_PKCS11_PIN`, or the URI's `pin-source` file.
  * - Signers are loaded once per key reference and cached; `close()` closes token sessions.
+ * - Several `fleetpki serve` instances on one PostgreSQL each need the keys: they share the data
+ *   directory's `keys/` (one volume mounted by all, as the tests do) or keep the keys on a token
+ *   every instance reaches. The store holds where a key is, never the key (store/types.ts).
  *
  *   const keys = await KeyStore.open({ dataDir: './fleetpki-data', passphrase });
  */
@@ -243,4 +252,33 @@ function keyError(e: unknown, path: string): CaError {
     return new CaError('key-unavailable', `${path}: ${e.message}`, {}, { cause: e });
   }
   return new CaError('key-unavailable', `${path}: ${(e as Error).message}`, {}, { cause: e });
+}
+
+export interface OpenKeysOptions extends Omit<KeyStoreOptions, 'passphrase'> {
+  /** The store: a passphrase is generated only when it holds no CA yet. */
+  store: Store;
+  /** Given passphrase (e.g. read from `--passphrase-file`); else FLEETPKI_PASSPHRASE, else DATA/secrets/passphrase. */
+  passphrase?: string;
+}
+
+/**
+ * The key store as `fleetpki serve` and `fleetpki ca …` open it: the passphrase from the option,
+ * `FLEETPKI_PASSPHRASE`, or `DATA/secrets/passphrase`; on a store that holds no CA yet (a first
+ * start on a fresh machine) a random one is generated into `DATA/secrets/passphrase` (0600) —
+ * `passphrase.source === 'generated'` then, and the caller must say so loudly. On a store that has
+ * a CA, a missing passphrase is `passphrase-required` (a new one could not open the keys).
+ * Returns where the passphrase came from, never the passphrase itself.
+ */
+export async function openKeys(
+  o: OpenKeysOptions,
+): Promise<{ keys: KeyStore; passphrase: Omit<ResolvedPassphrase, 'passphrase'> }> {
+  const fresh = (await o.store.listIssuers()).length === 0;
+  const { passphrase, ...where } = resolvePassphrase({
+    dataDir: o.dataDir,
+    passphrase: o.passphrase,
+    env: o.env,
+    generate: fresh,
+  });
+  const { store: _store, ...rest } = o;
+  return { keys: await KeyStore.open({ ...rest, passphrase }), passphrase: where };
 }

@@ -27,10 +27,10 @@ import { type AuditEvent, type Store, StoreError } from './store/types.js';
  *                signature with that key: proof of possession (`bad-csr-signature`)
  *   2. authorise the profile exists (`unknown-profile`), the requester may use it (`forbidden`),
  *                its issuer is active (`issuer-unavailable`)
- *   3. policy    the `Validator`s of policy.ts: key type and size, subject, SAN, wildcards, URI
- *                schemes, subject ≠ CA, the issuing chain's name constraints
- *   4. build     the certificate from the profile only (CSR extensions are never copied: the
- *                subject, key and SAN are all a requester chooses)
+ *   3. build     the certificate from the profile only (CSR extensions are never copied: the
+ *                subject, key and SAN are all a requester chooses); validity within the profile's
+ *   4. policy    the `Validator`s of policy.ts: key type and size, subject ≠ CA, subject, SAN,
+ *                wildcards, URI schemes, CN in SAN, the issuing chain's name constraints
  *   5. lint      issue/lint.ts on the exact TBSCertificate about to be signed (`lint-failed`)
  *   6. reserve   `store.reserve`: the serial and the proposed TBS, durable (a taken serial is redrawn)
  *   7. sign      with the issuer's real key; the signature is verified before it leaves
@@ -58,7 +58,8 @@ export interface IssuanceInput {
 /** A freshly issued certificate and where it sits. */
 export interface IssuedResult {
   status: 'issued';
-  certificate: Certificate;
+  /** The certificate, parsed (on first use). */
+  readonly certificate: Certificate;
   der: Uint8Array;
   serialHex: string;
   issuerId: string;
@@ -81,6 +82,19 @@ export interface PendingResult {
 }
 
 export type IssueResult = IssuedResult | PendingResult;
+
+/** An IssuedResult whose `certificate` is parsed on first use (EST and the CLI only need `der`). */
+function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedResult {
+  let parsed: Certificate | undefined;
+  return {
+    status: 'issued',
+    get certificate() {
+      parsed ??= parseCertificate(r.der);
+      return parsed;
+    },
+    ...r,
+  };
+}
 
 export interface PipelineDeps {
   store: Store;
@@ -163,8 +177,8 @@ export class IssuancePipeline {
         issuer: issuer.certificate,
         issuerChain: issuer.chain,
       };
-      checkPolicy(policy, this.d.validators);
       const builder = this.build(input, issuer, ca);
+      checkPolicy(policy, this.d.validators);
       return { builder, issuer, signer, prepared: this.lint(builder) };
     } catch (e) {
       throw await this.refused(input, e);
@@ -242,10 +256,7 @@ export class IssuancePipeline {
       { action: input.action, profile: input.profile.name, issuerId, serialHex, requester: input.requester },
       'certificate issued',
     );
-    const certificate = parseCertificate(der);
-    return {
-      status: 'issued',
-      certificate,
+    return issuedResult({
       der,
       serialHex,
       issuerId,
@@ -255,7 +266,7 @@ export class IssuancePipeline {
       fingerprint,
       chain: [c.issuer.certificate, ...c.issuer.chain],
       replayed: false,
-    };
+    });
   }
 
   /** A request with a `requestId` seen before: the certificate issued then, if it is for the same key. */
@@ -273,9 +284,7 @@ export class IssuancePipeline {
     if (!same)
       throw new CaError('request-conflict', `request ${input.requestId} was used for a different request`);
     const issuer = this.d.issuerForId(rec.issuerId);
-    return {
-      status: 'issued',
-      certificate,
+    return issuedResult({
       der: rec.der,
       serialHex: rec.serialHex,
       issuerId: rec.issuerId,
@@ -285,10 +294,10 @@ export class IssuancePipeline {
       fingerprint: rec.fingerprint ?? sha256Hex(rec.der),
       chain: issuer ? [issuer.certificate, ...issuer.chain] : [],
       replayed: true,
-    };
+    });
   }
 
-  /** Stage 4: the certificate from the profile (subject, key and SAN are all the request supplies). */
+  /** Stage 3: the certificate from the profile (subject, key and SAN are all the request supplies). */
   private build(input: IssuanceInput, issuer: LoadedIssuer, ca: Issuer): CertificateBuilder {
     const p = input.profile;
     const days = input.validityDays ?? p.validityDays;

@@ -3,9 +3,12 @@ import {
   closeSync,
   constants,
   fstatSync,
+  fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
+  rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -18,8 +21,8 @@ import { CaError } from './errors.js';
  *  2. the `FLEETPKI_PASSPHRASE` environment variable;
  *  3. `DATA/secrets/passphrase`, written by an earlier first start;
  *  4. with `generate: true` (a first start of `fleetpki serve` on a fresh machine): 32 random bytes,
- *     base64url, written to `DATA/secrets/passphrase` (directory 0700, file 0600, created
- *     exclusively so that two concurrent first starts agree on one passphrase). The caller must
+ *     base64url, written to `DATA/secrets/passphrase` (directory 0700, file 0600, put in place
+ *     atomically so that concurrent first starts agree on one passphrase). The caller must
  *     say so loudly: whoever can read that file can use the CA keys, so it belongs on a disk as
  *     protected as the keys, or moved into a secret manager and passed back by (1) or (2).
  * Otherwise `passphrase-required`. A secret file readable or writable by group/others is refused
@@ -64,21 +67,25 @@ export function resolvePassphrase(o: PassphraseOptions): ResolvedPassphrase {
     );
   mkdirSync(join(o.dataDir, 'secrets'), { recursive: true, mode: 0o700 });
   const generated = randomBytes(32).toString('base64url');
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  } catch (e) {
-    // Another first start won the race: use its passphrase.
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      const other = readSecretFile(path);
-      if (other) return { passphrase: other, source: 'data-dir', path };
-    }
-    throw e;
-  }
+  // Written whole under a unique name, then linked into place: link() fails if the name exists, so
+  // of concurrent first starts exactly one passphrase wins, and nobody reads a half-written file.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     writeSync(fd, `${generated}\n`);
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const other = readSecretFile(path);
+    if (other) return { passphrase: other, source: 'data-dir', path };
+    throw new CaError('passphrase-required', `${path} exists but is empty`);
+  } finally {
+    rmSync(tmp, { force: true });
   }
   return { passphrase: generated, source: 'generated', path };
 }

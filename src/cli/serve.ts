@@ -1,6 +1,6 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
- *                 [--passphrase-file F] [--tls-names LIST] [--log-level L]`
+ *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
@@ -23,6 +23,8 @@ interface ServeOptions {
   config?: string;
   passphraseFile?: string;
   tlsNames?: string;
+  rootCert?: string;
+  rootKey?: string;
   logLevel: string;
   mqtt?: string;
 }
@@ -48,6 +50,8 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(o.logLevel))
     throw new CliError(`--log-level must be one of ${logLevels.join(', ')}, got "${o.logLevel}"`);
+  if ((o.rootCert === undefined) !== (o.rootKey === undefined))
+    throw new CliError('--root-cert and --root-key go together');
   let svc: Service;
   try {
     svc = await Service.start({
@@ -62,6 +66,7 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
         .map((s) => s.trim())
         .filter(Boolean),
       logLevel: o.logLevel,
+      importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
       version,
       // The web dashboard at / (FLEETPKI_DASHBOARD_DIR: serve another build, e.g. a test's).
       extensions: [dashboardExtension({ assetsDir: process.env.FLEETPKI_DASHBOARD_DIR || undefined })],
@@ -107,6 +112,8 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--config <file>', 'CA configuration (YAML or JSON): hierarchy, profiles, URLs')
     .option('--passphrase-file <file>', 'file holding the CA key passphrase (mode 0600)')
     .option('--tls-names <list>', 'names in the service certificate (comma-separated)', 'localhost,127.0.0.1')
+    .option('--root-cert <file>', 'first start: import this root certificate instead of generating a root')
+    .option('--root-key <file|uri>', "first start: the imported root's key (a key file, or a pkcs11: URI)")
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
     .action((o: ServeOptions) => serve(o, version));

@@ -20,7 +20,9 @@ export type MtlsErrorCode =
   /** The options cannot work (no trust anchors, a key without a certificate, an unusable responder). */
   | 'bad-configuration'
   /** OCSP stapling: no valid response for our own certificate could be obtained. */
-  | 'stapling-failed';
+  | 'stapling-failed'
+  /** A broker's CRL file could not be refreshed, or the broker not told to re-read it. */
+  | 'crl-refresh-failed';
 
 export class MtlsError extends Error {
   override readonly name = 'MtlsError';

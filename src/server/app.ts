@@ -130,8 +130,10 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode < 400 && !req.url.startsWith('/api/')) return;
-    req.log.info(
+    // Admin actions and failures at info; public fetches (chains, CRLs, OCSP, health) at debug.
+    const level = reply.statusCode >= 400 || req.url.startsWith('/api/') ? 'info' : 'debug';
+    if (!log.isLevelEnabled(level)) return;
+    req.log[level](
       {
         method: req.method,
         route: req.routeOptions.url ?? 'unmatched',

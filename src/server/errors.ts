@@ -145,6 +145,7 @@ const FASTIFY_CODES: Readonly<Record<string, ApiErrorCode>> = {
   FST_ERR_BAD_URL: 'bad-request',
   FST_ERR_VALIDATION: 'bad-request',
   FST_ERR_NOT_FOUND: 'not-found',
+  FST_ERR_HANDLER_TIMEOUT: 'timeout',
 };
 
 /** An error as the service answers it. */

@@ -15,6 +15,7 @@ import type { Store } from '../ca/store/types.js';
  * | `fleetpki_http_errors_total` | counter | `code` (the problem's error code), `status` |
  * | `fleetpki_store_operation_duration_seconds` | histogram | `op` (Store method), `result` (`ok`, `error`) |
  * | `fleetpki_ca_signatures_total` | counter | — (signatures made with CA keys by this process) |
+ * | `fleetpki_requests_in_flight` | gauge | — (Authority operations in progress) |
  * | `fleetpki_process_*`, `fleetpki_nodejs_*` | prom-client's defaults | |
  */
 export interface MetricsOptions {
@@ -91,6 +92,18 @@ export class ServiceMetrics {
       });
     }
     if (o.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'fleetpki_' });
+  }
+
+  /** A gauge read when scraped (e.g. the Authority's requests in flight). */
+  gauge(name: string, help: string, read: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
   }
 
   /** Records one OCSP answer. */

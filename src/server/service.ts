@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { Authority } from '../ca/authority.js';
@@ -46,6 +46,12 @@ export interface ServiceOptions {
   config?: CaConfig;
   /** A file holding the CA key passphrase (0600); default: `FLEETPKI_PASSPHRASE`, `DATA/secrets/passphrase`, or generated. */
   passphraseFile?: string;
+  /**
+   * First start only: import an existing root instead of generating one — its certificate file and
+   * its key (a key file, re-encrypted into DATA/keys, or an RFC 7512 `pkcs11:` URI whose PIN comes
+   * from `FLEETPKI_PKCS11_PIN`). Ignored when the store already holds a CA.
+   */
+  importRoot?: { certificate: string; key: string };
   /** Names in the TLS certificate; default `localhost`, `127.0.0.1`. */
   tlsNames?: readonly string[];
   logLevel?: string;
@@ -157,6 +163,14 @@ export class Service {
         keys,
         config,
         logger: log.child({ component: 'ca' }),
+        root: o.importRoot
+          ? {
+              certificate: readFileSync(o.importRoot.certificate),
+              key: o.importRoot.key.startsWith('pkcs11:')
+                ? { pkcs11: o.importRoot.key }
+                : { file: o.importRoot.key },
+            }
+          : undefined,
       });
       authority = init.authority;
       const ca = authority;
@@ -165,6 +179,11 @@ export class Service {
       writeFileAtomic(join(dataDir, 'ca', 'root.pem'), ca.rootCertificate().toPem(), PUBLIC_MODE);
       writeFileAtomic(join(dataDir, 'ca', 'chain.pem'), ca.chainPem(), PUBLIC_MODE);
 
+      metrics.gauge(
+        'fleetpki_requests_in_flight',
+        'Authority operations in progress (issuances, revocations, …)',
+        () => ca.inFlight,
+      );
       const admin = await ensureAdminCredential(ca, dataDir, log.child({ component: 'admin' }));
       secrets.add(admin.token);
 
@@ -219,6 +238,12 @@ export class Service {
       log.flush?.();
       throw e;
     }
+  }
+
+  /** Renews the service's TLS certificate now (what the timer does at two thirds of its lifetime). */
+  async renewTlsCertificate(): Promise<{ serialHex: string; notAfter: number }> {
+    const c = await this.renewal.renew();
+    return { serialHex: c.serialHex, notAfter: c.notAfter };
   }
 
   /**

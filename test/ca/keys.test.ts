@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CaError } from '../../src/ca/errors.js';
-import { KeyStore } from '../../src/ca/keys.js';
+import { KeyStore, openKeys } from '../../src/ca/keys.js';
 import { parsePkcs11Uri } from '../../src/ca/pkcs11-uri.js';
 import { passphraseFile, resolvePassphrase } from '../../src/ca/secrets.js';
+import { openStore } from '../../src/ca/store/index.js';
 import { exportKey, generateKeyPair } from '../../src/crypto/index.js';
+import { caFixture } from './fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fleetpki-keys-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -42,6 +44,22 @@ describe('passphrase', () => {
     assert.equal(statSync(join(dataDir, 'secrets')).mode & 0o777, 0o700);
     const again = resolvePassphrase({ dataDir, env: {}, generate: true });
     assert.deepEqual(again, { passphrase: g.passphrase, source: 'data-dir', path: passphraseFile(dataDir) });
+  });
+
+  test('eight concurrent first starts (processes) agree on one passphrase', async () => {
+    const dataDir = fresh();
+    const { execFile } = await import('node:child_process');
+    const script = `import { resolvePassphrase } from ${JSON.stringify(new URL('../../src/ca/secrets.ts', import.meta.url).pathname)};
+      process.stdout.write(resolvePassphrase({ dataDir: ${JSON.stringify(dataDir)}, env: {}, generate: true }).passphrase);`;
+    const run = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], (err, out) =>
+          err ? reject(err) : resolve(out),
+        ),
+      );
+    const got = await Promise.all(Array.from({ length: 8 }, run));
+    assert.equal(new Set(got).size, 1, got.join(' '));
+    assert.equal(got[0], resolvePassphrase({ dataDir, env: {} }).passphrase);
   });
 
   test('a passphrase file readable by others is refused', () => {
@@ -127,4 +145,34 @@ describe('PKCS#11 URIs (RFC 7512)', () => {
       if (c.error) assert.throws(() => parsePkcs11Uri(c.uri), c.error);
       else assert.deepEqual(parsePkcs11Uri(c.uri), c.want);
     });
+});
+
+describe('openKeys (what serve and the CLI call)', () => {
+  test('a fresh store gets a generated passphrase; a store with a CA never does', async () => {
+    const dataDir = fresh();
+    const store = await openStore(`sqlite:${join(dataDir, 'fleetpki.db')}`);
+    try {
+      const first = await openKeys({ dataDir, store, env: {} });
+      assert.equal(first.passphrase.source, 'generated');
+      assert.equal(first.passphrase.path, passphraseFile(dataDir));
+      assert.equal('passphrase' in first.passphrase, false, 'the passphrase itself is not handed around');
+      assert.equal(first.keys.hasPassphrase, true);
+    } finally {
+      await store.close();
+    }
+
+    const f = await caFixture({ dir: fresh() });
+    await f.close();
+    const again = await openStore(f.dbUrl);
+    try {
+      await assert.rejects(
+        openKeys({ dataDir: f.dir, store: again, env: {} }),
+        isCode('passphrase-required'),
+      );
+      const viaEnv = await openKeys({ dataDir: f.dir, store: again, env: { FLEETPKI_PASSPHRASE: 'x' } });
+      assert.equal(viaEnv.passphrase.source, 'env');
+    } finally {
+      await again.close();
+    }
+  });
 });

@@ -1,12 +1,14 @@
 // Secrets never reach a log line, an error message or the audit log: a canary passphrase and a
 // canary PKCS#11 PIN go through first start, issuance, refusals, revocation, a failed token login
 // and a wrong passphrase; every log record (a pino-compatible logger capturing JSON), every error
-// message and every audit record is scanned for them.
+// message and every audit record is scanned for them. The logger is pino, as in the service.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, test } from 'node:test';
+import pino from 'pino';
 import { Authority } from '../../src/ca/authority.js';
 import { parseConfig } from '../../src/ca/config.js';
 import { KeyStore } from '../../src/ca/keys.js';
@@ -20,18 +22,15 @@ const dir = mkdtempSync(join(tmpdir(), 'fleetpki-logs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('no passphrase or PIN in logs, errors or the audit log', async () => {
+  // A real pino logger (what the service passes), writing JSON lines into memory.
   const lines: string[] = [];
-  const record =
-    (level: string) =>
-    (obj: Record<string, unknown>, msg?: string): void => {
-      lines.push(JSON.stringify({ level, ...obj, msg }));
-    };
-  const logger: CaLogger = {
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    debug: record('debug'),
-  };
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  const logger: CaLogger = pino({ level: 'debug' }, sink);
   const errors: string[] = [];
   const keep = (e: unknown) =>
     errors.push(`${(e as Error).name}: ${(e as Error).message} ${JSON.stringify(e)}`);

@@ -97,7 +97,15 @@ export class PostgresStore extends QueuedWrites implements Store {
       await migratePostgres(pool);
     } catch (e) {
       await pool.end().catch(() => {});
-      throw pgError(e, `cannot open the PostgreSQL store at ${describe(url)}`);
+      const err = pgError(e, 'open');
+      if (err.code !== 'unavailable') throw err;
+      throw new StoreError(
+        'unavailable',
+        `cannot open the PostgreSQL store at ${describe(url)}: ${err.message}`,
+        {
+          cause: e,
+        },
+      );
     }
     const writer = new PostgresWriter(pool);
     const commit = new GroupCommit((ops) => writer.runBatch(ops), options.maxBatch ?? 256);

@@ -5,19 +5,34 @@ import { parseRfc4514 } from '../../x509/name.js';
  * What a reservation is found by: its subject and CN lower-cased for case-insensitive prefix
  * search, and its SAN entries lower-cased (one row each in the SAN index). Computed on the
  * caller's thread when a reservation is queued (the writer thread stays free of the X.509 code).
+ *
+ * `cnLc` is kept only when the subject text does not already begin with `cn=<the CN>`: for the
+ * usual subject (`CN=device-…,O=…`) a CN prefix is a subject prefix after `cn=`, so the subject
+ * index answers both and a second index on random names — one more page written per issuance —
+ * is not needed (see `subjectCondition` in search.ts).
  */
 export interface SearchKeys {
   subjectLc: string;
+  /** The lower-cased CN when the subject text does not lead with it; otherwise null. */
   cnLc: string | null;
   sansLc: string[];
 }
 
 export function searchKeys(subject: string, sans: readonly string[]): SearchKeys {
-  return {
-    subjectLc: subject.toLowerCase(),
-    cnLc: commonName(subject)?.toLowerCase() ?? null,
-    sansLc: [...new Set(sans.map((s) => s.toLowerCase()))],
-  };
+  const subjectLc = subject.toLowerCase();
+  let cnLc = commonName(subject)?.toLowerCase() ?? null;
+  if (cnLc !== null && leadsWithCn(subjectLc, cnLc)) cnLc = null;
+  return { subjectLc, cnLc, sansLc: [...new Set(sans.map((s) => s.toLowerCase()))] };
+}
+
+/** The characters that end or escape an RFC 4514 attribute value (§2.4) — never inside a plain leading CN. */
+export const RDN_SPECIALS = /[,+\\;"<>=#]/;
+
+/** `subjectLc` is `cn=<cnLc>` followed by the end of the RDN, with the CN written without escapes. */
+function leadsWithCn(subjectLc: string, cnLc: string): boolean {
+  if (RDN_SPECIALS.test(cnLc) || !subjectLc.startsWith(`cn=${cnLc}`)) return false;
+  const next = subjectLc[3 + cnLc.length];
+  return next === undefined || next === ',' || next === '+';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CERTIFICATE_COLUMNS, type CursorKey, decodeCursor, prefixUpperBound } from './records.js';
+import { RDN_SPECIALS } from './search-keys.js';
 import { type CertificateQuery, type CertificateState, type CertificateStatus, StoreError } from './types.js';
 import { checkLimit, checkText, checkTime } from './validate.js';
 
@@ -115,10 +116,8 @@ export function buildSearch(
 /** The subject, SAN and serial conditions of a query (each an index range), rendered with `p`. */
 function nameFilters(q: CertificateQuery, p: (v: unknown) => string): string[] {
   const out: string[] = [];
-  if (q.subject !== undefined && q.subject !== '') {
-    const s = checkText(q.subject, 'subject').toLowerCase();
-    out.push(`(${range('c.subject_lc', s, p)} OR ${range('c.cn_lc', s, p)})`);
-  }
+  if (q.subject !== undefined && q.subject !== '')
+    out.push(subjectCondition(checkText(q.subject, 'subject'), p));
   if (q.san !== undefined && q.san !== '') {
     const s = checkText(q.san, 'san').toLowerCase();
     const cond = s.endsWith('*') ? range('san', s.slice(0, -1), p) : `san = ${p(s)}`;
@@ -130,6 +129,19 @@ function nameFilters(q: CertificateQuery, p: (v: unknown) => string): string[] {
     out.push(range('c.serial', s, p));
   }
   return out;
+}
+
+/**
+ * A case-insensitive prefix of the subject text or of its CN. The CN is stored apart (`cn_lc`) only
+ * when the text does not lead with it (search-keys.ts); otherwise a CN prefix `p` is the subject
+ * prefix `cn=p` — exactly, as long as `p` has no character that ends or escapes a value (one that
+ * does can only match a CN that contains it, and such a CN is stored apart).
+ */
+function subjectCondition(subject: string, p: (v: unknown) => string): string {
+  const s = subject.toLowerCase();
+  const alts = [range('c.subject_lc', s, p), range('c.cn_lc', s, p)];
+  if (!RDN_SPECIALS.test(s)) alts.push(range('c.subject_lc', `cn=${s}`, p));
+  return `(${alts.join(' OR ')})`;
 }
 
 /** `col` starts with `prefix`, as an index range. */

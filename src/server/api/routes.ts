@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import { verifyAudit } from '../../ca/audit.js';
 import type { Authority } from '../../ca/authority.js';
 import { CaError, REQUEST_ERROR_CODES } from '../../ca/errors.js';
+import type { IssuedResult } from '../../ca/pipeline.js';
+import { sanEntry } from '../../ca/policy.js';
 import type { CertificateQuery } from '../../ca/store/types.js';
 import { looksLikePem } from '../../pem/pem.js';
 import { parseCertificate } from '../../x509/certificate.js';
@@ -15,6 +17,7 @@ import {
   type CaInfo,
   CertificateGetQuery,
   CertificateListQuery,
+  type CertificateSummary,
   type CrlInfo,
   CrlPublishRequest,
   IssueRequest,
@@ -147,11 +150,11 @@ export async function registerApiRoutes(app: FastifyInstance, o: ApiRoutesOption
       const out: IssueResponse = { status: 'pending', pendingId: r.pendingId, profile: r.profile };
       return reply.code(202).send(out);
     }
-    const rec = await ca.get(r.serialHex, r.issuerId);
-    if (!rec) throw new ServerError('internal', 'the issued certificate is not in the store');
+    // A new certificate is described from the result (no store read); a replay from its record.
+    const rec = r.replayed ? await ca.get(r.serialHex, r.issuerId) : undefined;
     const out: IssueResponse = {
       status: 'issued',
-      certificate: certificateSummary(rec, now()),
+      certificate: rec ? certificateSummary(rec, now()) : issuedSummary(r, requester(req), body.requestId),
       pem: pemOf(r.der),
       chainPem: r.chain.map((c) => c.toPem()).join(''),
       replayed: r.replayed,
@@ -375,6 +378,30 @@ export async function registerApiRoutes(app: FastifyInstance, o: ApiRoutesOption
     await ca.reject(req.params.id, { requester: requester(req), reason: body.reason });
     return reply.code(204).send();
   });
+}
+
+/** The summary of a certificate just issued, from the issuance result. */
+function issuedSummary(
+  r: IssuedResult,
+  requester: string,
+  requestId: string | undefined,
+): CertificateSummary {
+  const c = r.certificate;
+  const out: CertificateSummary = {
+    issuer: r.issuerId,
+    serial: r.serialHex,
+    state: 'issued',
+    status: 'valid',
+    profile: r.profile,
+    subject: c.subject.toString(),
+    sans: (c.subjectAltName ?? []).map(sanEntry),
+    notBefore: iso(r.notBefore),
+    notAfter: iso(r.notAfter),
+    requester,
+    fingerprint: r.fingerprint,
+  };
+  if (requestId !== undefined) out.requestId = requestId;
+  return out;
 }
 
 /** The representation an Accept header asks for (JSON unless it names a certificate type). */

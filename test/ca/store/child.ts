@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { openStore } from '../../../src/ca/store/index.js';
 import type { ChildResult } from './children.js';
-import { ev, reservation, T0 } from './fixtures.js';
+import { ev, randomSerial, reservation, T0 } from './fixtures.js';
 
 // One process of runChildren: `child.ts URL TASK COUNT SEED WRITER`. Prints `ready`, waits for `go` on
 // stdin, does its task and prints one JSON line (ChildResult).
@@ -27,6 +27,28 @@ const store = await openStore(url, { sqlite: { writer } });
 const result: ChildResult = { reserved: [], crlNumbers: [], audited: 0 };
 if (task === 'open') {
   await store.listIssuers();
+} else if (task === 'loop') {
+  // Issues until killed, from 8 concurrent callers; prints each serial once complete() resolved —
+  // what a client would have received.
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (;;) {
+        const { cert, ...r } = reservation(randomSerial());
+        await store.reserve(r);
+        await store.complete(
+          {
+            issuerId: r.issuerId,
+            serialHex: r.serialHex,
+            der: cert.der,
+            fingerprint: cert.fingerprint,
+            issuedAt: T0,
+          },
+          ev('issue', { issuerId: r.issuerId, serialHex: r.serialHex, fingerprint: cert.fingerprint }),
+        );
+        process.stdout.write(`issued ${r.serialHex}\n`);
+      }
+    }),
+  );
 } else {
   // Every child tries every serial of one shared set, in its own order.
   const serials = Array.from({ length: count }, (_, i) => {

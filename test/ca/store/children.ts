@@ -77,3 +77,57 @@ export async function runChildren(
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
   }
 }
+
+/** A child issuing in a loop (`loop` task) until killed; `issued` grows as it reports completions. */
+export interface Looper {
+  issued: string[];
+  /** Resolves once at least `n` completions were reported. */
+  waitFor(n: number): Promise<void>;
+  /** SIGKILL, and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+export async function startLooper(url: string, writer: 'thread' | 'inline'): Promise<Looper> {
+  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, url, 'loop', '0', 'x', writer], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const issued: string[] = [];
+  let buf = '';
+  let err = '';
+  let waiters: { n: number; resolve(): void }[] = [];
+  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+  p.stderr.on('data', (d) => {
+    err += d;
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      buf += d;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') resolve();
+        else if (line.startsWith('issued ')) issued.push(line.slice(7));
+        nl = buf.indexOf('\n');
+      }
+      for (const w of waiters.filter((x) => issued.length >= x.n)) w.resolve();
+      waiters = waiters.filter((x) => issued.length < x.n);
+    });
+    p.once('exit', (code) => reject(new Error(`looper exited ${code}: ${err}`)));
+  });
+  await ready;
+  p.stdin.end('go\n');
+  return {
+    issued,
+    waitFor: (n) =>
+      new Promise<void>((resolve, reject) => {
+        if (issued.length >= n) return resolve();
+        waiters.push({ n, resolve });
+        void exited.then(() => reject(new Error(`looper exited after ${issued.length} issuances: ${err}`)));
+      }),
+    kill: async () => {
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

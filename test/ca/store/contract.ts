@@ -10,7 +10,7 @@ import {
   StoreError,
   type StoreErrorCode,
 } from '../../../src/ca/store/index.js';
-import { runChildren } from './children.js';
+import { runChildren, startLooper } from './children.js';
 import {
   DAY,
   ev,
@@ -658,7 +658,15 @@ export function storeContract(h: Harness): void {
     // 72 certificates over two issuers and two profiles, expiring over 36 days, some revoked or on
     // hold, plus reserved and void rows; every expectation is computed from this list.
     const NOW = T0 + 10 * DAY + 30 * 60_000;
-    const rows: { r: CertificateRecord; status: CertificateStatus }[] = [];
+    const rows: { r: CertificateRecord; status: CertificateStatus; cn: string }[] = [];
+    // Most subjects lead with their CN; some do not, one CN has an escaped comma.
+    const cnOf = (i: number) => (i === 70 ? 'Device-070, Spare' : `Device-${String(i).padStart(3, '0')}`);
+    const subjectOf = (i: number) =>
+      i === 70
+        ? 'CN=Device-070\\, Spare,O=Acme'
+        : i % 12 === 5
+          ? `O=Acme,CN=${cnOf(i)}`
+          : `CN=${cnOf(i)},O=${i % 2 ? 'Acme' : 'Globex'}`;
     let store: Store;
     let seeded: Promise<void> | undefined;
     const ready = () => (seeded ??= seed());
@@ -677,7 +685,7 @@ export function storeContract(h: Harness): void {
             issuerId,
             profile,
             notAfter,
-            subject: `CN=Device-${String(i).padStart(3, '0')},O=${i % 2 ? 'Acme' : 'Globex'}`,
+            subject: subjectOf(i),
             sans: [`dns:d${i}.fleet.example`, `ip:10.0.0.${i}`],
           },
           issuedAt,
@@ -690,7 +698,7 @@ export function storeContract(h: Harness): void {
           await store.revoke(issuerId, serial, { time: T0, reason: 'certificateHold' }, ev('revoke'));
           status = 'hold';
         }
-        rows.push({ r: (await store.getCertificate(issuerId, serial))!, status });
+        rows.push({ r: (await store.getCertificate(issuerId, serial))!, status, cn: cnOf(i) });
       }
       for (const s of ['ee01', 'ee02']) {
         const { cert: _c, ...r } = reservation(s, { subject: 'CN=pending', reservedAt: T0 - DAY });
@@ -760,7 +768,22 @@ export function storeContract(h: Harness): void {
       {
         name: 'subject prefix of the CN',
         q: { subject: 'device-00' },
-        pred: (x) => x.r.subject.startsWith('CN=Device-00'),
+        pred: (x) => x.cn.toLowerCase().startsWith('device-00'),
+      },
+      {
+        name: 'subject prefix of a CN with an escaped comma',
+        q: { subject: 'DEVICE-070, s' },
+        pred: (x) => x.cn.toLowerCase().startsWith('device-070, s'),
+      },
+      {
+        name: 'subject prefix "o=acme,cn=" (a subject that does not lead with its CN)',
+        q: { subject: 'o=acme,cn=dev' },
+        pred: (x) => x.r.subject.toLowerCase().startsWith('o=acme,cn=dev'),
+      },
+      {
+        name: 'subject prefix of the CN or of the text',
+        q: { subject: 'device-07' },
+        pred: (x) => x.cn.toLowerCase().startsWith('device-07'),
       },
       {
         name: 'SAN exact',
@@ -967,6 +990,38 @@ export function storeContract(h: Harness): void {
     });
   });
 
+  describe(`${name}: crash`, () => {
+    test('kill -9 while issuing: every certificate a client received is stored, the rest is left for recovery', async () => {
+      const { store, url } = await fresh();
+      const looper = await startLooper(url, 'thread');
+      try {
+        await looper.waitFor(40);
+      } finally {
+        await looper.kill();
+      }
+      for (const s of looper.issued) assert.deepEqual(await store.status('devices-1', s), { status: 'good' });
+      // Each completion committed with its audit record, or neither did.
+      const audit = await verifyChain(store);
+      const audited = audit.filter((a) => a.action === 'issue').map((a) => a.serialHex!);
+      const issued = await everySerial(store, ['issued']);
+      assert.deepEqual(new Set(issued), new Set(audited));
+      assert.equal(issued.length, audited.length);
+      assert.ok(issued.length >= looper.issued.length);
+      // What was only reserved is what recovery finds, and voiding it leaves nothing unresolved.
+      const pending = await store.unresolvedReservations(T0 + 1, 1000);
+      assert.deepEqual(
+        new Set(pending.map((p) => p.serialHex)),
+        new Set(await everySerial(store, ['reserved'])),
+      );
+      for (const p of pending) await store.voidReservation(p.issuerId, p.serialHex, ev('recover'));
+      assert.deepEqual(await store.unresolvedReservations(T0 + 1, 1000), []);
+      for (const p of pending) assert.equal(await store.status(p.issuerId, p.serialHex), undefined);
+      await verifyChain(store);
+      if (h.kind === 'sqlite')
+        assert.deepEqual(await h.sql(url, 'PRAGMA integrity_check'), [{ integrity_check: 'ok' }]);
+    });
+  });
+
   describe(`${name}: migrations and opening`, () => {
     test('a fresh store records every schema version; re-opening changes nothing', async () => {
       const { store, url } = await fresh();
@@ -1011,4 +1066,16 @@ export function storeContract(h: Harness): void {
       await rejectsWith(store.getSetting('k'), 'unavailable');
     });
   });
+}
+
+/** Serials of every certificate in the given states (all pages). */
+export async function everySerial(store: Store, states: CertificateQuery['states']): Promise<string[]> {
+  const out: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.findCertificates({ states, limit: 500, cursor });
+    out.push(...page.items.map((r) => r.serialHex));
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
 }

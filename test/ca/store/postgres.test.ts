@@ -1,5 +1,7 @@
-import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { openStore, type StoreError } from '../../../src/ca/store/index.js';
 import { type PgCluster, startPostgres } from '../../helpers/postgres.js';
 import { storeContract } from './contract.js';
 
@@ -46,4 +48,15 @@ storeContract({
     );
     return r.rows as Record<string, unknown>[];
   },
+});
+
+describe('postgres: backup', () => {
+  it('is unsupported, pointing at pg_dump', async () => {
+    const store = await openStore(cluster.url());
+    after(() => store.close());
+    await assert.rejects(
+      store.backup('/tmp/x.db'),
+      (e: StoreError) => e.code === 'unsupported' && /pg_dump/.test(e.message),
+    );
+  });
 });
