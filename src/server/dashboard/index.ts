@@ -35,7 +35,8 @@ export function dashboardExtension(o: DashboardOptions = {}): ServiceExtension &
     name: 'dashboard',
     async register(app, ctx) {
       app.addHook('onRequest', async (req) => {
-        if (req.url.startsWith('/api/') || req.url === '/session') checkSameOrigin(req);
+        const path = req.url.split('?', 1)[0]!;
+        if (path.startsWith('/api/') || path === '/session') checkSameOrigin(req);
       });
       const dir = o.assetsDir ?? findAssetsDir();
       if (dir === undefined) {

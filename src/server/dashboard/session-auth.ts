@@ -66,6 +66,8 @@ export class SessionAuthenticator implements Authenticator {
   readonly method = 'session';
   readonly onInvalid = 'deny' as const;
   private readonly bySession = new WeakMap<FastifyRequest, Session>();
+  /** Per admin token id: SHA-256 of its secret at login, and when the store last confirmed it. */
+  private readonly tokenHashes = new Map<string, string>();
   private readonly tokenChecked = new Map<string, number>();
 
   constructor(
@@ -111,8 +113,6 @@ export class SessionAuthenticator implements Authenticator {
     this.tokenChecked.set(id, this.now());
     return r;
   }
-
-  private readonly tokenHashes = new Map<string, string>();
 
   /** The token a session came from must still be the registered one (not removed or replaced). */
   private async tokenStillRegistered(s: Session): Promise<boolean> {

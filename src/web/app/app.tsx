@@ -121,9 +121,15 @@ export function App() {
                   <span class="who-label">Signed in</span>
                   <span class="who-name">{who(session)}</span>
                 </p>
-                <button type="button" class="btn btn-small btn-sidebar" onClick={signOut}>
-                  Sign out
-                </button>
+                {session.method === 'session' ? (
+                  <button type="button" class="btn btn-small btn-sidebar" onClick={signOut}>
+                    Sign out
+                  </button>
+                ) : (
+                  <p class="who-label">
+                    with the {session.method === 'bearer' ? 'bearer token' : 'client certificate'}
+                  </p>
+                )}
               </>
             ) : null}
           </div>

@@ -1,23 +1,8 @@
 // Charts drawn as SVG elements (no chart library, nothing inline for the CSP to refuse): the expiry
 // timeline (certificates expiring per UTC day), the issuance rate (per hour over a week) and the
 // validity bar of a CA. Each chart carries a text alternative; the views add a table with the data.
-import { count, DAY_MS, shortDay, utcDay } from '../format.js';
-
-/** A round axis maximum ≥ n (1, 2, 5 × 10^k) and its tick step. */
-export function niceScale(n: number): { max: number; step: number } {
-  if (n <= 4) return { max: Math.max(1, n), step: 1 };
-  const raw = n / 4;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const rounded = Number.isInteger(step) ? step : Math.ceil(step);
-  return { max: Math.ceil(n / rounded) * rounded, step: rounded };
-}
-
-/** The UTC days `from`, `from`+1, … (`YYYY-MM-DD`), `days` of them. */
-export function dayRange(from: string, days: number): string[] {
-  const t0 = Date.parse(`${from}T00:00:00Z`);
-  return Array.from({ length: days }, (_, i) => utcDay(t0 + i * DAY_MS));
-}
+import { count, shortDay } from '../format.js';
+import { dayRange, niceScale } from '../model/scale.js';
 
 const W = 960;
 const M = { top: 14, right: 14, bottom: 34, left: 48 };

@@ -103,18 +103,16 @@ export function Empty(props: { children: ComponentChildren }) {
   return <p class="empty">{props.children}</p>;
 }
 
-/** A definition list of label/value rows (values may be elements); `wide` rows span both columns. */
+/** A definition list of label/value rows (values may be elements). */
 export function Facts(props: {
   rows: readonly (readonly [string, ComponentChildren] | false | undefined)[];
-  columns?: 1 | 2;
-  wide?: readonly string[];
 }) {
   return (
-    <dl class={props.columns === 2 ? 'facts facts-2' : 'facts'}>
+    <dl class="facts">
       {props.rows
         .filter((r): r is readonly [string, ComponentChildren] => !!r)
         .map(([k, v]) => (
-          <div class={props.wide?.includes(k) ? 'fact fact-wide' : 'fact'} key={k}>
+          <div class="fact" key={k}>
             <dt>{k}</dt>
             <dd>{v}</dd>
           </div>

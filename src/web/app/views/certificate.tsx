@@ -7,11 +7,12 @@ import {
   type RevocationReason,
 } from '../../../server/api/schemas.js';
 import { certificateFileUrl } from '../api.js';
-import { ChainDiagram, chainNodes } from '../components/chain.js';
+import { ChainDiagram } from '../components/chain.js';
 import { Dialog } from '../components/dialog.js';
 import { Badge, Card, ErrorNotice, Facts, Link, Loading, PageHeader, StatusBadge } from '../components/ui.js';
 import { colonHex, commonName, humanize, relative, utc } from '../format.js';
 import { useApi, useAsync, useTitle } from '../hooks.js';
+import { chainNodes } from '../model/chain.js';
 
 function RevokeDialog(props: {
   detail: CertificateDetail;

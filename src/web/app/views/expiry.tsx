@@ -1,9 +1,10 @@
 // The expiry timeline: valid certificates expiring per UTC day over the next 90 days (counted by the
 // service from its per-hour counters, `GET /api/v1/statistics?days=90`), as a chart and as a table.
-import { dayRange, ExpiryChart } from '../components/charts.js';
+import { ExpiryChart } from '../components/charts.js';
 import { Card, Empty, ErrorNotice, Link, Loading, PageHeader } from '../components/ui.js';
 import { count, DAY_MS, shortDay, utc, utcDay } from '../format.js';
 import { useApi, useAsync, useTitle } from '../hooks.js';
+import { dayRange } from '../model/scale.js';
 import { inventoryPath } from '../router.js';
 
 const DAYS = 90;

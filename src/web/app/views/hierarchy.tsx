@@ -69,16 +69,29 @@ function CaCard(props: { ca: CaInfo; now: number; onPublished: () => void }) {
         </div>
         <ValidityBar notBefore={c.notBefore} notAfter={c.notAfter} now={props.now} />
       </div>
+      <dl class="ministats">
+        <div>
+          <dt>Key</dt>
+          <dd>{c.keyAlgorithm}</dd>
+        </div>
+        <div>
+          <dt>Key storage</dt>
+          <dd>{c.keyStorage === 'pkcs11' ? 'PKCS#11 token' : 'Encrypted file'}</dd>
+        </div>
+        <div>
+          <dt>Path length</dt>
+          <dd>{c.pathLenConstraint !== undefined ? String(c.pathLenConstraint) : 'unlimited'}</dd>
+        </div>
+        <div>
+          <dt>Certificates issued</dt>
+          <dd>
+            <Link href={inventoryPath({ issuer: c.id })}>{count(c.issued)}</Link>
+          </dd>
+        </div>
+      </dl>
       <Facts
-        columns={2}
-        wide={['Subject', 'CRL', 'OCSP', 'SHA-256', 'Name constraints']}
         rows={[
           ['Subject', <span class="mono break">{c.subject}</span>],
-          [
-            'Key',
-            `${c.keyAlgorithm} · ${c.keyStorage === 'pkcs11' ? 'PKCS#11 token' : 'encrypted key file'}`,
-          ],
-          c.pathLenConstraint !== undefined && ['Path length constraint', String(c.pathLenConstraint)],
           c.nameConstraints && [
             'Name constraints',
             <span class="mono small">
@@ -88,7 +101,6 @@ function CaCard(props: { ca: CaInfo; now: number; onPublished: () => void }) {
               {c.nameConstraints.excluded.length ? ` excluded ${c.nameConstraints.excluded.join(', ')}` : ''}
             </span>,
           ],
-          ['Certificates issued', <Link href={inventoryPath({ issuer: c.id })}>{count(c.issued)}</Link>],
           ['CRL', <CrlStatus ca={c} now={props.now} />],
           [
             'OCSP',
