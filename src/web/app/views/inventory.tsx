@@ -129,11 +129,11 @@ function FilterForm(props: {
         {f.expires === 'custom' ? (
           <>
             <div class="field">
-              <label for="f-from">From (UTC day)</label>
+              <label for="f-from">From (UTC)</label>
               <input id="f-from" type="date" value={f.from ?? ''} onInput={set('from')} />
             </div>
             <div class="field">
-              <label for="f-to">To (UTC day, inclusive)</label>
+              <label for="f-to">To (UTC, inclusive)</label>
               <input id="f-to" type="date" value={f.to ?? ''} onInput={set('to')} />
             </div>
           </>
