@@ -1,6 +1,7 @@
 import type { KeyType } from '../crypto/algorithms.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { Signer } from '../crypto/signer.js';
+import { bytesEqual } from '../der/bytes.js';
 import { IssueError } from '../issue/errors.js';
 import { Issuer } from '../issue/issuer.js';
 import { parseSignatureAlgorithm } from '../x509/algorithm.js';
@@ -191,6 +192,11 @@ export async function importIssuer(ctx: RunContext, o: ImportIssuerOptions): Pro
     const { certificate, ref } = await importKey(ctx.keys, o, o.id, written);
     if (certificate.isSelfIssued)
       throw new CaError('bad-issuer', 'a self-issued certificate cannot be imported as an intermediate');
+    // Two issuers with one key would answer each other's OCSP CertIDs and sign each other's CRLs.
+    const twin = ctx.hierarchy
+      .all()
+      .find((i) => bytesEqual(i.certificate.subjectPublicKeyInfo.der, certificate.subjectPublicKeyInfo.der));
+    if (twin) throw new CaError('bad-issuer', `issuer ${twin.id} already has this key`);
     const parent = ctx.hierarchy
       .all()
       .find((p) => p.certificate.subject.equals(certificate.issuer) && signedBy(certificate, p.certificate));
