@@ -236,6 +236,15 @@ describe('dashboard: access, sessions, CSRF and headers', () => {
     assert.equal(js.headers['cache-control'], 'private, max-age=31536000, immutable');
   });
 
+  test('HSTS is sent for a real host name, never for localhost or an IP address', async () => {
+    // Without the trust anchor: Node would check the certificate against the Host header's name.
+    const hsts = async (host: string) =>
+      (await request(`${svc.url}/login`, { headers: { host } })).headers['strict-transport-security'];
+    assert.equal(await hsts('pki.fleet.example:8443'), 'max-age=31536000');
+    for (const host of [`127.0.0.1:${svc.port}`, `localhost:${svc.port}`, `[::1]:${svc.port}`, 'ca.localhost'])
+      assert.equal(await hsts(host), undefined, host);
+  });
+
   test('a state-changing request on a session needs the CSRF token and our origin', async () => {
     const { cookie, csrf } = await login();
     const crlNumber = async () =>
