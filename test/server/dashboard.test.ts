@@ -241,7 +241,12 @@ describe('dashboard: access, sessions, CSRF and headers', () => {
     const hsts = async (host: string) =>
       (await request(`${svc.url}/login`, { headers: { host } })).headers['strict-transport-security'];
     assert.equal(await hsts('pki.fleet.example:8443'), 'max-age=31536000');
-    for (const host of [`127.0.0.1:${svc.port}`, `localhost:${svc.port}`, `[::1]:${svc.port}`, 'ca.localhost'])
+    for (const host of [
+      `127.0.0.1:${svc.port}`,
+      `localhost:${svc.port}`,
+      `[::1]:${svc.port}`,
+      'ca.localhost',
+    ])
       assert.equal(await hsts(host), undefined, host);
   });
 
