@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SubjectAltName } from './types.js';
 
 /**
@@ -19,10 +17,3 @@ export function encodeSubjectAltName(v: SubjectAltName): Uint8Array {
   checkAddressNamesForEncoding(v, 'subjectAltName');
   return encodeDer((w) => writeGeneralNames(w, v));
 }
-
-registerExtension({
-  oid: OID.subjectAltName,
-  name: 'subjectAltName',
-  parse: parseSubjectAltName,
-  encode: encodeSubjectAltName,
-});
