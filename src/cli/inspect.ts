@@ -42,7 +42,7 @@ import type { Command } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { parseEncryptedPrivateKeyInfo } from '../crypto/pbes2.js';
-import { latin1, toHex } from '../der/bytes.js';
+import { bitLength, latin1, toHex } from '../der/bytes.js';
 import type { DerError } from '../der/errors.js';
 import { OID, oidName } from '../der/oid-names.js';
 import { DerReader } from '../der/reader.js';
@@ -55,6 +55,7 @@ import {
 import { type Certificate, parseCertificate, readCertificate } from '../x509/certificate.js';
 import { type CertificateList, parseCrl } from '../x509/crl.js';
 import { type CertificationRequest, parseCsr } from '../x509/csr.js';
+import { curveByOid } from '../x509/curves.js';
 import {
   encodeRsaPublicKey,
   encodeSubjectPublicKeyInfo,
@@ -295,20 +296,6 @@ function loadPkcs7(der: Uint8Array, source: Source): Loaded[] {
 
 // ---- keys (never key material) ----
 
-const CURVE_NAMES: Record<string, { name: string; bits: number }> = {
-  [OID.secp256r1]: { name: 'P-256', bits: 256 },
-  [OID.secp384r1]: { name: 'P-384', bits: 384 },
-  [OID.secp521r1]: { name: 'P-521', bits: 521 },
-  [OID.secp256k1]: { name: 'secp256k1', bits: 256 },
-};
-
-function bitLength(mag: Uint8Array): number {
-  let i = 0;
-  while (i < mag.length && mag[i] === 0) i++;
-  if (i === mag.length) return 0;
-  return (mag.length - i - 1) * 8 + (32 - Math.clz32(mag[i]!));
-}
-
 function sha256Colon(b: Uint8Array): string {
   return colonHex(nodeCrypto.digest('SHA-256', b), true);
 }
@@ -322,7 +309,7 @@ function curveOfParameter(p: Uint8Array | undefined): string | undefined {
 }
 
 function ecKeyFields(curveOid: string | undefined, publicKey: Uint8Array | undefined): Obj {
-  const c = curveOid ? CURVE_NAMES[curveOid] : undefined;
+  const c = curveOid ? curveByOid(curveOid) : undefined;
   const spki =
     curveOid && publicKey
       ? encodeSubjectPublicKeyInfo(OID.ecPublicKey, oidParameter(curveOid), publicKey)
@@ -462,7 +449,7 @@ function pkcs1PublicView(der: Uint8Array): Obj {
 function ecParametersView(der: Uint8Array): Obj {
   const curve = curveOfParameter(der);
   if (!curve) throw new CliError('EC PARAMETERS: only namedCurve parameters are supported (RFC 5480 §2.1.1)');
-  return { type: 'ec-parameters', curve: CURVE_NAMES[curve]?.name ?? curve, oid: curve };
+  return { type: 'ec-parameters', curve: curveByOid(curve)?.name ?? curve, oid: curve };
 }
 
 /** A SubjectPublicKeyInfo as JSON (public data: shown in full). */

@@ -10,7 +10,7 @@ import {
   parseRsaPrivateKey,
   parseRsaPublicKey,
 } from '../x509/private-key.js';
-import { CURVES, curveByOid, type KeyAlgorithm, type KeyType, keyAlgorithmOfType } from './algorithms.js';
+import { CURVES, type KeyAlgorithm, type KeyType, keyAlgorithmOfType, supportedCurve } from './algorithms.js';
 import { defaultProvider } from './default-provider.js';
 import { CryptoError } from './errors.js';
 import { type Jwk, jwkToPkcs8, jwkToSpki, pkcs8ToJwk, spkiToJwk } from './jwk.js';
@@ -247,7 +247,7 @@ function sec1ToPkcs8(der: Uint8Array): Uint8Array {
   try {
     const k = parseEcPrivateKey(der);
     if (!k.curveOid) throw new CryptoError('bad-key', 'SEC1 key without curve parameters');
-    const c = curveByOid(k.curveOid);
+    const c = supportedCurve(k.curveOid);
     if (!c) throw new CryptoError('unsupported-key-type', `unsupported curve ${k.curveOid}`);
     return encodePrivateKeyInfo({
       version: 0,

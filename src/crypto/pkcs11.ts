@@ -7,6 +7,7 @@ import {
   defaultSignatureAlgorithm,
   type KeyAlgorithm,
   type SignatureAlgorithm,
+  supportedCurve,
 } from './algorithms.js';
 import { defaultProvider } from './default-provider.js';
 import { ecdsaP1363ToDer } from './ecdsa-sig.js';
@@ -369,7 +370,7 @@ function readPublicKey(mod: LoadedModule, session: Handle, pub: Handle): Uint8Ar
     const pr = DerReader.from(params!.value as Buffer, 'CKA_EC_PARAMS');
     const curveOid = pr.readOid('namedCurve');
     pr.finish();
-    const curve = Object.values(CURVES).find((c) => c.oid === curveOid);
+    const curve = supportedCurve(curveOid);
     if (!curve) throw new CryptoError('unsupported-key-type', `token key on curve ${curveOid}`);
     // PKCS#11 v2.40 §2.3.3: CKA_EC_POINT is DER OCTET STRING(04||X||Y); some modules give the bare point.
     let pt = point!.value as Buffer as Uint8Array;
