@@ -214,6 +214,6 @@ const SKI_PREFIX = Uint8Array.of(0x30, 0x1d, 0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04,
 export function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {
   const der = new Uint8Array(31);
   der.set(SKI_PREFIX, 0);
-  der.set(keyId.subarray(0, 20), 11);
+  der.set(keyId.length === 20 ? keyId : keyId.subarray(0, 20), 11);
   return { oid: '2.5.29.14', critical: false, value: der.subarray(9), der };
 }
