@@ -29,7 +29,7 @@ import { CertificateBuilder } from '../issue/certificate.js';
 import { isCrlReason } from '../issue/crl-extensions.js';
 import { verifyCsr } from '../issue/csr.js';
 import { Issuer } from '../issue/issuer.js';
-import { PROFILE_NAMES, type ProfileName } from '../issue/profiles.js';
+import { ISSUANCE_PROFILE_NAMES, type IssuanceProfileName } from '../issue/profiles.js';
 import { revocationUriProblem } from '../issue/revocation-info.js';
 import { serialFromInput } from '../issue/serial.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
@@ -54,7 +54,7 @@ export type IssuerRole = 'root' | 'intermediate';
 export interface IssuedRecord {
   serial: string;
   subject: string;
-  profile: ProfileName;
+  profile: IssuanceProfileName;
   issuer: IssuerRole;
   notBefore: string;
   notAfter: string;
@@ -252,7 +252,12 @@ async function init(o: InitOptions): Promise<void> {
   );
 }
 
-function record(c: Certificate, profile: ProfileName, issuer: IssuerRole, issuedAt: string): IssuedRecord {
+function record(
+  c: Certificate,
+  profile: IssuanceProfileName,
+  issuer: IssuerRole,
+  issuedAt: string,
+): IssuedRecord {
   return {
     serial: c.serialHex.toLowerCase(),
     subject: c.subject.toString(),
@@ -277,7 +282,7 @@ interface SignOptions {
 async function sign(o: SignOptions): Promise<void> {
   if (!['device', 'server', 'intermediate'].includes(o.profile))
     throw new CliError(`unknown profile "${o.profile}" (device, server or intermediate)`);
-  const profile = o.profile as ProfileName;
+  const profile = o.profile as IssuanceProfileName;
   if (o.json && !o.out) throw new CliError('--json needs --out (the certificate itself would go to stdout)');
   let days: number | undefined;
   if (o.days !== undefined) {
@@ -394,7 +399,7 @@ export function registerCa(program: Command): void {
     .description('issue a certificate for a CSR')
     .requiredOption('--dir <dir>', 'CA directory')
     .requiredOption('--csr <file>', 'PKCS#10 request (PEM or DER)')
-    .requiredOption('--profile <profile>', `${PROFILE_NAMES.filter((p) => p !== 'root').join('|')}`)
+    .requiredOption('--profile <profile>', `${ISSUANCE_PROFILE_NAMES.filter((p) => p !== 'root').join('|')}`)
     .option('--out <file>', 'write the certificate to FILE instead of stdout')
     .option('--days <n>', 'validity in days (default: the profile’s; never beyond the issuer)')
     .option('--passphrase-file <file>', 'passphrase for the CA key (else FLEETPKI_PASSPHRASE or a prompt)')

@@ -16,6 +16,7 @@ export type KeyType =
   | 'rsa-2048'
   | 'rsa-3072'
   | 'rsa-4096';
+/** Every `KeyType`, in the order the CLI lists them. */
 export const KEY_TYPES: readonly KeyType[] = [
   'ec-p256',
   'ec-p384',

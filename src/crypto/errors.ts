@@ -27,6 +27,7 @@ export type CryptoErrorCode =
   /** No key with the requested label/id (or no token with the label) was found. */
   | 'key-not-found';
 
+/** The error `crypto/` throws: a `code` from `CryptoErrorCode` and a message for humans. */
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';
   constructor(

@@ -49,6 +49,9 @@ export interface Pkcs11SignerOptions {
   provider?: CryptoProvider;
 }
 
+/**
+ * Options of `Pkcs11Signer.generate`: where to find the token, plus the new key's label and type.
+ */
 export interface Pkcs11GenerateOptions extends Pkcs11SignerOptions {
   keyLabel: string;
   keyType: 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
@@ -118,6 +121,11 @@ const RSA_MECH: Record<string, 'CKM_SHA256_RSA_PKCS' | 'CKM_SHA384_RSA_PKCS' | '
   'SHA-512': 'CKM_SHA512_RSA_PKCS',
 };
 
+/**
+ * A `Signer` over a key on a PKCS#11 token (see `Pkcs11SignerOptions` above for the design).
+ * Open one with `Pkcs11Signer.open` or `generate`; without the optional dependency `pkcs11js`
+ * both fail with `CryptoError('missing-dependency')` naming what to install.
+ */
 export class Pkcs11Signer implements Signer {
   readonly signSync: (tbs: Uint8Array) => Uint8Array;
   private closed = false;

@@ -36,11 +36,11 @@ import { hasErrors, type LintFinding, lintCertificate } from './lint.js';
 import {
   basicConstraintsExtension,
   extKeyUsageExtension,
+  ISSUANCE_PROFILES,
+  type IssuanceProfile,
+  type IssuanceProfileName,
   keyUsageExtension,
   keyUsageExtensionOf,
-  PROFILES,
-  type Profile,
-  type ProfileName,
   type TypedExtension,
 } from './profiles.js';
 import {
@@ -129,8 +129,13 @@ export class IssuedCertificate {
 
 type PublicKeyInput = Uint8Array | SubjectPublicKeyInfo | { spki: Uint8Array };
 
+/**
+ * Builds, lints and signs one X.509 v3 certificate under an issuance profile (defaults above).
+ *
+ *   const cert = new CertificateBuilder('device').subject('CN=dev-1').publicKey(spki).issuer(ca).signSync();
+ */
 export class CertificateBuilder {
-  private readonly profile: Profile;
+  private readonly profile: IssuanceProfile;
   private readonly provider: CryptoProvider;
   private readonly opts: CertificateBuilderOptions;
   private _subject?: Name;
@@ -150,8 +155,8 @@ export class CertificateBuilder {
   private _aia?: TypedExtension<AuthorityInfoAccess> | null;
   private readonly _extra: Extension[] = [];
 
-  constructor(profile: ProfileName = 'device', options: CertificateBuilderOptions = {}) {
-    const p = PROFILES[profile];
+  constructor(profile: IssuanceProfileName = 'device', options: CertificateBuilderOptions = {}) {
+    const p = ISSUANCE_PROFILES[profile];
     if (!p) throw new IssueError('bad-input', `unknown profile "${String(profile)}"`);
     this.profile = p;
     this.opts = options;
