@@ -58,6 +58,8 @@ export interface Pkcs11GenerateOptions extends Pkcs11SignerOptions {
 }
 
 type P11Module = typeof Pkcs11Types;
+/** PKCS#11 constants by name (CKA_*, CKO_*, CKK_*, CKM_*, …), as `Pkcs11Signer.pkcs11` gives them. */
+export type Pkcs11Constants = Readonly<Record<`CK${string}`, number>>;
 type P11 = InstanceType<P11Module['PKCS11']>;
 type Handle = Buffer;
 
@@ -70,14 +72,26 @@ interface LoadedModule {
 }
 const loaded = new Map<string, LoadedModule>();
 
+/** The package the PKCS#11 signer loads on first use (an optional dependency of fleetpki). */
+const PKCS11JS = 'pkcs11js';
+
 async function loadPkcs11js(): Promise<P11Module> {
   try {
-    const m = (await import('pkcs11js')) as unknown as { default?: P11Module } & P11Module;
+    // A variable specifier: bundlers leave the optional native addon alone, and nothing loads it
+    // until a PKCS#11 signer is opened.
+    const m = (await import(PKCS11JS)) as { default?: P11Module } & P11Module;
     return m.default ?? m;
   } catch (e) {
-    throw new CryptoError('unsupported-algorithm', 'the optional dependency pkcs11js is not installed', {
-      cause: e,
-    });
+    const absent =
+      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((e as Error).message).includes(`'${PKCS11JS}'`);
+    throw new CryptoError(
+      'missing-dependency',
+      absent
+        ? `the PKCS#11 signer needs the optional dependency ${PKCS11JS}, which is not installed: run \`npm install ${PKCS11JS}\` (it builds a native addon)`
+        : `the optional dependency ${PKCS11JS} is installed but does not load (${(e as Error).message}): reinstall it with \`npm install ${PKCS11JS}\``,
+      { cause: e },
+    );
   }
 }
 
@@ -318,9 +332,13 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  /** The loaded pkcs11js module (constants such as CKA_VALUE), for callers that need them. */
-  get pkcs11(): P11Module {
-    return this.mod.lib;
+  /**
+   * The PKCS#11 constants of the loaded module (CKA_VALUE, CKO_PRIVATE_KEY, …), for callers that
+   * need them. Typed without pkcs11js's own types, so that fleetpki's declarations do not require
+   * the optional dependency.
+   */
+  get pkcs11(): Pkcs11Constants {
+    return this.mod.lib as unknown as Pkcs11Constants;
   }
 
   close(): void {
