@@ -80,11 +80,13 @@ export {
 // Verify a chain (RFC 5280 path validation, RFC 9525 names).
 export {
   CertificateCache,
-  type Profile,
   type Purpose,
   profilePolicy,
+  SIGNATURE_ALGORITHM_NAMES,
+  type SignatureAlgorithmName,
   SignatureCache,
   type ValidationPolicy,
+  type ValidationProfile,
   VerifyError,
   type VerifyErrorCode,
   type VerifyOptions,

@@ -3,7 +3,8 @@
  *
  * Publishes a v2 CRL for one issuer of a `fleetpki ca init` directory: every serial recorded by
  * `fleetpki ca revoke` for that issuer, with its reasonCode; cRLNumber = last + 1 (kept in
- * ca.json, so numbers only grow — RFC 5280 §5.2.3); thisUpdate now, nextUpdate now + N days
+ * ca.json, so numbers only grow — RFC 5280 §5.2.3); thisUpdate now − 5 minutes (the builder backdates
+ * it for relying parties with slow clocks), nextUpdate now + N days
  * (default 7). Default output DIR/<issuer>.crl (PEM). The CRL and the state are written
  * together, atomically; the signature is re-verified before anything is written.
  */
@@ -42,8 +43,7 @@ async function create(o: CrlOptions): Promise<void> {
   try {
     const b = new CrlBuilder(issuer, { selfCheck: 'signature' })
       .crlNumber(number)
-      .thisUpdate(now)
-      .nextUpdate(now + days * DAY_MS);
+      .nextUpdate(now + days * DAY_MS); // thisUpdate: the builder's default, backdated for slow clocks
     for (const r of entries)
       b.revoke({ serialNumber: r.serial, revocationDate: Date.parse(r.revokedAt), reason: r.reason });
     pem = (await b.sign()).toPem();

@@ -12,7 +12,13 @@ import { getPublicSuffix } from 'tldts';
 import '../crypto/index.js';
 import { decodePem, looksLikePem } from '../pem/pem.js';
 import { createRevocationChecker, type RevocationSource } from '../revocation/checker.js';
-import { type Profile, type Purpose, profilePolicy, type VerifyResult, verifyPath } from '../verify/index.js';
+import {
+  type Purpose,
+  profilePolicy,
+  type ValidationProfile,
+  type VerifyResult,
+  verifyPath,
+} from '../verify/index.js';
 import { type Certificate, parseCertificates } from '../x509/certificate.js';
 import { type CertificateList, parseCrl } from '../x509/crl.js';
 import {
@@ -45,7 +51,7 @@ export interface Io {
   err: (s: string) => void;
 }
 
-const PROFILES: readonly Profile[] = ['rfc5280', 'webpki', 'iot'];
+const PROFILES: readonly ValidationProfile[] = ['rfc5280', 'webpki', 'iot'];
 const PURPOSES: Record<string, Purpose> = {
   client: 'clientAuth',
   server: 'serverAuth',
@@ -83,7 +89,7 @@ function describe(c: Certificate) {
 
 /** The verification itself, shared by `runVerify` and the registered subcommand. Returns the exit code. */
 export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: Io): Promise<number> {
-  const profile = (o.profile ?? 'iot') as Profile;
+  const profile = (o.profile ?? 'iot') as ValidationProfile;
   if (!PROFILES.includes(profile)) throw new CliError(`--profile must be one of ${PROFILES.join(', ')}`);
   const purposeName = o.purpose ?? (o.host !== undefined || o.ip !== undefined ? 'server' : 'any');
   const purpose = PURPOSES[purposeName];
