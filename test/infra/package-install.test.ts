@@ -192,6 +192,48 @@ describe('the packed package installed with --omit=optional', () => {
     assert.equal(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8' }).trim(), pkg.version);
   });
 
+  it('type-checks against its declarations: per-condition types, no pkcs11js types needed', () => {
+    // Node resolution (the `node` condition) sees the Node entry; the portable subpath has no
+    // PKCS#11 signer. skipLibCheck is off, so every declaration file reached is checked too.
+    writeFileSync(
+      join(app, 'check.ts'),
+      [
+        "import { Pkcs11Signer, parseCertificate, SIGNATURE_ALGORITHM_NAMES, type ValidationProfile } from 'fleetpki';",
+        "import * as portable from 'fleetpki/portable';",
+        "const profile: ValidationProfile = 'iot';",
+        'const names: readonly string[] = SIGNATURE_ALGORITHM_NAMES;',
+        '// @ts-expect-error the PKCS#11 signer is on the Node entry only',
+        'portable.Pkcs11Signer;',
+        'export const used = [Pkcs11Signer, parseCertificate, profile, names, portable.parseCertificate];',
+        '',
+      ].join('\n'),
+    );
+    run(
+      process.execPath,
+      [
+        join(repo, 'node_modules/typescript/bin/tsc'),
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        'false',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2022,dom',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(repo, 'node_modules/@types'),
+        'check.ts',
+      ],
+      app,
+    );
+  });
+
   it('ships dist/ and README.md only (no sources, tests or lockfile)', () => {
     const top = readdirSync(join(app, 'node_modules', pkg.name)).sort();
     assert.deepEqual(top, ['README.md', 'dist', 'package.json']);
