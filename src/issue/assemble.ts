@@ -155,12 +155,13 @@ export function signedTail(
 function maxSignatureLength(alg: SignatureAlgorithm, key: SubjectPublicKeyInfo): number {
   switch (alg.kind) {
     case 'ecdsa': {
-      // RFC 3279 §2.2.3 Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }: each at most the
-      // order's size plus a 00 sign octet.
+      // RFC 3279 §2.2.3 Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, 0 < r, s < n:
+      // each INTEGER holds at most ⌊bits/8⌋ + 1 octets (a 00 sign octet when the order's bit
+      // length is a multiple of 8; P-521's 521 bits need none).
       const k = key.keyAlgorithm;
       const c = k.kind === 'ec' ? curveByName(k.curve) : undefined;
       if (!c) return 0;
-      const content = 2 * (2 + c.size + 1);
+      const content = 2 * (2 + (c.bits >> 3) + 1);
       return headerLength(content) + content;
     }
     case 'rsa-pkcs1':
