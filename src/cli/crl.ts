@@ -10,11 +10,11 @@
  */
 
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { CrlBuilder } from '../issue/crl.js';
 import { type CaState, type IssuerRole, loadIssuer, loadState, stateFile } from './ca.js';
 import { CliError } from './errors.js';
-import { asCliError, PUBLIC_MODE, writeFilesAtomic } from './pki-files.js';
+import { asCliError, checkOutputs, PUBLIC_MODE, writeFilesAtomic } from './pki-files.js';
 
 interface CrlOptions {
   dir: string;
@@ -35,6 +35,9 @@ async function create(o: CrlOptions): Promise<void> {
   if (!Number.isInteger(days) || days < 1 || days > 3650)
     throw new CliError(`--days must be a whole number 1..3650, got "${o.days}"`);
   const state: CaState = loadState(o.dir);
+  const out = o.out ?? join(o.dir, `${role}.crl`);
+  // Before the passphrase prompt.
+  checkOutputs([{ path: out }]);
   const issuer = await loadIssuer(o.dir, role, o.passphraseFile);
   const number = (state.crlNumber[role] ?? 0) + 1;
   const entries = state.revoked.filter((r) => r.issuer === role);
@@ -51,10 +54,10 @@ async function create(o: CrlOptions): Promise<void> {
     throw asCliError(e, 'crl create');
   }
   state.crlNumber[role] = number;
-  const out = o.out ?? join(o.dir, `${role}.crl`);
   writeFilesAtomic([{ path: out, data: pem, mode: PUBLIC_MODE }, stateFile(o.dir, state)]);
   const nextUpdate = new Date(now - (now % 1000) + days * DAY_MS).toISOString();
-  process.stdout.write(
+  // With `--out -` the CRL itself is on stdout: the summary goes to stderr.
+  (out === '-' ? process.stderr : process.stdout).write(
     o.json
       ? `${JSON.stringify({ file: out, issuer: role, crlNumber: number, revoked: entries.length, nextUpdate }, null, 2)}\n`
       : `wrote CRL #${number} of the ${role} CA (${entries.length} revoked) to ${out}; next update ${nextUpdate}\n`,
@@ -67,8 +70,12 @@ export function registerCrl(program: Command): void {
     .command('create')
     .description('publish a CRL for a fleetpki CA directory')
     .requiredOption('--dir <dir>', 'CA directory (fleetpki ca init)')
-    .option('--issuer <role>', 'intermediate or root', 'intermediate')
-    .option('--out <file>', 'output file (default DIR/<issuer>.crl)')
+    .addOption(
+      new Option('--issuer <role>', 'which CA signs')
+        .choices(['intermediate', 'root'])
+        .default('intermediate'),
+    )
+    .option('--out <file>', 'output file (default DIR/<issuer>.crl; "-" is stdout)')
     .option('--days <n>', 'days until nextUpdate', '7')
     .option('--passphrase-file <file>', 'passphrase for the CA key (else FLEETPKI_PASSPHRASE or a prompt)')
     .option('--json', 'print a JSON summary')
