@@ -13,14 +13,22 @@ npm_only=0
 
 if [[ $npm_only == 0 ]]; then
   # tool to look for on PATH -> Debian package that provides it
-  tools=(openssl certtool go mosquitto mosquitto_pub softhsm2-util curl ss unshare)
+  tools=(openssl certtool go mosquitto mosquitto_pub softhsm2-util curl ss unshare pg_ctl)
   declare -A pkg_of=(
     [openssl]=openssl [certtool]=gnutls-bin [go]=golang-go [mosquitto]=mosquitto
     [mosquitto_pub]=mosquitto-clients [softhsm2-util]=softhsm2 [curl]=curl [ss]=iproute2
-    [unshare]=util-linux
+    [unshare]=util-linux [pg_ctl]=postgresql
   )
-  # Debian installs mosquitto and ss under /usr/sbin, which a non-login root shell may lack.
+  # Debian installs mosquitto and ss under /usr/sbin, which a non-login root shell may lack, and the
+  # PostgreSQL server tools (initdb, pg_ctl: the store tests' throwaway cluster) in a versioned
+  # directory, /usr/lib/postgresql/<version>/bin (looked up again after an install).
   export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+  add_pg_bin() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    if [[ -n $d && :$PATH: != *:$d:* ]]; then PATH="$PATH:$d"; fi
+  }
+  add_pg_bin
   missing_tools=()
   missing_pkgs=()
   for t in "${tools[@]}"; do
@@ -36,7 +44,7 @@ if [[ $npm_only == 0 ]]; then
   fi
 
   if ((${#missing_pkgs[@]} == 0)); then
-    say "system tools present (openssl certtool go mosquitto softhsm2-util curl ss unshare)"
+    say "system tools present (openssl certtool go mosquitto softhsm2-util curl ss unshare pg_ctl)"
   else
     say "missing tools: ${missing_tools[*]} (packages: ${missing_pkgs[*]})"
     fail() {
@@ -53,6 +61,7 @@ if [[ $npm_only == 0 ]]; then
     say "apt-get install ${missing_pkgs[*]}"
     apt-get install -y -q --no-install-recommends "${missing_pkgs[@]}" </dev/null >/dev/null \
       || fail "apt-get install failed"
+    add_pg_bin
     still=()
     for t in "${missing_tools[@]}"; do
       [[ $t == ca-bundle ]] && continue

@@ -1,11 +1,11 @@
 // `npm start`: make sure npm deps are installed and dist/ is built from the current sources, then
-// run the CLI. With no arguments it inspects the sample chain (later: `fleetpki serve`);
-// `npm start -- <command> ...` runs any other fleetpki command.
+// run the CLI. With no arguments it runs `fleetpki serve` (the CA service on the embedded SQLite
+// store under ./fleetpki-data); `npm start -- <command> ...` runs any other fleetpki command.
 // Deliberately plain JavaScript: it has to run before dependencies (tsx) are installed.
 // stdout carries only the fleetpki command's output (so `npm -s start -- inspect --json f | jq` works):
 // this script's messages and the provision/build steps' output go to stderr. (npm itself prints
 // a `> fleetpki start` banner on stdout unless run with -s/--silent.)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,12 +61,17 @@ if (!existsSync(cli)) {
 }
 let args = process.argv.slice(2);
 if (args.length === 0) {
-  const sample = 'examples/device-chain.pem';
-  if (!existsSync(sample)) {
-    say(`${sample} does not exist yet; try: npm start -- inspect <file.pem>`);
-    process.exit(1);
-  }
-  say(`fleetpki inspect ${sample}`);
-  args = ['inspect', sample];
+  say('fleetpki serve (the CA service; npm start -- <command> runs another fleetpki command)');
+  args = ['serve'];
 }
-process.exit(run(process.execPath, [cli, ...args], true));
+// The command runs as a child with this terminal's stdout (serve prints its summary there). A
+// SIGTERM sent to this process (a process manager, npm) is passed on so that serve stops cleanly;
+// Ctrl-C reaches the child from the terminal itself, so this process only waits for it.
+const child = spawn(process.execPath, [cli, ...args], { stdio: 'inherit' });
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
+child.on('error', (e) => {
+  say(`fleetpki failed to start: ${e.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -3,9 +3,14 @@
  * condition): the user's tasks of the portable entry (`portable.ts`) with `node:crypto` as the
  * default provider — synchronous verification, fast enough for every TLS handshake — plus the
  * PKCS#11 signer (its native addon, the optional dependency `pkcs11js`, loads only when a signer
- * is opened). Every name is listed explicitly and reviewed in `api/root-exports.txt`.
+ * is opened) and the CA (`Authority`, `openStore`). Every name is listed explicitly and reviewed
+ * in `api/root-exports.txt`.
  */
 
+// Run the CA (Node only): the Authority and its store; the rest of the CA's surface is the
+// subpath `fleetpki/ca`.
+export { Authority } from './ca/authority.js';
+export { openStore } from './ca/store/index.js';
 // Installs node:crypto as the default provider (crypto/index.ts) and adds the PKCS#11 signer.
 export { type Pkcs11GenerateOptions, Pkcs11Signer, type Pkcs11SignerOptions } from './crypto/index.js';
 export {

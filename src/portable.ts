@@ -111,4 +111,4 @@ export {
   type X509ErrorCode,
 } from './x509/index.js';
 
-// Run the CA (src/ca): the Authority and its store join this list with the service.
+// Run the CA: `Authority` and `openStore` are on the Node entry (index.ts) only.

@@ -19,9 +19,11 @@ import { PemError } from '../pem/pem.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
+import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
 /** Every subcommand's register function, in the order `--help` lists them. */
@@ -32,6 +34,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCa,
   registerCrl,
   registerVerify,
+  registerEnroll,
+  (p) => registerServe(p, VERSION),
 ];
 
 /** The package's version, read from its package.json (next to src/ in the repo, to dist/ when installed). */

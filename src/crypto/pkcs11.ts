@@ -289,7 +289,9 @@ export class Pkcs11Signer implements Signer {
       try {
         p11.C_Login(session, lib.CKU_USER, o.pin);
       } catch (e) {
-        throw p11Error(e, 'C_Login');
+        // PKCS#11 v2.40 §5.6: login state is per application and token, so a second signer on a
+        // token this process is already logged in to (two CA keys on one HSM) finds it logged in.
+        if (!/CKR_USER_ALREADY_LOGGED_IN/.test((e as Error).message)) throw p11Error(e, 'C_Login');
       }
       const { priv, pub } = getKeys(mod, session);
       const spki = readPublicKey(mod, session, pub);
@@ -345,11 +347,8 @@ export class Pkcs11Signer implements Signer {
     if (this.closed) return;
     this.closed = true;
     const { p11 } = this.mod;
-    try {
-      p11.C_Logout(this.session);
-    } catch {
-      // Already logged out (e.g. another session of the same token logged out): fine.
-    }
+    // No C_Logout: it would log out every other session of this process on the token (other
+    // signers). Closing the application's last session on a token logs it out (PKCS#11 v2.40 §5.6).
     try {
       p11.C_CloseSession(this.session);
     } finally {

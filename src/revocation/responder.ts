@@ -180,7 +180,12 @@ export class OcspResponder {
     return r;
   }
 
-  private async addIssuer(issuer: ResponderIssuer): Promise<void> {
+  /**
+   * Starts answering for another issuer (a CA service adds a rotated intermediate without
+   * replacing the responder its HTTP routes hold). An issuer with the same id is replaced.
+   */
+  async addIssuer(issuer: ResponderIssuer): Promise<void> {
+    this.removeIssuer(issuer.id);
     const ca = issuer.certificate;
     const rc = issuer.responderCertificate;
     const signerCert = rc ?? ca;
@@ -229,6 +234,17 @@ export class OcspResponder {
       const caKeyHash = await this.provider.digestAsync(hash, ca.subjectPublicKeyInfo.publicKey);
       this.byKey.set(issuerKey(hash, nameHash, caKeyHash), entry);
     }
+  }
+
+  /** Stops answering for an issuer (a retired CA): its CertIDs then get `unauthorized`. */
+  removeIssuer(id: string): void {
+    for (const [k, e] of this.byKey) if (e.issuer.id === id) this.byKey.delete(k);
+    this.invalidate(id);
+  }
+
+  /** Ids of the issuers answered for. */
+  get issuerIds(): string[] {
+    return [...new Set([...this.byKey.values()].map((e) => e.issuer.id))];
   }
 
   /** Stops listening to the status source. */

