@@ -8,6 +8,8 @@ import { type VerifyOptions, type VerifyResult, verifyPath, verifyPathSync } fro
 import {
   profilePolicy,
   type RevocationChecker,
+  type RevocationContext,
+  type RevocationStatus,
   type ValidationPolicy,
   type ValidationProfile,
 } from '../verify/policy.js';
@@ -55,6 +57,11 @@ export interface PeerVerifierOptions {
    * we already hold (measured in bench/mtls.bench.ts).
    */
   readPeerChain?: 'always' | 'when-needed';
+  /**
+   * Validated paths remembered per leaf certificate (exact DER), at most this many (LRU);
+   * 0 disables. Default 10 000. See `verify`.
+   */
+  pathCacheSize?: number;
   crypto?: CryptoProvider;
   /** Clock for validation (tests); default Date.now. */
   now?: () => number;
@@ -87,6 +94,8 @@ export class PeerVerifier {
   private readonly crypto: CryptoProvider;
   private readonly now: () => number;
   private asyncOnly: boolean;
+  private readonly paths = new Map<Certificate, CachedPath>();
+  private readonly pathCacheSize: number;
 
   constructor(readonly options: PeerVerifierOptions) {
     this.anchors = toCerts(options.trustAnchors);
@@ -99,6 +108,7 @@ export class PeerVerifier {
     this.crypto = options.crypto ?? defaultProvider();
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;
+    this.pathCacheSize = options.pathCacheSize ?? 10_000;
   }
 
   /** True once verification needs the asynchronous path (see the header). */
@@ -109,14 +119,15 @@ export class PeerVerifier {
   private input(
     chain: readonly Uint8Array[],
     ref: ReferenceIdentity,
-    revocation?: RevocationChecker,
+    revocation: RevocationChecker | undefined,
+    time: number,
   ): VerifyOptions {
     const r = revocation ?? this.options.revocation;
     return {
       leaf: chain[0]!,
       intermediates: chain.length > 1 ? [...chain.slice(1), ...this.intermediates] : this.intermediates,
       trustAnchors: this.anchors,
-      time: this.now(),
+      time,
       policy: this.policy,
       hostname: ref.hostname,
       ip: ref.ip,
@@ -142,6 +153,16 @@ export class PeerVerifier {
    * Verifies a chain as sent (leaf first; DER). Returns the verdict synchronously when it can,
    * else a Promise of it. Never throws for a bad peer: a revocation source failing with an error
    * that is not a verdict gives `verification-failed`.
+   *
+   * A path validated for a leaf is remembered (`pathCacheSize`): path validation is a function of
+   * the certificates, the anchors, the policy and the time, and for a fixed path its outcome can
+   * only change at a notBefore or notAfter. So while the time stays within the path's common
+   * validity window, a returning peer with the same leaf (the same DER: the peer proves it holds
+   * the key in the handshake) and the same certificates after it gets that path again without
+   * re-validation — but its revocation status is checked anew on every call, with the same
+   * rules as `verifyPath` (revoked, or unknown under `revocationUnknown: 'deny'`, refuses).
+   * When that check fails, the full validation runs again (it may find another path). Refusals
+   * are never remembered.
    */
   verify(
     chain: readonly Uint8Array[],
@@ -150,20 +171,138 @@ export class PeerVerifier {
   ): PeerVerdict | Promise<PeerVerdict> {
     if (chain.length === 0)
       return { ok: false, error: new MtlsError('no-peer-certificate', 'the peer sent no certificate') };
-    const opts = this.input(chain, ref, revocation);
+    const time = Math.floor(this.now() / 1000) * 1000;
+    const refKey = `${ref.hostname ?? ''}\u0000${ref.ip ?? ''}`;
+    const checker = this.checker(revocation);
+    let leaf: Certificate | undefined;
+    if (this.pathCacheSize > 0) {
+      try {
+        leaf = this.certificateCache.get(chain[0]!);
+      } catch {
+        leaf = undefined; // malformed: the full validation reports it
+      }
+      const hit = leaf && this.paths.get(leaf);
+      if (hit && hit.ref === refKey && time >= hit.from && time <= hit.until && this.sameSent(hit, chain)) {
+        const again = () => this.fullVerify(chain, ref, revocation, time, leaf, refKey);
+        const ok = this.recheckRevocation(hit.chain, checker, time);
+        if (ok === true) return this.remembered(hit);
+        if (ok === false) return again();
+        return ok.then(
+          (good) => (good ? this.remembered(hit) : again()),
+          (e) => this.failed(e),
+        );
+      }
+    }
+    return this.fullVerify(chain, ref, revocation, time, leaf, refKey);
+  }
+
+  private fullVerify(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity,
+    revocation: RevocationChecker | undefined,
+    time: number,
+    leaf: Certificate | undefined,
+    refKey: string,
+  ): PeerVerdict | Promise<PeerVerdict> {
+    const opts = this.input(chain, ref, revocation, time);
+    const done = (r: VerifyResult) => {
+      if (r.ok && leaf && r.chain[0] === leaf) this.remember(leaf, chain, r.chain, refKey);
+      return this.verdict(r);
+    };
     if (!this.asyncOnly) {
       try {
-        return this.verdict(verifyPathSync(opts));
+        return done(verifyPathSync(opts));
       } catch (e) {
-        if (!(e instanceof RevocationError && e.code === 'async-required')) return this.failed(e);
+        if (!isAsyncRequired(e)) return this.failed(e);
         // The revocation source needs I/O: from now on verify asynchronously.
         this.asyncOnly = true;
       }
     }
-    return verifyPath(opts).then(
-      (r) => this.verdict(r),
-      (e) => this.failed(e),
-    );
+    return verifyPath(opts).then(done, (e) => this.failed(e));
+  }
+
+  private checker(revocation?: RevocationChecker): RevocationChecker | undefined {
+    const r = revocation ?? this.options.revocation;
+    return r === 'none' ? this.policy.revocation : r;
+  }
+
+  /** Did the peer send the same certificates after the leaf as when the path was remembered? */
+  private sameSent(hit: CachedPath, chain: readonly Uint8Array[]): boolean {
+    if (hit.sent.length !== chain.length - 1) return false;
+    try {
+      for (let i = 1; i < chain.length; i++)
+        if (this.certificateCache.get(chain[i]!) !== hit.sent[i - 1]) return false;
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  private remember(leaf: Certificate, sent: readonly Uint8Array[], chain: Certificate[], ref: string): void {
+    let from = Number.NEGATIVE_INFINITY;
+    let until = Number.POSITIVE_INFINITY;
+    for (const c of chain) {
+      from = Math.max(from, c.notBefore);
+      until = Math.min(until, c.notAfter);
+    }
+    this.paths.delete(leaf);
+    if (this.paths.size >= this.pathCacheSize) {
+      const oldest = this.paths.keys().next();
+      if (!oldest.done) this.paths.delete(oldest.value);
+    }
+    let others: Certificate[];
+    try {
+      others = sent.slice(1).map((d) => this.certificateCache.get(d));
+    } catch {
+      return;
+    }
+    this.paths.set(leaf, { chain, from, until, ref, sent: others });
+  }
+
+  private remembered(hit: CachedPath): PeerVerdict {
+    return { ok: true, identity: new PeerIdentity(hit.chain, this.crypto) };
+  }
+
+  /**
+   * The revocation checks `verifyPath` makes on an accepted path (every certificate below the
+   * anchor, leaf first): true when all pass, false when one is revoked or unknown under
+   * `revocationUnknown: 'deny'`.
+   */
+  private recheckRevocation(
+    chain: readonly Certificate[],
+    checker: RevocationChecker | undefined,
+    time: number,
+  ): boolean | Promise<boolean> {
+    if (!checker) return true;
+    const deny = this.policy.revocationUnknown === 'deny';
+    const bad = (s: RevocationStatus) => s.status === 'revoked' || (s.status === 'unknown' && deny);
+    const ctx = (i: number): RevocationContext => ({
+      cert: chain[i]!,
+      issuer: chain[i + 1]!,
+      chain,
+      index: i,
+      time,
+      clockSkewMs: this.policy.clockSkewMs,
+    });
+    const n = chain.length - 1;
+    const viaAsync = async (from: number): Promise<boolean> => {
+      for (let i = from; i < n; i++) if (bad(await checker.check(ctx(i)))) return false;
+      return true;
+    };
+    if (this.asyncOnly) return viaAsync(0);
+    for (let i = 0; i < n; i++) {
+      let s: RevocationStatus | Promise<RevocationStatus>;
+      try {
+        s = checker.checkSync ? checker.checkSync(ctx(i)) : checker.check(ctx(i));
+      } catch (e) {
+        if (!isAsyncRequired(e)) throw e;
+        this.asyncOnly = true;
+        return viaAsync(i);
+      }
+      if (s instanceof Promise) return s.then((x) => !bad(x) && viaAsync(i + 1));
+      if (bad(s)) return false;
+    }
+    return true;
   }
 
   private failed(e: unknown): PeerVerdict {
@@ -198,6 +337,22 @@ export class PeerVerifier {
     const first = this.verify([leaf], ref, revocation);
     return first instanceof Promise ? first.then(retry) : retry(first);
   }
+}
+
+/** A validated path remembered for its leaf, with the window in which the verdict holds. */
+interface CachedPath {
+  chain: Certificate[];
+  /** Latest notBefore and earliest notAfter of the path's certificates. */
+  from: number;
+  until: number;
+  /** The reference identity it was validated for. */
+  ref: string;
+  /** The certificates the peer sent after the leaf (cached objects): the same must be sent again. */
+  sent: Certificate[];
+}
+
+function isAsyncRequired(e: unknown): boolean {
+  return e instanceof RevocationError && e.code === 'async-required';
 }
 
 /**
