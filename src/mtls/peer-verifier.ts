@@ -169,6 +169,29 @@ export class PeerVerifier {
     ref: ReferenceIdentity = {},
     revocation?: RevocationChecker,
   ): PeerVerdict | Promise<PeerVerdict> {
+    return this.verifyChain(chain, ref, revocation, true);
+  }
+
+  /**
+   * `verify` for a resumed TLS session, where Node has only the peer's leaf (a session keeps the
+   * peer's certificate, not its chain): the path remembered for that leaf is used whatever was
+   * sent with it then (the same revocation re-check applies); without one, the leaf is validated
+   * with our own intermediates.
+   */
+  verifyResumed(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity = {},
+    revocation?: RevocationChecker,
+  ): PeerVerdict | Promise<PeerVerdict> {
+    return this.verifyChain(chain, ref, revocation, false);
+  }
+
+  private verifyChain(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity,
+    revocation: RevocationChecker | undefined,
+    matchSent: boolean,
+  ): PeerVerdict | Promise<PeerVerdict> {
     if (chain.length === 0)
       return { ok: false, error: new MtlsError('no-peer-certificate', 'the peer sent no certificate') };
     const time = Math.floor(this.now() / 1000) * 1000;
@@ -182,8 +205,17 @@ export class PeerVerifier {
         leaf = undefined; // malformed: the full validation reports it
       }
       const hit = leaf && this.paths.get(leaf);
-      if (hit && hit.ref === refKey && time >= hit.from && time <= hit.until && this.sameSent(hit, chain)) {
-        const again = () => this.fullVerify(chain, ref, revocation, time, leaf, refKey);
+      if (
+        hit &&
+        hit.ref === refKey &&
+        time >= hit.from &&
+        time <= hit.until &&
+        (!matchSent || this.sameSent(hit, chain))
+      ) {
+        // Validate again with the remembered path's certificates at hand: a resumed session has
+        // only the leaf, and the verdict should name the real reason (e.g. revoked).
+        const withPath = [chain[0]!, ...chain.slice(1), ...hit.chain.slice(1, -1).map((c) => c.der)];
+        const again = () => this.fullVerify(withPath, ref, revocation, time, leaf, refKey);
         const ok = this.recheckRevocation(hit.chain, checker, time);
         if (ok === true) return this.remembered(hit);
         if (ok === false) return again();
@@ -328,6 +360,7 @@ export class PeerVerifier {
     ref: ReferenceIdentity = {},
     revocation?: RevocationChecker,
   ): PeerVerdict | Promise<PeerVerdict> {
+    if (socket.isSessionReused()) return this.verifyResumed(peerChain(socket), ref, revocation);
     if (this.options.readPeerChain !== 'when-needed' || this.intermediates.length === 0)
       return this.verify(peerChain(socket), ref, revocation);
     const leaf = peerLeaf(socket);
