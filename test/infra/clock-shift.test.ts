@@ -62,6 +62,17 @@ describe('test/support/clock-shift.mjs', () => {
     assert.ok((f.later as number) >= (f.NOW as number) + 2000, JSON.stringify(f));
   });
 
+  it('rate=20: the drift stops at lead + 1 s, so children with the real clock stay near it', () => {
+    const f = child(
+      'second,rate=20',
+      `await new Promise((r) => setTimeout(r, 400));
+       console.log(JSON.stringify({ ahead: Date.now() - performance.timeOrigin - performance.now() }));`,
+    );
+    // 400 ms at 20× would be 7.6 s ahead; bounded, the clock is at most 1.9 s (+ the lead) ahead.
+    assert.ok((f.ahead as number) <= 1900 + 1000 + 50, JSON.stringify(f));
+    assert.ok((f.ahead as number) >= 1000, JSON.stringify(f));
+  });
+
   it('refuses a malformed setting', () => {
     for (const spec of ['hour', 'second,lead=1000', 'second,rate=-1'])
       assert.throws(() => child(spec, 'console.log("{}")'), /FLEETPKI_TEST_CLOCK/);

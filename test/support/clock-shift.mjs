@@ -3,11 +3,16 @@
 // fail every time instead of once in a while. Selected by FLEETPKI_TEST_CLOCK:
 //
 //   second | minute            start 900 ms before the next whole second / minute
-//   second,lead=50,rate=20     ... 50 ms before it, and run 20× faster than real time
+//   second,lead=50,rate=20     ... 50 ms before it, and run 20× faster than real time until it
+//                              is `drift` ms (default lead + 1000) ahead of the real clock, then
+//                              at real speed again
 //
 // Only Date (Date.now(), new Date(), Date()) is shifted: timers and performance.now() keep real
 // time. The rate makes a boundary fall between two reads that are a few tens of milliseconds
 // apart (a module-level `NOW` and a CRL signed in `before()`), which 900 ms alone rarely does.
+// The drift is bounded: a rate left running would put a minute-long test file tens of minutes
+// ahead of OpenSSL and Chromium, past any backdating and session lifetime, and fail tests for a
+// skew no deployment has.
 // Child processes (OpenSSL, Mosquitto, the CLI) keep the real clock: to them this process is a
 // party whose clock is up to `lead` ms (plus the rate's drift) ahead — a relying party behind us.
 // scripts/test.sh adds this preload when FLEETPKI_TEST_CLOCK is set.
@@ -25,12 +30,16 @@ if (spec) {
   const lead = param('lead', 900);
   const rate = param('rate', 1);
   if (lead >= unit) throw new Error(`FLEETPKI_TEST_CLOCK: lead must be below ${unit} ms`);
+  const drift = param('drift', lead + 1000);
   const RealDate = Date;
   const realNow = RealDate.now;
   const t0 = realNow();
   // The next boundary after the real start, less the lead: the shift is at most one unit.
   const start = (Math.floor(t0 / unit) + 1) * unit - lead;
-  const now = () => Math.floor(start + (realNow() - t0) * rate);
+  const now = () => {
+    const elapsed = realNow() - t0;
+    return Math.floor(start + elapsed + Math.min(elapsed * Math.max(rate - 1, 0), drift));
+  };
   function ShiftedDate(...args) {
     if (!new.target) return new RealDate(now()).toString();
     return Reflect.construct(RealDate, args.length === 0 ? [now()] : args, new.target);
