@@ -218,11 +218,14 @@ export function peerLeaf(socket: TLSSocket): Uint8Array | undefined {
 export function peerChain(socket: TLSSocket): Uint8Array[] {
   const out: Uint8Array[] = [];
   let x = socket.getPeerX509Certificate();
+  let prev: Buffer | undefined;
   while (x && out.length < MAX_PEER_CHAIN) {
-    out.push(x.raw);
-    const next = x.issuerCertificate;
-    if (!next || next === x || next.raw.equals(x.raw)) break;
-    x = next;
+    // `raw` re-encodes on every access (i2d): read it once per certificate.
+    const raw = x.raw;
+    if (prev?.equals(raw)) break; // a self-issued certificate names itself as issuer
+    out.push(raw);
+    prev = raw;
+    x = x.issuerCertificate;
   }
   return out;
 }
