@@ -1,3 +1,4 @@
+import '../crypto/index.js'; // installs the node:crypto provider for library users of Service
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
@@ -9,8 +10,10 @@ import { KeyStore } from '../ca/keys.js';
 import { PKCS11_PIN_ENV, readSecretFile, resolvePassphrase } from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import type { Store } from '../ca/store/types.js';
+import type { EstServer } from '../est/server.js';
 import { type AdminCredential, checkAdminFiles, ensureAdminCredential } from './admin-credential.js';
 import { buildServiceApp, type ServiceApp, type ServiceAppOptions } from './app.js';
+import { estExtension } from './est.js';
 import { PUBLIC_MODE, writeFileAtomic } from './files.js';
 import { createLogger, redactUrl, SecretSet } from './logging.js';
 import { ServiceMetrics } from './metrics.js';
@@ -61,6 +64,8 @@ export interface ServiceOptions {
   version?: string;
   /** More routes or background services mounted into the service. */
   extensions?: readonly ServiceExtension[];
+  /** EST (RFC 7030) under `/.well-known/est/` (est.ts): `on` by default. */
+  est?: 'on' | 'off';
   /** Fastify limits (see ServiceAppOptions). */
   limits?: Pick<
     ServiceAppOptions,
@@ -111,6 +116,8 @@ export class Service {
     /** Where the passphrase came from (`generated` must be said loudly). */
     readonly passphraseSource: string,
     readonly passphrasePath: string | undefined,
+    /** The EST server (undefined with `est: 'off'`). */
+    readonly est: EstServer | undefined,
   ) {}
 
   get rootPath(): string {
@@ -190,7 +197,8 @@ export class Service {
 
       const names = o.tlsNames?.length ? o.tlsNames : DEFAULT_TLS_NAMES;
       const tls = await issueServiceCertificate(ca, names);
-      const extensions = o.extensions ?? [];
+      const est = o.est === 'off' ? undefined : estExtension();
+      const extensions = [...(est ? [est] : []), ...(o.extensions ?? [])];
       const ctx: ExtensionContext = { authority: ca, metrics, logger: log, dataDir, secrets };
       const server = await buildServiceApp({
         authority: ca,
@@ -231,6 +239,7 @@ export class Service {
         counter.total,
         passphrase.source,
         passphrase.path,
+        est?.server(),
       );
     } catch (e) {
       await authority?.close().catch(() => undefined);
@@ -281,6 +290,11 @@ export class Service {
       `  CA chain           ${u}/ca/chain.pem   (also ${this.chainPath})`,
       `  CRLs               ${u}/crl/<issuer>.crl   (issuers: ${issuers.join(', ')})`,
       `  OCSP               ${u}/ocsp`,
+      ...(this.est
+        ? [
+            `  EST                ${u}/.well-known/est/   (labels: ${Object.keys(this.est.config.labels).join(', ')})`,
+          ]
+        : []),
       `  health, metrics    ${u}/healthz   ${u}/metrics`,
       `  admin API          ${u}/api/v1/   (admin client certificate or bearer token)`,
       `  admin credential   certificate ${a.certPath}`,
