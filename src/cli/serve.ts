@@ -1,6 +1,7 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
- *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]`
+ *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]
+ *                 [--revocation-port N] [--broker-config DIR]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
@@ -11,6 +12,7 @@
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
+import { brokerCrlExtension } from '../server/broker.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
 
@@ -26,6 +28,8 @@ interface ServeOptions {
   rootKey?: string;
   logLevel: string;
   mqtt?: string;
+  brokerConfig?: string;
+  revocationPort?: string;
 }
 
 /** CaError codes that mean "fix your setup" (exit 2) rather than an internal failure. */
@@ -66,6 +70,8 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
         .filter(Boolean),
       logLevel: o.logLevel,
       importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
+      revocationPort: o.revocationPort === undefined ? undefined : port(o.revocationPort),
+      extensions: o.brokerConfig ? [brokerCrlExtension(o.brokerConfig)] : [],
       version,
     });
   } catch (e) {
@@ -111,5 +117,13 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--root-key <file|uri>', "first start: the imported root's key (a key file, or a pkcs11: URI)")
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
+    .option(
+      '--revocation-port <n>',
+      'also serve OCSP and CRLs over plain HTTP on this port (RFC 5019); certificates name it',
+    )
+    .option(
+      '--broker-config <dir>',
+      'keep the CRL file of this broker configuration (fleetpki broker-config) fresh',
+    )
     .action((o: ServeOptions) => serve(o, version));
 }

@@ -17,6 +17,7 @@ import { estExtension } from './est.js';
 import { PUBLIC_MODE, writeFileAtomic } from './files.js';
 import { createLogger, redactUrl, SecretSet } from './logging.js';
 import { ServiceMetrics } from './metrics.js';
+import { RevocationListener } from './revocation-http.js';
 import { CertificateRenewal, DEFAULT_TLS_NAMES, issueServiceCertificate } from './service-tls.js';
 
 /**
@@ -66,6 +67,11 @@ export interface ServiceOptions {
   extensions?: readonly ServiceExtension[];
   /** EST (RFC 7030) under `/.well-known/est/` (est.ts): `on` by default. */
   est?: 'on' | 'off';
+  /**
+   * Also serve OCSP, CRLs and CA certificates over plain HTTP on this port (revocation-http.ts;
+   * 0 picks a free one), on `host`; certificates then carry its URLs unless the config names others.
+   */
+  revocationPort?: number;
   /** Fastify limits (see ServiceAppOptions). */
   limits?: Pick<
     ServiceAppOptions,
@@ -118,6 +124,8 @@ export class Service {
     readonly passphrasePath: string | undefined,
     /** The EST server (undefined with `est: 'off'`). */
     readonly est: EstServer | undefined,
+    /** The plain-HTTP revocation listener (with `revocationPort`). */
+    readonly revocation: RevocationListener | undefined,
   ) {}
 
   get rootPath(): string {
@@ -143,7 +151,12 @@ export class Service {
     addUrlSecrets(secrets, dbUrl);
     const log = createLogger({ level: o.logLevel, secrets, destination: o.logDestination });
 
-    const config = o.config ?? (o.configFile ? loadConfig(o.configFile) : parseConfig({}));
+    let config = o.config ?? (o.configFile ? loadConfig(o.configFile) : parseConfig({}));
+    const revocation =
+      o.revocationPort === undefined
+        ? undefined
+        : await RevocationListener.bind(o.host ?? '127.0.0.1', o.revocationPort);
+    if (revocation) config = { ...config, urls: revocation.urlsFor(config.urls) };
     const counter = countingSigners();
     const metrics = new ServiceMetrics({ signatures: counter.total });
     const where = parseStoreUrl(dbUrl);
@@ -219,6 +232,7 @@ export class Service {
       const shown =
         host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
       renewal.start();
+      await revocation?.serve(ca, metrics);
       for (const e of extensions) await e.start?.(ctx);
       log.info({ port, host, store: storeDescription, created: init.created }, 'service listening');
       return new Service(
@@ -240,8 +254,10 @@ export class Service {
         passphrase.source,
         passphrase.path,
         est?.server(),
+        revocation,
       );
     } catch (e) {
+      await revocation?.close().catch(() => undefined);
       await authority?.close().catch(() => undefined);
       keys.close();
       await rawStore?.close().catch(() => undefined);
@@ -266,6 +282,7 @@ export class Service {
       this.server.beginClose();
       this.renewal.stop();
       await this.server.app.close();
+      await this.revocation?.close().catch(() => undefined);
       for (const e of this.extensions) await e.close?.().catch(() => undefined);
       await this.authority.close();
       this.keys.close();
@@ -289,7 +306,7 @@ export class Service {
       `  root certificate   ${this.rootPath}`,
       `  CA chain           ${u}/ca/chain.pem   (also ${this.chainPath})`,
       `  CRLs               ${u}/crl/<issuer>.crl   (issuers: ${issuers.join(', ')})`,
-      `  OCSP               ${u}/ocsp`,
+      `  OCSP               ${u}/ocsp${this.revocation ? `   (plain HTTP: ${this.revocation.url}/ocsp, ${this.revocation.url}/crl/<issuer>.crl)` : ''}`,
       ...(this.est
         ? [
             `  EST                ${u}/.well-known/est/   (labels: ${Object.keys(this.est.config.labels).join(', ')})`,
