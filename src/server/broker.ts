@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Authority } from '../ca/authority.js';
 import type { CaLogger } from '../ca/logger.js';
@@ -141,6 +141,7 @@ export class BrokerCrlSync {
 
   /** Writes the current CRLs now, then follows the store. */
   async start(): Promise<void> {
+    mkdirSync(resolve(this.o.dir), { recursive: true });
     await this.sync(true);
     this.keeper.start();
     this.timer = setInterval(() => {

@@ -174,6 +174,7 @@ export class Service {
       wrapSigner: counter.wrap,
     });
     let rawStore: Store | undefined;
+    const extensionsMade: ServiceExtension[] = [];
     let authority: Authority | undefined;
     try {
       rawStore = await openStore(dbUrl);
@@ -212,6 +213,7 @@ export class Service {
       const tls = await issueServiceCertificate(ca, names);
       const est = o.est === 'off' ? undefined : estExtension();
       const extensions = [...(est ? [est] : []), ...(o.extensions ?? [])];
+      extensionsMade.push(...extensions);
       const ctx: ExtensionContext = { authority: ca, metrics, logger: log, dataDir, secrets };
       const server = await buildServiceApp({
         authority: ca,
@@ -257,6 +259,7 @@ export class Service {
         revocation,
       );
     } catch (e) {
+      for (const x of extensionsMade) await x.close?.().catch(() => undefined);
       await revocation?.close().catch(() => undefined);
       await authority?.close().catch(() => undefined);
       keys.close();
