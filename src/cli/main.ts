@@ -20,6 +20,7 @@ import { registerBrokerConfig } from './broker-config.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerEst } from './est.js';
@@ -39,6 +40,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerEnroll,
   registerEst,
   registerBrokerConfig,
+  registerDemo,
   (p) => registerServe(p, VERSION),
 ];
 

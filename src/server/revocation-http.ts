@@ -92,7 +92,10 @@ export class RevocationListener {
   }
 
   async close(): Promise<void> {
-    if (this.app) await this.app.close();
-    else await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Fastify does not close a server it did not listen on itself (serverFactory).
+    await this.app?.close();
+    if (!this.server.listening) return;
+    this.server.closeIdleConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
