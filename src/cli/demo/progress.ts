@@ -30,7 +30,10 @@ export class Progress {
   /** `n` more items of the step are done. */
   tick(n = 1): void {
     this.done = Math.min(this.total, this.done + n);
-    if (this.tty) return this.draw();
+    if (this.tty) {
+      this.draw();
+      return;
+    }
     const decile = this.total ? Math.floor((this.done * 10) / this.total) : 0;
     if (decile > this.lastDecile && decile > 0) {
       this.lastDecile = decile;
