@@ -141,7 +141,10 @@ it('enroll over EST → mTLS connect → publish/subscribe → revoke → refuse
   assert.equal(await got, 'b:1');
   await ca1.publishAsync('devices/device-a/telemetry', 'a:1', { qos: 1 });
   // The ACL keeps device-a out of device-b's tree (MQTT 5: PUBACK "Not authorized").
-  await assert.rejects(ca1.publishAsync('devices/device-b/telemetry', 'a-intrudes', { qos: 1 }), /Not authorized/);
+  await assert.rejects(
+    ca1.publishAsync('devices/device-b/telemetry', 'a-intrudes', { qos: 1 }),
+    /Not authorized/,
+  );
 
   // Revoke device-a: new CRL → file rewritten → broker signalled.
   const from = broker!.log().length;
