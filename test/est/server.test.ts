@@ -14,6 +14,7 @@ import { bindingPassword, channelBinding } from '../../src/est/channel-binding.j
 import { createEnrollmentCredential } from '../../src/est/credentials.js';
 import { parseCertsOnly } from '../../src/est/index.js';
 import { CsrBuilder } from '../../src/issue/index.js';
+import { EstCredentialCreated, EstCredentialList, EstLabelInfo } from '../../src/server/api/est-schemas.js';
 import { Service } from '../../src/server/service.js';
 import { parseCrl } from '../../src/x509/index.js';
 import { badSignatureCsr } from '../ca/requests.js';
@@ -359,6 +360,54 @@ describe('EST bad paths: exact outcome, nothing stored', () => {
     assert.equal(await stored(), before);
     const good = await post('simplereenroll', b64((await csr('device-5')).der), { id: own as Identity });
     assert.equal(good.status, 200, good.text);
+  });
+});
+
+describe('EST admin API', () => {
+  it('makes a single-use credential (POST /api/v1/est/credentials), lists it without its secret, lists the labels', async () => {
+    const token = readFileSync(svc.admin.tokenPath, 'utf8').trim();
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const made = await request(`${svc.url}/api/v1/est/credentials`, {
+      ca: rootPem,
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ subject: 'device-50', validityHours: 2 }),
+    });
+    assert.equal(made.status, 201, made.text);
+    const c = EstCredentialCreated.parse(made.json());
+    assert.equal(c.label, 'default');
+    const enrolled = await post('simpleenroll', b64((await csr('device-50')).der), {
+      basic: `${c.username}:${c.password}`,
+    });
+    assert.equal(enrolled.status, 200, enrolled.text);
+    const list = EstCredentialList.parse(
+      (await request(`${svc.url}/api/v1/est/credentials?limit=500`, { ca: rootPem, headers: auth })).json(),
+    );
+    const mine = list.items.find((i) => i.username === c.username)!;
+    assert.equal(mine.state, 'used');
+    assert.equal(mine.subject, 'device-50');
+    assert.ok(!JSON.stringify(list).includes(c.password));
+    const bad = await request(`${svc.url}/api/v1/est/credentials`, {
+      ca: rootPem,
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ subjct: 'x' }),
+    });
+    assert.equal(bad.status, 400);
+    const anonymous = await request(`${svc.url}/api/v1/est/credentials`, {
+      ca: rootPem,
+      method: 'POST',
+      body: '{}',
+    });
+    assert.equal(anonymous.status, 401);
+    const labels = (await request(`${svc.url}/api/v1/est/labels`, { ca: rootPem, headers: auth })).json<{
+      items: unknown[];
+    }>();
+    const parsed = labels.items.map((l) => EstLabelInfo.parse(l));
+    const def = parsed.find((l) => l.name === 'default')!;
+    assert.equal(def.path, '/.well-known/est');
+    assert.deepEqual(def.bootstrapCas, [{ subject: factory.int.certificate.subject.toString(), crl: true }]);
+    assert.equal(parsed.find((l) => l.name === 'approve')!.approval, 'manual');
   });
 });
 
