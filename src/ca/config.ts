@@ -101,6 +101,8 @@ export interface CaConfig {
     sweepIntervalMs: number;
   };
   profiles: Readonly<Record<string, IssuanceProfile>>;
+  /** The `est` section as given (src/est/config.ts validates it). */
+  est?: unknown;
 }
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -287,6 +289,9 @@ const Schema = z.strictObject({
   profiles: z
     .record(z.string().regex(ID, 'a profile name: lower-case letters, digits, dashes'), Profile)
     .default({}),
+  // Sections of the layers above the CA, kept as given and validated (strictly) by their owner:
+  // `est` by src/est/config.ts when the EST routes are mounted.
+  est: z.unknown().optional(),
 });
 
 type Parsed = z.infer<typeof Schema>;
@@ -403,6 +408,7 @@ function resolve(c: Parsed): CaConfig {
     ocsp: c.ocsp,
     recovery: c.recovery,
     profiles,
+    ...(c.est === undefined ? {} : { est: c.est }),
   };
 }
 

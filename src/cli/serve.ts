@@ -1,6 +1,7 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
- *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]`
+ *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]
+ *                 [--revocation-port N] [--broker-config DIR]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
@@ -11,6 +12,7 @@
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
+import { brokerCrlExtension } from '../server/broker.js';
 import { dashboardExtension } from '../server/dashboard/index.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
@@ -27,6 +29,8 @@ interface ServeOptions {
   rootKey?: string;
   logLevel: string;
   mqtt?: string;
+  brokerConfig?: string;
+  revocationPort?: string;
 }
 
 /** CaError codes that mean "fix your setup" (exit 2) rather than an internal failure. */
@@ -67,9 +71,13 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
         .filter(Boolean),
       logLevel: o.logLevel,
       importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
+      revocationPort: o.revocationPort === undefined ? undefined : port(o.revocationPort),
       version,
-      // The web dashboard at / (FLEETPKI_DASHBOARD_DIR: serve another build, e.g. a test's).
-      extensions: [dashboardExtension({ assetsDir: process.env.FLEETPKI_DASHBOARD_DIR || undefined })],
+      extensions: [
+        // The web dashboard at / (FLEETPKI_DASHBOARD_DIR: serve another build, e.g. a test's).
+        dashboardExtension({ assetsDir: process.env.FLEETPKI_DASHBOARD_DIR || undefined }),
+        ...(o.brokerConfig ? [brokerCrlExtension(o.brokerConfig)] : []),
+      ],
     });
   } catch (e) {
     if (e instanceof CaError)
@@ -116,5 +124,13 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--root-key <file|uri>', "first start: the imported root's key (a key file, or a pkcs11: URI)")
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
+    .option(
+      '--revocation-port <n>',
+      'also serve OCSP and CRLs over plain HTTP on this port (RFC 5019); certificates name it',
+    )
+    .option(
+      '--broker-config <dir>',
+      'keep the CRL file of this broker configuration (fleetpki broker-config) fresh',
+    )
     .action((o: ServeOptions) => serve(o, version));
 }

@@ -1,66 +1,78 @@
-/**
- * Single-use EST enrollment credentials (RFC 7030 §3.2.3 HTTP Basic for a device without a
- * bootstrap certificate) as the admin API shows them — the contract the dashboard's enrollment
- * view is written against. The endpoints belong to the EST service (`src/est/`, mounted under
- * `/api/v1/est/`); a service without them answers 404 `not-found` and the dashboard says EST
- * credentials are not available. Same conventions as schemas.ts (zod only, browser-safe).
- *
- * | method and path | what |
- * |---|---|
- * | `GET  /api/v1/est/credentials` | `EstCredentialPage` (newest first, `cursor`) |
- * | `POST /api/v1/est/credentials` | `EstCredentialCreate` → 201 `EstCredentialCreated` (the password, once) |
- * | `POST /api/v1/est/credentials/:username/revoke` | an unused credential can no longer be used → `EstCredential` |
- */
 import { z } from 'zod';
-import { IsoTime } from './schemas.js';
 
-/** `unused` (can enroll once), `used` (a certificate was issued with it), `expired`, `revoked`. */
-export const EstCredentialState = z.enum(['unused', 'used', 'expired', 'revoked']);
-export type EstCredentialState = z.infer<typeof EstCredentialState>;
+/**
+ * The admin API's EST shapes (`/api/v1/est/…`), next to schemas.ts: single-use enrollment
+ * credentials (RFC 7030 §3.2.3 HTTP Basic) and the labels the service serves. Requests held for
+ * approval are the ordinary `/api/v1/requests` (an EST enrollment under a profile with manual
+ * approval answers the device 202 until an administrator approves it there).
+ */
 
-export const EstCredential = z.object({
-  /** The HTTP Basic user name (not secret). */
-  username: z.string(),
-  /** The EST label (RFC 7030 §3.2.2 `/.well-known/est/<label>/…`) it is valid for, if any. */
-  label: z.string().optional(),
-  /** The subject CN an enrollment with it must ask for, if bound to one. */
-  subject: z.string().optional(),
-  /** The issuance profile the enrollment uses. */
-  profile: z.string().optional(),
-  state: EstCredentialState,
-  createdAt: IsoTime,
-  expiresAt: IsoTime,
-  createdBy: z.string(),
-  usedAt: IsoTime.optional(),
-  /** The certificate issued with it (issuer id and serial). */
-  issuer: z.string().optional(),
-  serial: z.string().optional(),
-});
-export type EstCredential = z.infer<typeof EstCredential>;
-
-export const EstCredentialPage = z.object({
-  items: z.array(EstCredential),
-  nextCursor: z.string().optional(),
-});
-export type EstCredentialPage = z.infer<typeof EstCredentialPage>;
-
-/** `POST /api/v1/est/credentials`. */
-export const EstCredentialCreate = z.strictObject({
-  label: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/)
-    .optional(),
-  subject: z.string().min(1).max(64).optional(),
-  /** How long it can be used (default the service's; at most 30 days). */
+/** `POST /api/v1/est/credentials`: a new single-use credential. */
+export const EstCredentialRequest = z.strictObject({
+  /** The EST label (default `default`). */
+  label: z.string().min(1).max(64).optional(),
+  /** The only commonName it may enroll. */
+  subject: z.string().min(1).max(256).optional(),
+  /** Lifetime; default the label's `tokenValidityHours`. */
   validityHours: z
     .number()
     .int()
     .min(1)
-    .max(30 * 24)
+    .max(366 * 24)
     .optional(),
 });
-export type EstCredentialCreate = z.infer<typeof EstCredentialCreate>;
+export type EstCredentialRequest = z.infer<typeof EstCredentialRequest>;
 
-/** The new credential with its password — shown once, stored only as a hash. */
-export const EstCredentialCreated = EstCredential.extend({ password: z.string() });
+/** The new credential: `username:password` is shown this once (the store keeps a hash). */
+export const EstCredentialCreated = z.object({
+  username: z.string(),
+  password: z.string(),
+  label: z.string(),
+  subject: z.string().optional(),
+  expiresAt: z.string(),
+});
 export type EstCredentialCreated = z.infer<typeof EstCredentialCreated>;
+
+/** A credential as listed (never its secret). */
+export const EstCredentialInfo = z.object({
+  username: z.string(),
+  label: z.string(),
+  subject: z.string().optional(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  createdBy: z.string(),
+  state: z.enum(['unused', 'used', 'expired']),
+  usedAt: z.string().optional(),
+});
+export type EstCredentialInfo = z.infer<typeof EstCredentialInfo>;
+
+/** `GET /api/v1/est/credentials?limit&after`. */
+export const EstCredentialListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after: z.string().min(1).max(64).optional(),
+});
+
+export const EstCredentialList = z.object({
+  items: z.array(EstCredentialInfo),
+  /** The `after` of the next page; absent on the last. */
+  next: z.string().optional(),
+});
+export type EstCredentialList = z.infer<typeof EstCredentialList>;
+
+/** `GET /api/v1/est/labels`: what each label serves and accepts. */
+export const EstLabelInfo = z.object({
+  name: z.string(),
+  /** `/.well-known/est` or `/.well-known/est/<label>`. */
+  path: z.string(),
+  profile: z.string(),
+  issuer: z.string(),
+  credentials: z.array(z.enum(['bootstrap', 'token', 'device'])),
+  subject: z.string(),
+  bootstrapSubject: z.string(),
+  /** Subjects of the bootstrap (manufacturing) CAs trusted, and whether each has a CRL. */
+  bootstrapCas: z.array(z.object({ subject: z.string(), crl: z.boolean() })),
+  channelBinding: z.enum(['off', 'require']),
+  serverKeygen: z.enum(['on', 'off']),
+  approval: z.enum(['auto', 'manual']),
+});
+export type EstLabelInfo = z.infer<typeof EstLabelInfo>;

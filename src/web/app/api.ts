@@ -5,9 +5,9 @@
 import type { z } from 'zod';
 import { CSRF_HEADER, SessionInfo } from '../../server/api/dashboard-schemas.js';
 import {
-  type EstCredentialCreate,
   EstCredentialCreated,
-  EstCredentialPage,
+  EstCredentialList,
+  type EstCredentialRequest,
 } from '../../server/api/est-schemas.js';
 import {
   AuditPage,
@@ -163,11 +163,11 @@ export class ApiClient {
     );
   }
 
-  estCredentials(): Promise<EstCredentialPage> {
-    return this.call(EstCredentialPage, 'GET', '/api/v1/est/credentials');
+  estCredentials(): Promise<EstCredentialList> {
+    return this.call(EstCredentialList, 'GET', '/api/v1/est/credentials');
   }
 
-  createEstCredential(body: EstCredentialCreate): Promise<EstCredentialCreated> {
+  createEstCredential(body: EstCredentialRequest): Promise<EstCredentialCreated> {
     return this.call(EstCredentialCreated, 'POST', '/api/v1/est/credentials', body);
   }
 }

@@ -1,0 +1,51 @@
+// The load generator of bench/est.bench.ts, in its own process: `concurrency` devices at a time,
+// each one full EST enrollment on a NEW TLS connection (no agent, no session resumption) with its
+// bootstrap certificate: POST /.well-known/est/simpleenroll with a base64 CSR, answer read and
+// checked for status 200. Keys, CSRs and bootstrap certificates are made before the clock starts.
+import { request } from 'node:https';
+
+interface Job {
+  url: string;
+  ca: string;
+  devices: { cert: string; key: string; csr: string }[];
+  concurrency: number;
+}
+
+function enroll(j: Job, d: Job['devices'][number]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      `${j.url}/.well-known/est/simpleenroll`,
+      {
+        method: 'POST',
+        agent: false,
+        ca: j.ca,
+        cert: d.cert,
+        key: d.key,
+        headers: { 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(d.csr) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode === 200));
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.end(d.csr);
+  });
+}
+
+process.on('message', async (j: Job) => {
+  let next = 0;
+  let ok = 0;
+  let failed = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: j.concurrency }, async () => {
+      while (next < j.devices.length) {
+        if (await enroll(j, j.devices[next++]!)) ok++;
+        else failed++;
+      }
+    }),
+  );
+  process.send!({ ok, failed, elapsedMs: performance.now() - start });
+});
+process.send!({ ready: true });
