@@ -15,6 +15,7 @@ import {
   SAN_TYPES,
   SUBJECT_ATTRIBUTES,
 } from './profiles.js';
+import { type ProvisioningConfig, ProvisioningSchema, resolveProvisioning } from './provisioning-config.js';
 
 /**
  * The CA's configuration file (YAML or JSON), validated with zod. Unknown keys are rejected with
@@ -101,6 +102,8 @@ export interface CaConfig {
     sweepIntervalMs: number;
   };
   profiles: Readonly<Record<string, IssuanceProfile>>;
+  /** Fleet provisioning over MQTT (provisioning-config.ts); absent when the file has no such section. */
+  provisioning?: ProvisioningConfig;
 }
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -287,6 +290,7 @@ const Schema = z.strictObject({
   profiles: z
     .record(z.string().regex(ID, 'a profile name: lower-case letters, digits, dashes'), Profile)
     .default({}),
+  provisioning: ProvisioningSchema.optional(),
 });
 
 type Parsed = z.infer<typeof Schema>;
@@ -403,6 +407,7 @@ function resolve(c: Parsed): CaConfig {
     ocsp: c.ocsp,
     recovery: c.recovery,
     profiles,
+    provisioning: c.provisioning ? resolveProvisioning(c.provisioning, profiles) : undefined,
   };
 }
 
