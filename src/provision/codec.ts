@@ -252,12 +252,21 @@ export function decodeAnswer(
   return a as ProvisionAnswer;
 }
 
+/**
+ * Binary values as base64 text, before JSON.stringify: a Buffer's own toJSON would otherwise turn it
+ * into `{ type: 'Buffer', data: [...] }` before a replacer sees it. Messages are two levels deep.
+ */
+function base64Values(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+  if (Array.isArray(v)) return v.map(base64Values);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, base64Values(x)]));
+  return v;
+}
+
 function encode(value: Record<string, unknown>, format: PayloadFormat): Uint8Array {
   if (format === 'cbor') return encoder.encode(value);
-  const json = JSON.stringify(value, (_k, v) =>
-    v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
-  );
-  return new TextEncoder().encode(json);
+  return new TextEncoder().encode(JSON.stringify(base64Values(value)));
 }
 
 /** Encodes a request (what the device sends). */

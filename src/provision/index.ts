@@ -6,6 +6,7 @@
 export { type ProvisioningTopicLayout, provisioningTopicLayout } from './acl.js';
 export { AllowList } from './allow-list.js';
 export { type CborLimits, checkCbor } from './cbor-check.js';
+export { type ClaimCredential, type CreateClaimsOptions, createClaims } from './claim.js';
 export {
   type CreateKeyRequest,
   type CsrRequest,

@@ -1,0 +1,176 @@
+// A provisioning test bed: a CA on the real SQLite store (test/ca/fixture.ts) with a provisioning
+// configuration, a REAL Mosquitto broker configured by writeBrokerConfig with the provisioning ACL
+// (its certificate issued by that CA, its crlfile kept by CrlFileKeeper), claim certificates made
+// by createClaims, and — unless told otherwise — the provisioning service running in-process.
+// Everything is stopped by `close()`, which callers run in `after` (it tolerates partial setups).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Authority } from '../../src/ca/authority.js';
+import { exportKey, generateKeyPair, KeySigner } from '../../src/crypto/index.js';
+import { CsrBuilder } from '../../src/issue/index.js';
+import { type BrokerConfigFiles, CrlFileKeeper, writeBrokerConfig } from '../../src/mtls/index.js';
+import { provisioningTopicLayout } from '../../src/provision/acl.js';
+import { type ClaimCredential, createClaims } from '../../src/provision/claim.js';
+import { ProvisioningService } from '../../src/provision/service.js';
+import { type CaFixture, caFixture } from '../ca/fixture.js';
+import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
+
+export const SERIAL = '[A-Z0-9]{4,20}';
+
+/** The provisioning section the tests use (the allow-list file is written by the bed). */
+export function provisioningConfig(dir: string): Record<string, unknown> {
+  const sensor = {
+    attributes: { serialNumber: { required: true, pattern: SERIAL }, model: { pattern: '[a-z0-9-]{1,20}' } },
+    subject: { CN: 'sensor-{serialNumber}', O: { pattern: 'Acme', required: false } },
+    san: { uri: ['urn:acme:sensor:{serialNumber}'] },
+  };
+  return {
+    rateLimit: { burst: 100_000, perMinute: 6_000_000 },
+    claims: {
+      'factory-a': { templates: ['sensor', 'listed', 'keyless'] },
+      'factory-b': { templates: ['sensor'] },
+      slow: { templates: ['sensor'], rateLimit: { burst: 2, perMinute: 0.001 } },
+    },
+    templates: {
+      sensor,
+      listed: { ...sensor, allowList: { file: join(dir, 'serials.txt'), attribute: 'serialNumber' } },
+      keyless: {
+        attributes: { serialNumber: { required: true, pattern: SERIAL } },
+        subject: { CN: 'meter-{serialNumber}' },
+        createKey: { keyType: 'ec-p256', subject: { CN: 'meter-{serialNumber}' } },
+      },
+      other: { ...sensor, subject: { CN: 'other-{serialNumber}' } },
+    },
+  };
+}
+
+export interface Bed {
+  fx: CaFixture;
+  ca: Authority;
+  broker: Broker;
+  files: BrokerConfigFiles;
+  keeper: CrlFileKeeper;
+  service?: ProvisioningService;
+  url: string;
+  /** The root (PEM): the broker's and every device's anchor. */
+  rootPem: string;
+  rootFile: string;
+  claims: Record<string, ClaimCredential>;
+  /** Publishes the issuing CA's CRL, rewrites the crlfile and HUPs the broker. */
+  refreshCrl(): Promise<void>;
+  /** An mqtt.js client with the given credential (rejects on refusal); closed by `close()`. */
+  connect(cred: { certPem: string; keyPem: string }, o?: Partial<IClientOptions>): Promise<MqttClient>;
+  /** Certificate rows of every state in the store. */
+  rows(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function provisioningBed(
+  o: { service?: boolean; extraConfig?: Record<string, unknown> } = {},
+): Promise<Bed> {
+  const bed: Partial<Bed> & { clients: MqttClient[] } = { clients: [] };
+  const close = async () => {
+    for (const c of bed.clients) c.end(true);
+    await bed.service?.close();
+    bed.keeper?.stop();
+    await bed.broker?.stop();
+    await bed.fx?.close();
+  };
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetpki-prov-'));
+    writeFileSync(join(dir, 'serials.txt'), '# factory export\nLIST0001\nLIST0002\n');
+    const fx = await caFixture({
+      config: { provisioning: { ...provisioningConfig(dir), ...(o.extraConfig ?? {}) } },
+    });
+    bed.fx = fx;
+    const ca = fx.ca;
+    bed.ca = ca;
+    const rootPem = ca.rootCertificate().toPem();
+    const rootFile = fx.file('root.pem', rootPem);
+
+    const key = await generateKeyPair('ec-p256');
+    const csr = await new CsrBuilder()
+      .subject('CN=broker')
+      .subjectAltName(['dns:localhost', 'ip:127.0.0.1'])
+      .sign(await KeySigner.create(key.privateKey));
+    const issued = await ca.issue(csr.der, { profile: 'server', requester: 'system' });
+    if (issued.status !== 'issued') throw new Error('broker certificate pending');
+    const serverChain = [issued.certificate, ...issued.chain].map((c) => c.toPem()).join('');
+    const serverKey = await exportKey(key.privateKey, { format: 'pkcs8' });
+    const crl = await ca.publishCrl('issuing');
+    const layout = provisioningTopicLayout(ca.config.provisioning!);
+    bed.broker = await startMosquitto((port) => {
+      bed.files = writeBrokerConfig({
+        dir: join(fx.dir, 'broker'),
+        port,
+        serverChain,
+        serverKey,
+        clientCas: rootPem,
+        crls: [crl.der],
+        layout,
+      });
+      return bed.files.conf;
+    });
+    const broker = bed.broker;
+    bed.keeper = new CrlFileKeeper({ path: bed.files!.crlfile, reload: () => broker.hup() });
+    await bed.keeper.update(crl.der);
+    bed.url = `mqtts://127.0.0.1:${broker.port}`;
+    bed.claims = {};
+    for (const label of ['factory-a', 'factory-b', 'slow'])
+      [bed.claims[label]] = await createClaims(ca, { label, requester: 'cli:test' });
+    if (o.service !== false) {
+      bed.service = await ProvisioningService.start({
+        authority: ca,
+        config: ca.config.provisioning!,
+        broker: { url: bed.url, ca: rootPem },
+        backoff: { minMs: 100, maxMs: 1000 },
+      });
+      await bed.service.ready;
+    }
+    Object.assign(bed, {
+      fx,
+      rootPem,
+      rootFile,
+      refreshCrl: async () => {
+        await bed.keeper!.update((await ca.publishCrl('issuing')).der);
+      },
+      connect: (cred: { certPem: string; keyPem: string }, extra: Partial<IClientOptions> = {}) =>
+        new Promise<MqttClient>((resolve, reject) => {
+          const c = mqtt.connect({
+            protocol: 'mqtts',
+            host: '127.0.0.1',
+            port: broker.port,
+            ca: rootPem,
+            cert: cred.certPem,
+            key: cred.keyPem,
+            rejectUnauthorized: true,
+            reconnectPeriod: 0,
+            connectTimeout: 5000,
+            protocolVersion: 5,
+            ...extra,
+          });
+          bed.clients.push(c);
+          c.once('connect', () => resolve(c));
+          c.once('error', (e) => {
+            c.end(true);
+            reject(e);
+          });
+          c.once('close', () => reject(new Error('closed before CONNACK')));
+        }),
+      rows: async () => {
+        const p = await ca.store.findCertificates({ states: ['reserved', 'issued', 'void'], limit: 500 });
+        return p.items.length;
+      },
+      close: async () => {
+        await close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    return bed as Bed;
+  } catch (e) {
+    await close().catch(() => undefined);
+    throw e;
+  }
+}
