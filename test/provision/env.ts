@@ -13,7 +13,9 @@ import { CsrBuilder } from '../../src/issue/index.js';
 import { type BrokerConfigFiles, CrlFileKeeper, writeBrokerConfig } from '../../src/mtls/index.js';
 import { provisioningTopicLayout } from '../../src/provision/acl.js';
 import { type ClaimCredential, createClaims } from '../../src/provision/claim.js';
+import { decodeAnswer, type PayloadFormat, type ProvisionAnswer } from '../../src/provision/codec.js';
 import { ProvisioningService } from '../../src/provision/service.js';
+import { requestTopic, responseFilter, responseTopic } from '../../src/provision/topics.js';
 import { type CaFixture, caFixture } from '../ca/fixture.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
 
@@ -173,4 +175,62 @@ export async function provisioningBed(
     await close().catch(() => undefined);
     throw e;
   }
+}
+
+let asked = 0;
+
+/**
+ * Sends one raw request payload as claim `cred` (MQTT 5: Response Topic + Correlation Data, or the
+ * 3.1.1 per-request topic) and resolves with the decoded answer.
+ */
+export async function ask(
+  bed: Bed,
+  cred: { certPem: string; keyPem: string; identity: string },
+  payload: Uint8Array,
+  o: { format?: PayloadFormat; protocol?: 5 | '3.1.1'; client?: MqttClient } = {},
+): Promise<ProvisionAnswer> {
+  const format = o.format ?? 'json';
+  const v5 = o.protocol !== '3.1.1';
+  const clientId = `ask${process.pid}x${++asked}`;
+  const client = o.client ?? (await bed.connect(cred, { clientId, protocolVersion: v5 ? 5 : 4 }));
+  const cid = o.client ? o.client.options.clientId! : clientId;
+  const tok = `t${++asked}`;
+  const answerTopic = responseTopic('provisioning', cred.identity, cid, tok);
+  const got = new Promise<ProvisionAnswer>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no answer in 20 s')), 20_000);
+    client.on('message', (topic, p) => {
+      if (topic !== answerTopic) return;
+      clearTimeout(t);
+      try {
+        resolve(decodeAnswer(p, format));
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+  await client.subscribeAsync(responseFilter('provisioning', cred.identity, cid), { qos: 1 });
+  if (v5)
+    await client.publishAsync(requestTopic('provisioning', cred.identity, format), Buffer.from(payload), {
+      qos: 1,
+      properties: { responseTopic: answerTopic, correlationData: Buffer.from(tok) },
+    });
+  else
+    await client.publishAsync(
+      requestTopic('provisioning', cred.identity, format, { clientId: cid, token: tok }),
+      Buffer.from(payload),
+      { qos: 1 },
+    );
+  try {
+    return await got;
+  } finally {
+    if (!o.client) client.end(true);
+  }
+}
+
+/** A CSR (DER) for `subject` and `san`, with a fresh P-256 key. */
+export async function csrFor(subject: string, san: string[] = []): Promise<Uint8Array> {
+  const k = await generateKeyPair('ec-p256');
+  const b = new CsrBuilder().subject(subject);
+  if (san.length) b.subjectAltName(san);
+  return (await b.sign(await KeySigner.create(k.privateKey))).der;
 }
