@@ -17,12 +17,14 @@ import { Command, CommanderError } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
 import { PemError } from '../pem/pem.js';
 import { registerCa } from './ca.js';
+import { registerClaim } from './claim.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
 import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
+import { registerProvision } from './provision.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
@@ -36,6 +38,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerVerify,
   registerEnroll,
   (p) => registerServe(p, VERSION),
+  registerClaim,
+  registerProvision,
 ];
 
 export const VERSION = '0.1.0';

@@ -1,16 +1,19 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
- *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]`
+ *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]
+ *                 [--mqtt mqtts://HOST:PORT [--mqtt-ca F]]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
- * HTTPS only. Prints what it serves and where on stdout (logs are JSON lines on stderr), runs
+ * HTTPS only; with --mqtt, also fleet provisioning over MQTT on that broker (server/provisioning.ts).
+ * Prints what it serves and where on stdout (logs are JSON lines on stderr), runs
  * until SIGTERM/SIGINT, then stops accepting, finishes requests in flight, closes the store and
  * exits 0.
  */
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
+import { provisioningExtension } from '../server/provisioning.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
 
@@ -26,6 +29,7 @@ interface ServeOptions {
   rootKey?: string;
   logLevel: string;
   mqtt?: string;
+  mqttCa?: string;
 }
 
 /** CaError codes that mean "fix your setup" (exit 2) rather than an internal failure. */
@@ -45,7 +49,9 @@ function port(text: string): number {
 }
 
 async function serve(o: ServeOptions, version: string): Promise<void> {
-  if (o.mqtt !== undefined) throw new CliError('--mqtt: MQTT provisioning is not part of this build yet');
+  if (o.mqtt !== undefined && !/^mqtts:\/\/[^\s/:]+:[0-9]{1,5}\/?$/.test(o.mqtt))
+    throw new CliError(`--mqtt must be mqtts://HOST:PORT, got "${o.mqtt}"`);
+  if (o.mqttCa !== undefined && o.mqtt === undefined) throw new CliError('--mqtt-ca goes with --mqtt');
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(o.logLevel))
     throw new CliError(`--log-level must be one of ${logLevels.join(', ')}, got "${o.logLevel}"`);
@@ -67,6 +73,7 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
       logLevel: o.logLevel,
       importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
       version,
+      extensions: o.mqtt ? [provisioningExtension({ url: o.mqtt, brokerCaFile: o.mqttCa })] : undefined,
     });
   } catch (e) {
     if (e instanceof CaError)
@@ -111,5 +118,6 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--root-key <file|uri>', "first start: the imported root's key (a key file, or a pkcs11: URI)")
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
+    .option('--mqtt-ca <file>', "anchors for the broker's certificate (default: this CA's root)")
     .action((o: ServeOptions) => serve(o, version));
 }
