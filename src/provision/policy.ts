@@ -81,9 +81,13 @@ export function checkSan(
     const text = sanEntry(g);
     const colon = text.indexOf(':');
     const type = text.slice(0, colon) as 'dns' | 'ip' | 'uri' | 'email';
-    const value = type === 'dns' ? text.slice(colon + 1).toLowerCase() : text.slice(colon + 1);
+    const value = text.slice(colon + 1);
     const patterns = (t.san as Record<string, readonly string[] | undefined>)[type] ?? [];
-    const ok = patterns.some((p) => expandPattern(p, attrs)?.test(value));
+    // DNS names compare case-insensitively (RFC 4343); the other types as written.
+    const ok = patterns.some((p) => {
+      const re = expandPattern(p, attrs);
+      return re !== undefined && (type === 'dns' ? new RegExp(re.source, 'iu') : re).test(value);
+    });
     if (!ok)
       throw new ProvisionError(
         'san-not-allowed',
