@@ -104,6 +104,8 @@ export interface CaConfig {
   profiles: Readonly<Record<string, IssuanceProfile>>;
   /** Fleet provisioning over MQTT (provisioning-config.ts); absent when the file has no such section. */
   provisioning?: ProvisioningConfig;
+  /** The `est` section as given (src/est/config.ts validates it). */
+  est?: unknown;
 }
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -291,6 +293,9 @@ const Schema = z.strictObject({
     .record(z.string().regex(ID, 'a profile name: lower-case letters, digits, dashes'), Profile)
     .default({}),
   provisioning: ProvisioningSchema.optional(),
+  // Sections of the layers above the CA, kept as given and validated (strictly) by their owner:
+  // `est` by src/est/config.ts when the EST routes are mounted.
+  est: z.unknown().optional(),
 });
 
 type Parsed = z.infer<typeof Schema>;
@@ -408,6 +413,7 @@ function resolve(c: Parsed): CaConfig {
     recovery: c.recovery,
     profiles,
     provisioning: c.provisioning ? resolveProvisioning(c.provisioning, profiles) : undefined,
+    ...(c.est === undefined ? {} : { est: c.est }),
   };
 }
 

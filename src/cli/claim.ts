@@ -12,27 +12,18 @@
  *
  * Exit: 0 issued, 1 the CA refused, 2 bad input (unknown label, no provisioning section).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { Authority } from '../ca/authority.js';
-import { type CaConfig, loadConfig, parseConfig } from '../ca/config.js';
 import { CaError } from '../ca/errors.js';
-import { KeyStore } from '../ca/keys.js';
-import { readSecretFile, resolvePassphrase } from '../ca/secrets.js';
-import { openStore } from '../ca/store/index.js';
 import { StoreError } from '../ca/store/types.js';
 import { createClaims } from '../provision/claim.js';
 import { ProvisionError } from '../provision/errors.js';
+import { DATA_OPTION_HELP, type DataOptions, openDataAuthority } from './data-authority.js';
 import { CliError, EXIT_INPUT, EXIT_NEGATIVE } from './errors.js';
 import { PUBLIC_MODE, SECRET_MODE, writeFilesAtomic } from './pki-files.js';
 
-interface ClaimOptions {
-  data: string;
-  db?: string;
-  config?: string;
-  passphraseFile?: string;
+interface ClaimOptions extends DataOptions {
   label: string;
   count: string;
   validityDays?: string;
@@ -41,59 +32,15 @@ interface ClaimOptions {
   json?: boolean;
 }
 
-/** The configuration a data directory's service runs with: --config, else DATA/config.yaml, else defaults. */
-export function dataDirConfig(dataDir: string, file?: string): CaConfig {
-  if (file) return loadConfig(file);
-  const f = join(dataDir, 'config.yaml');
-  return existsSync(f) ? loadConfig(f) : parseConfig({});
-}
-
-/** Opens the Authority of a data directory for one command (no background work); `use` runs with it. */
-export async function withAuthority<T>(
-  o: { data: string; db?: string; config?: string; passphraseFile?: string },
-  use: (ca: Authority) => Promise<T>,
-): Promise<T> {
-  const config = dataDirConfig(o.data, o.config);
-  let passphrase: string;
-  if (o.passphraseFile) {
-    const p = readSecretFile(o.passphraseFile);
-    if (!p) throw new CliError(`passphrase file ${o.passphraseFile} is missing or empty`);
-    passphrase = p;
-  } else passphrase = resolvePassphrase({ dataDir: o.data }).passphrase;
-  const store = await openStore(o.db ?? process.env.DATABASE_URL ?? `sqlite:${join(o.data, 'fleetpki.db')}`);
-  let keys: KeyStore | undefined;
-  let ca: Authority | undefined;
-  try {
-    keys = await KeyStore.open({ dataDir: o.data, passphrase });
-    ca = await Authority.open({ store, keys, config, background: 'off' });
-    return await use(ca);
-  } finally {
-    await ca?.close();
-    keys?.close();
-    await store.close();
-  }
-}
-
-function requester(): string {
-  try {
-    return `cli:${userInfo().username || 'unknown'}`;
-  } catch {
-    return 'cli:unknown';
-  }
-}
-
 export function registerClaim(program: Command): void {
   const claim = program.command('claim').description('claim certificates for fleet provisioning over MQTT');
   claim
     .command('create')
     .description('issue claim certificate(s) for a label of the provisioning configuration')
-    .option('--data <dir>', 'data directory of the CA (as fleetpki serve)', 'fleetpki-data')
-    .option('--db <url>', 'store URL (default DATABASE_URL, else DATA/fleetpki.db)')
-    .option('--config <file>', 'CA configuration with the provisioning section (default DATA/config.yaml)')
-    .option(
-      '--passphrase-file <file>',
-      'CA key passphrase (else FLEETPKI_PASSPHRASE or DATA/secrets/passphrase)',
-    )
+    .option('--data <dir>', DATA_OPTION_HELP.data, 'fleetpki-data')
+    .option('--db <url>', DATA_OPTION_HELP.db)
+    .option('--config <file>', `${DATA_OPTION_HELP.config}; with its provisioning section`)
+    .option('--passphrase-file <file>', DATA_OPTION_HELP.passphraseFile)
     .requiredOption('--label <label>', 'claim label (provisioning.claims.<label>); the CN is claim-<label>')
     .option('--count <n>', 'how many claim certificates, each with its own key', '1')
     .option('--validity-days <n>', 'validity (default provisioning.claimValidityDays)')
@@ -108,10 +55,14 @@ export function registerClaim(program: Command): void {
       if (validityDays !== undefined && !(Number.isInteger(validityDays) && validityDays > 0))
         throw new CliError('--validity-days must be a positive integer');
       let made: Awaited<ReturnType<typeof createClaims>>;
+      const opened = await openDataAuthority(o);
       try {
-        made = await withAuthority(o, (ca) =>
-          createClaims(ca, { label: o.label, count, requester: requester(), validityDays }),
-        );
+        made = await createClaims(opened.ca, {
+          label: o.label,
+          count,
+          requester: opened.requester,
+          validityDays,
+        });
       } catch (e) {
         if (e instanceof ProvisionError) throw new CliError(e.message, EXIT_INPUT);
         if (e instanceof CaError)
@@ -129,6 +80,8 @@ export function registerClaim(program: Command): void {
           );
         if (e instanceof StoreError) throw new CliError(`store ${e.code}: ${e.message}`, EXIT_INPUT);
         throw e;
+      } finally {
+        await opened.close();
       }
       mkdirSync(o.out, { recursive: true });
       const names = made.map((_, i) => (made.length === 1 ? 'claim' : `claim-${i + 1}`));

@@ -16,12 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
 import { PemError } from '../pem/pem.js';
+import { registerBrokerConfig } from './broker-config.js';
 import { registerCa } from './ca.js';
 import { registerClaim } from './claim.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { registerDemo } from './demo.js';
 import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
+import { registerEst } from './est.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
 import { registerProvision } from './provision.js';
@@ -37,6 +40,9 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCrl,
   registerVerify,
   registerEnroll,
+  registerEst,
+  registerBrokerConfig,
+  registerDemo,
   (p) => registerServe(p, VERSION),
   registerClaim,
   registerProvision,

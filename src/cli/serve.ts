@@ -1,7 +1,7 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
  *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]
- *                 [--mqtt mqtts://HOST:PORT [--mqtt-ca F]]`
+ *                 [--revocation-port N] [--broker-config DIR] [--mqtt mqtts://HOST:PORT [--mqtt-ca F]]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
@@ -13,6 +13,7 @@
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
+import { brokerCrlExtension } from '../server/broker.js';
 import { provisioningExtension } from '../server/provisioning.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
@@ -30,6 +31,8 @@ interface ServeOptions {
   logLevel: string;
   mqtt?: string;
   mqttCa?: string;
+  brokerConfig?: string;
+  revocationPort?: string;
 }
 
 /** CaError codes that mean "fix your setup" (exit 2) rather than an internal failure. */
@@ -72,8 +75,12 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
         .filter(Boolean),
       logLevel: o.logLevel,
       importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
+      revocationPort: o.revocationPort === undefined ? undefined : port(o.revocationPort),
+      extensions: [
+        ...(o.brokerConfig ? [brokerCrlExtension(o.brokerConfig)] : []),
+        ...(o.mqtt ? [provisioningExtension({ url: o.mqtt, brokerCaFile: o.mqttCa })] : []),
+      ],
       version,
-      extensions: o.mqtt ? [provisioningExtension({ url: o.mqtt, brokerCaFile: o.mqttCa })] : undefined,
     });
   } catch (e) {
     if (e instanceof CaError)
@@ -119,5 +126,13 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
     .option('--mqtt-ca <file>', "anchors for the broker's certificate (default: this CA's root)")
+    .option(
+      '--revocation-port <n>',
+      'also serve OCSP and CRLs over plain HTTP on this port (RFC 5019); certificates name it',
+    )
+    .option(
+      '--broker-config <dir>',
+      'keep the CRL file of this broker configuration (fleetpki broker-config) fresh',
+    )
     .action((o: ServeOptions) => serve(o, version));
 }

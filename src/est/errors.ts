@@ -30,9 +30,9 @@ export type EstErrorCode =
   // ---- client ----
   /** The server answered 400 (the request was malformed or refused by policy as malformed). */
   | 'bad-request'
-  /** The server answered 401: no or wrong credentials (RFC 7030 §3.2.3). */
+  /** 401: no or wrong credentials (RFC 7030 §3.2.3) — what the server answered, or answers. */
   | 'unauthorized'
-  /** The server answered 403: authenticated, but not allowed (e.g. a subject outside the label's policy). */
+  /** 403: authenticated, but not allowed — what the server answered, or answers. */
   | 'forbidden'
   /** The server answered 404 (unknown label or an operation it does not offer, e.g. /csrattrs). */
   | 'not-found'
@@ -47,7 +47,20 @@ export type EstErrorCode =
   /** No answer within the configured time. */
   | 'timeout'
   /** The answer holds no certificate for the key of the request (RFC 7030 §4.2.3). */
-  | 'no-certificate';
+  | 'no-certificate'
+  // ---- server (the service maps each to its HTTP status) ----
+  /** A single-use enrollment credential that was spent on another request (401). */
+  | 'credential-used'
+  /** An enrollment credential past its expiry (401). */
+  | 'credential-expired'
+  /** A kind of credential the label or the operation does not accept, e.g. a bootstrap certificate on /simplereenroll (403). */
+  | 'credential-not-accepted'
+  /** Authenticated, but this credential may not enroll this subject under the label (403). */
+  | 'subject-not-authorized'
+  /** A re-enrollment that changes subject or subjectAltName (RFC 7030 §4.2.2), or of another label's certificate (403). */
+  | 'reenroll-mismatch'
+  /** The CSR's challengePassword does not carry this TLS session's channel binding (RFC 7030 §3.5) (403). */
+  | 'channel-binding-failed';
 
 export class EstError extends Error {
   override readonly name = 'EstError';

@@ -9,7 +9,7 @@ import {
 import type { MtlsErrorCode } from './errors.js';
 import { MtlsError } from './errors.js';
 import type { PeerIdentity } from './identity.js';
-import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions, peerChain } from './peer-verifier.js';
+import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions } from './peer-verifier.js';
 import type { OcspStapler } from './stapling.js';
 
 /**
@@ -171,6 +171,14 @@ export function attachMtls(
     }
   };
   const accept = (socket: TLSSocket, verdict: PeerVerdict): boolean => {
+    if (
+      !verdict.ok &&
+      verdict.error.code === 'no-peer-certificate' &&
+      options.clientCertificate === 'optional'
+    ) {
+      stats.accepted++;
+      return emit.call(server, 'secureConnection', socket, undefined);
+    }
     if (!verdict.ok) {
       reject(socket, verdict.error);
       return false;
@@ -183,12 +191,7 @@ export function attachMtls(
   server.emit = function (this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'secureConnection') return emit.call(this, event, ...args);
     const socket = args[0] as TLSSocket;
-    const chain = peerChain(socket);
-    if (chain.length === 0 && options.clientCertificate === 'optional') {
-      stats.accepted++;
-      return emit.call(server, 'secureConnection', socket, undefined);
-    }
-    const verdict = v.verify(chain);
+    const verdict = v.verifySocket(socket);
     if (!(verdict instanceof Promise)) return accept(socket, verdict);
     verdict.then(
       (r) => accept(socket, r),

@@ -115,7 +115,8 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
     o.metrics.errors.inc({ code: p.code, status: String(p.status) });
     if (p.internal) req.log.error({ err, code: p.code, route: req.routeOptions.url }, 'request failed');
     else req.log.info({ code: p.code, route: req.routeOptions.url }, 'request refused');
-    if (p.status === 401) reply.header('www-authenticate', 'Bearer realm="fleetpki"');
+    if (p.status === 401)
+      reply.header('www-authenticate', req.routeOptions.config?.wwwAuthenticate ?? 'Bearer realm="fleetpki"');
     return reply.code(p.status).type('application/problem+json').send(p.body);
   });
   app.setNotFoundHandler(async (req) => {

@@ -1,5 +1,6 @@
 import { CaError, type CaErrorCode } from '../ca/errors.js';
 import { StoreError, type StoreErrorCode } from '../ca/store/types.js';
+import { EstError, type EstErrorCode } from '../est/errors.js';
 import type { Problem } from './api/schemas.js';
 
 /**
@@ -41,7 +42,7 @@ export type ServerErrorCode =
   | 'internal';
 
 /** Every code an API problem can carry. `not-found` and `forbidden` are shared with the Authority's. */
-export type ApiErrorCode = CaErrorCode | StoreErrorCode | ServerErrorCode;
+export type ApiErrorCode = CaErrorCode | StoreErrorCode | ServerErrorCode | EstErrorCode;
 
 export class ServerError extends Error {
   override readonly name = 'ServerError';
@@ -105,6 +106,28 @@ export const STATUS_BY_CODE: Readonly<Record<ApiErrorCode, number>> = {
   constraint: 500,
   unsupported: 501,
   'bad-url': 500,
+  // EST (RFC 7030): its message codecs, and the server's own refusals
+  'malformed-cms': 400,
+  'not-certs-only': 400,
+  'unsupported-choice': 400,
+  'too-many-items': 400,
+  'bad-base64': 400,
+  'too-large': 413,
+  'malformed-multipart': 400,
+  'malformed-csrattrs': 400,
+  'bad-content-type': 415,
+  'credential-used': 401,
+  'credential-expired': 401,
+  'credential-not-accepted': 403,
+  'subject-not-authorized': 403,
+  'reenroll-mismatch': 403,
+  'channel-binding-failed': 403,
+  // (the EST client's own codes: never raised by the server)
+  'http-status': 502,
+  pending: 500,
+  tls: 502,
+  network: 502,
+  'no-certificate': 502,
   // the service
   unauthorized: 401,
   'bad-credential': 401,
@@ -170,6 +193,11 @@ export function toProblem(e: unknown, requestId?: string): ProblemAnswer {
   } else if (e instanceof StoreError) {
     code = e.code;
     detail = e.message;
+  } else if (e instanceof EstError) {
+    code = e.code;
+    detail = e.message;
+    const verifyCode = (e.cause as { verifyCode?: unknown } | undefined)?.verifyCode;
+    if (typeof verifyCode === 'string') extra.verifyCode = verifyCode;
   } else if (e instanceof ServerError) {
     code = e.code;
     detail = e.message;

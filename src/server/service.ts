@@ -1,3 +1,4 @@
+import '../crypto/index.js'; // installs the node:crypto provider for library users of Service
 import { mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
@@ -9,11 +10,14 @@ import { KeyStore } from '../ca/keys.js';
 import { PKCS11_PIN_ENV, readSecretFile, resolvePassphrase } from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import type { Store } from '../ca/store/types.js';
+import type { EstServer } from '../est/server.js';
 import { type AdminCredential, checkAdminFiles, ensureAdminCredential } from './admin-credential.js';
 import { buildServiceApp, type ServiceApp, type ServiceAppOptions } from './app.js';
+import { estExtension } from './est.js';
 import { PUBLIC_MODE, writeFileAtomic } from './files.js';
 import { createLogger, redactUrl, SecretSet } from './logging.js';
 import { ServiceMetrics } from './metrics.js';
+import { RevocationListener } from './revocation-http.js';
 import { CertificateRenewal, DEFAULT_TLS_NAMES, issueServiceCertificate } from './service-tls.js';
 
 /**
@@ -61,6 +65,13 @@ export interface ServiceOptions {
   version?: string;
   /** More routes or background services mounted into the service. */
   extensions?: readonly ServiceExtension[];
+  /** EST (RFC 7030) under `/.well-known/est/` (est.ts): `on` by default. */
+  est?: 'on' | 'off';
+  /**
+   * Also serve OCSP, CRLs and CA certificates over plain HTTP on this port (revocation-http.ts;
+   * 0 picks a free one), on `host`; certificates then carry its URLs unless the config names others.
+   */
+  revocationPort?: number;
   /** Fastify limits (see ServiceAppOptions). */
   limits?: Pick<
     ServiceAppOptions,
@@ -111,6 +122,10 @@ export class Service {
     /** Where the passphrase came from (`generated` must be said loudly). */
     readonly passphraseSource: string,
     readonly passphrasePath: string | undefined,
+    /** The EST server (undefined with `est: 'off'`). */
+    readonly est: EstServer | undefined,
+    /** The plain-HTTP revocation listener (with `revocationPort`). */
+    readonly revocation: RevocationListener | undefined,
   ) {}
 
   get rootPath(): string {
@@ -136,7 +151,12 @@ export class Service {
     addUrlSecrets(secrets, dbUrl);
     const log = createLogger({ level: o.logLevel, secrets, destination: o.logDestination });
 
-    const config = o.config ?? (o.configFile ? loadConfig(o.configFile) : parseConfig({}));
+    let config = o.config ?? (o.configFile ? loadConfig(o.configFile) : parseConfig({}));
+    const revocation =
+      o.revocationPort === undefined
+        ? undefined
+        : await RevocationListener.bind(o.host ?? '127.0.0.1', o.revocationPort);
+    if (revocation) config = { ...config, urls: revocation.urlsFor(config.urls) };
     const counter = countingSigners();
     const metrics = new ServiceMetrics({ signatures: counter.total });
     const where = parseStoreUrl(dbUrl);
@@ -154,6 +174,7 @@ export class Service {
       wrapSigner: counter.wrap,
     });
     let rawStore: Store | undefined;
+    const extensionsMade: ServiceExtension[] = [];
     let authority: Authority | undefined;
     try {
       rawStore = await openStore(dbUrl);
@@ -190,7 +211,9 @@ export class Service {
 
       const names = o.tlsNames?.length ? o.tlsNames : DEFAULT_TLS_NAMES;
       const tls = await issueServiceCertificate(ca, names);
-      const extensions = o.extensions ?? [];
+      const est = o.est === 'off' ? undefined : estExtension();
+      const extensions = [...(est ? [est] : []), ...(o.extensions ?? [])];
+      extensionsMade.push(...extensions);
       const ctx: ExtensionContext = { authority: ca, metrics, logger: log, dataDir, secrets };
       const server = await buildServiceApp({
         authority: ca,
@@ -211,6 +234,7 @@ export class Service {
       const shown =
         host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
       renewal.start();
+      await revocation?.serve(ca, metrics);
       for (const e of extensions) await e.start?.(ctx);
       log.info({ port, host, store: storeDescription, created: init.created }, 'service listening');
       return new Service(
@@ -231,8 +255,12 @@ export class Service {
         counter.total,
         passphrase.source,
         passphrase.path,
+        est?.server(),
+        revocation,
       );
     } catch (e) {
+      for (const x of extensionsMade) await x.close?.().catch(() => undefined);
+      await revocation?.close().catch(() => undefined);
       await authority?.close().catch(() => undefined);
       keys.close();
       await rawStore?.close().catch(() => undefined);
@@ -257,6 +285,7 @@ export class Service {
       this.server.beginClose();
       this.renewal.stop();
       await this.server.app.close();
+      await this.revocation?.close().catch(() => undefined);
       for (const e of this.extensions) await e.close?.().catch(() => undefined);
       await this.authority.close();
       this.keys.close();
@@ -280,7 +309,12 @@ export class Service {
       `  root certificate   ${this.rootPath}`,
       `  CA chain           ${u}/ca/chain.pem   (also ${this.chainPath})`,
       `  CRLs               ${u}/crl/<issuer>.crl   (issuers: ${issuers.join(', ')})`,
-      `  OCSP               ${u}/ocsp`,
+      `  OCSP               ${u}/ocsp${this.revocation ? `   (plain HTTP: ${this.revocation.url}/ocsp, ${this.revocation.url}/crl/<issuer>.crl)` : ''}`,
+      ...(this.est
+        ? [
+            `  EST                ${u}/.well-known/est/   (labels: ${Object.keys(this.est.config.labels).join(', ')})`,
+          ]
+        : []),
       `  health, metrics    ${u}/healthz   ${u}/metrics`,
       `  admin API          ${u}/api/v1/   (admin client certificate or bearer token)`,
       `  admin credential   certificate ${a.certPath}`,

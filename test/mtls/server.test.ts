@@ -303,6 +303,37 @@ describe('revocation sources', () => {
     }
   });
 
+  it("readPeerChain 'when-needed': the leaf against our intermediates first, the peer's chain only when that finds no path", async () => {
+    const other = await makeHierarchy('Other Issuer');
+    const stranger = await other.device('device-other');
+    const srv = await listen(
+      createMtlsServer(
+        {
+          ...options(),
+          clientAuth: {
+            trustAnchors: [h.rootPem, other.rootPem],
+            intermediates: [h.intPem],
+            readPeerChain: 'when-needed',
+            revocation: 'none',
+          },
+        },
+        (s, id) => s.end(`ok ${id.commonName}`),
+      ),
+    );
+    try {
+      assert.equal((await nodeClient(srv.port, ids.good)).data, 'ok device-good');
+      assert.equal((await nodeClient(srv.port, ids.good, { chain: false })).data, 'ok device-good');
+      // An intermediate we do not hold: found in what the peer sent.
+      assert.equal((await nodeClient(srv.port, stranger)).data, 'ok device-other');
+      assert.equal((await nodeClient(srv.port, stranger, { chain: false })).data, '');
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'unknown-issuer');
+      assert.equal((await nodeClient(srv.port, undefined)).data, '');
+      assert.equal(srv.rejections.at(-1)?.code, 'no-peer-certificate');
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('an asynchronous status lookup (a database) verifies asynchronously, same verdicts', async () => {
     const lookup = lookupFromStatusSource(source, [
       { id: 'root', certificate: h.root.certificate },

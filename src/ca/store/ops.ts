@@ -4,6 +4,7 @@ import type {
   AuditRecord,
   Completion,
   CrlRecord,
+  EnrollmentCredential,
   IssuerRecord,
   IssuerStatus,
   PendingDecision,
@@ -35,7 +36,10 @@ export type WriteOp =
   | { op: 'appendAudit'; events: QueuedAudit[] }
   | { op: 'setSetting'; key: string; value: string }
   | { op: 'addPending'; p: PendingRequest; audit: QueuedAudit }
-  | { op: 'decidePending'; id: string; d: PendingDecision; audit: QueuedAudit };
+  | { op: 'decidePending'; id: string; d: PendingDecision; audit: QueuedAudit }
+  | { op: 'addEnrollmentCredential'; c: EnrollmentCredential; audit: QueuedAudit }
+  | { op: 'useEnrollmentCredential'; id: string; at: number; requestId: string }
+  | { op: 'releaseEnrollmentCredential'; id: string; requestId: string };
 
 /**
  * An audit event as queued: only its defined members, `detail` normalised through one JSON round
@@ -74,6 +78,9 @@ export interface WriteResults {
   setSetting: undefined;
   addPending: 'added' | 'exists';
   decidePending: 'decided' | 'not-pending';
+  addEnrollmentCredential: 'added' | 'duplicate';
+  useEnrollmentCredential: 'used' | 'same-request' | 'already-used' | 'not-found';
+  releaseEnrollmentCredential: 'released' | 'not-used';
 }
 
 export type OpName = WriteOp['op'];

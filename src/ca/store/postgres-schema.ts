@@ -289,7 +289,32 @@ CREATE TRIGGER pending_requests_not_truncated BEFORE TRUNCATE ON pending_request
 FOR EACH STATEMENT EXECUTE FUNCTION fleetpki_refuse('pending requests are decided, not deleted');
 `;
 
+/** Single-use enrollment credentials (as `sqlite-schema.ts` V4). */
+const V4 = `
+CREATE TABLE enrollment_credentials (
+  id text COLLATE "C" NOT NULL PRIMARY KEY,
+  label text NOT NULL,
+  subject text,
+  secret_hash text NOT NULL CHECK (secret_hash ~ '^[0-9a-f]{64}$'),
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL CHECK (expires_at > created_at),
+  created_by text NOT NULL,
+  used_at bigint,
+  used_for text,
+  CHECK ((used_at IS NULL) = (used_for IS NULL))
+);
+
+CREATE TRIGGER enrollment_credentials_fixed BEFORE UPDATE ON enrollment_credentials
+FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.label IS DISTINCT FROM OLD.label
+  OR NEW.subject IS DISTINCT FROM OLD.subject OR NEW.secret_hash IS DISTINCT FROM OLD.secret_hash
+  OR NEW.created_at IS DISTINCT FROM OLD.created_at OR NEW.expires_at IS DISTINCT FROM OLD.expires_at
+  OR NEW.created_by IS DISTINCT FROM OLD.created_by)
+EXECUTE FUNCTION fleetpki_refuse('an enrollment credential only changes its use');
+`;
+
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
   { version: 2, description: 'requests held for manual approval', sql: V2 },
+  // Version 3 is taken by the records imported without DER (wt/ops).
+  { version: 4, description: 'single-use enrollment credentials', sql: V4 },
 ];

@@ -322,6 +322,42 @@ export class PostgresWriter {
         append(tx, op.audit);
         return 'decided';
       }
+      case 'addEnrollmentCredential': {
+        const c = op.c;
+        const added = await q(
+          'fp_add_credential',
+          `INSERT INTO enrollment_credentials (id, label, subject, secret_hash, created_at, expires_at, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+          [c.id, c.label, c.subject ?? null, c.secretHash, c.createdAt, c.expiresAt, c.createdBy],
+        );
+        if (!added.rowCount) return 'duplicate';
+        append(tx, op.audit);
+        return 'added';
+      }
+      case 'useEnrollmentCredential': {
+        // The row lock of the UPDATE serialises concurrent uses: the second waits, then sees used_at set.
+        const used = await q(
+          'fp_use_credential',
+          'UPDATE enrollment_credentials SET used_at = $1, used_for = $2 WHERE id = $3 AND used_at IS NULL',
+          [op.at, op.requestId, op.id],
+        );
+        if (used.rowCount) return 'used';
+        const row = await q(
+          'fp_credential_use',
+          'SELECT used_for FROM enrollment_credentials WHERE id = $1',
+          [op.id],
+        );
+        if (!row.rowCount) return 'not-found';
+        return row.rows[0].used_for === op.requestId ? 'same-request' : 'already-used';
+      }
+      case 'releaseEnrollmentCredential': {
+        const released = await q(
+          'fp_release_credential',
+          'UPDATE enrollment_credentials SET used_at = NULL, used_for = NULL WHERE id = $1 AND used_for = $2',
+          [op.id, op.requestId],
+        );
+        return released.rowCount ? 'released' : 'not-used';
+      }
     }
   }
 

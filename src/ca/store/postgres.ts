@@ -10,6 +10,8 @@ import {
   CERTIFICATE_COLUMNS,
   type CertificateRow,
   type CrlRow,
+  ENROLLMENT_CREDENTIAL_COLUMNS,
+  type EnrollmentCredentialRow,
   type IssuerRow,
   PENDING_COLUMNS,
   type PendingRow,
@@ -17,6 +19,7 @@ import {
   type StatusRow,
   toAudit,
   toCrl,
+  toEnrollmentCredential,
   toIssuer,
   toPage,
   toPending,
@@ -34,6 +37,7 @@ import {
   type CertificateRecord,
   type CertificateStatistics,
   type CrlRecord,
+  type EnrollmentCredential,
   type IssuerRecord,
   type PendingRequest,
   type PendingState,
@@ -350,6 +354,32 @@ export class PostgresStore extends QueuedWrites implements Store {
             [state, checkText(q.afterId, 'afterId'), limit],
           );
     return rows.map(toPending);
+  }
+
+  async getEnrollmentCredential(id: string): Promise<EnrollmentCredential | undefined> {
+    const [row] = await this.rows<EnrollmentCredentialRow>(
+      'getEnrollmentCredential',
+      `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials WHERE id = $1`,
+      [checkText(id, 'id')],
+    );
+    return row && toEnrollmentCredential(row);
+  }
+
+  async listEnrollmentCredentials(q: { limit: number; afterId?: string }): Promise<EnrollmentCredential[]> {
+    const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
+    const rows =
+      q.afterId === undefined
+        ? await this.rows<EnrollmentCredentialRow>(
+            'listEnrollmentCredentials',
+            `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials ORDER BY id LIMIT $1`,
+            [limit],
+          )
+        : await this.rows<EnrollmentCredentialRow>(
+            'listEnrollmentCredentials',
+            `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials WHERE id > $1 ORDER BY id LIMIT $2`,
+            [checkText(q.afterId, 'afterId'), limit],
+          );
+    return rows.map(toEnrollmentCredential);
   }
 
   async getSetting(key: string): Promise<string | undefined> {

@@ -6,6 +6,7 @@ import {
   type AuditRecord,
   type Completion,
   type CrlRecord,
+  type EnrollmentCredential,
   type IssuerRecord,
   type IssuerStatus,
   type PendingDecision,
@@ -18,12 +19,14 @@ import {
   checkCompletion,
   checkCrl,
   checkDecision,
+  checkEnrollmentCredential,
   checkIssuer,
   checkPending,
   checkReservation,
   checkRevocation,
   checkSerial,
   checkText,
+  checkTime,
   MAX_AUDIT_BATCH,
 } from './validate.js';
 
@@ -133,5 +136,26 @@ export abstract class QueuedWrites {
     checkText(id, 'id');
     checkDecision(d);
     return this.write({ op: 'decidePending', id, d, audit: queueAudit(audit) });
+  }
+
+  async addEnrollmentCredential(c: EnrollmentCredential, audit: AuditEvent): Promise<'added' | 'duplicate'> {
+    checkEnrollmentCredential(c);
+    return this.write({ op: 'addEnrollmentCredential', c, audit: queueAudit(audit) });
+  }
+
+  async useEnrollmentCredential(
+    id: string,
+    use: { at: number; requestId: string },
+  ): Promise<'used' | 'same-request' | 'already-used' | 'not-found'> {
+    checkText(id, 'id');
+    checkText(use?.requestId, 'requestId');
+    checkTime(use.at, 'at');
+    return this.write({ op: 'useEnrollmentCredential', id, at: use.at, requestId: use.requestId });
+  }
+
+  async releaseEnrollmentCredential(id: string, requestId: string): Promise<'released' | 'not-used'> {
+    checkText(id, 'id');
+    checkText(requestId, 'requestId');
+    return this.write({ op: 'releaseEnrollmentCredential', id, requestId });
   }
 }

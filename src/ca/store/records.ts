@@ -6,6 +6,7 @@ import {
   type CertificateRecord,
   type CertificateState,
   type CrlRecord,
+  type EnrollmentCredential,
   type IssuerRecord,
   type IssuerStatus,
   type KeyReference,
@@ -325,4 +326,35 @@ export function toPage(
     });
   }
   return page;
+}
+
+/** An enrollment credential row (both stores). */
+export interface EnrollmentCredentialRow {
+  id: string;
+  label: string;
+  subject: string | null;
+  secret_hash: string;
+  created_at: number | string;
+  expires_at: number | string;
+  created_by: string;
+  used_at: number | string | null;
+  used_for: string | null;
+}
+
+export const ENROLLMENT_CREDENTIAL_COLUMNS =
+  'id, label, subject, secret_hash, created_at, expires_at, created_by, used_at, used_for';
+
+export function toEnrollmentCredential(r: EnrollmentCredentialRow): EnrollmentCredential {
+  const c: EnrollmentCredential = {
+    id: r.id,
+    label: r.label,
+    secretHash: r.secret_hash,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    createdBy: r.created_by,
+  };
+  if (r.subject !== null) c.subject = r.subject;
+  if (r.used_at !== null) c.usedAt = Number(r.used_at);
+  if (r.used_for !== null) c.usedFor = r.used_for;
+  return c;
 }

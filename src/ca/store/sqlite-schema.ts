@@ -264,7 +264,36 @@ CREATE TRIGGER pending_requests_kept BEFORE DELETE ON pending_requests
 BEGIN SELECT RAISE(ABORT, 'pending requests are decided, not deleted'); END;
 `;
 
+/**
+ * Single-use enrollment credentials (EST HTTP Basic, RFC 7030 §3.2.3): the secret only as its
+ * SHA-256; spent by one conditional UPDATE (`used_at IS NULL`), so of concurrent uses — from any
+ * process — exactly one wins. What a credential is never changes; only its use is set (and cleared
+ * again when the request it was spent on was refused).
+ */
+const V4 = `
+CREATE TABLE enrollment_credentials (
+  id TEXT NOT NULL PRIMARY KEY,
+  label TEXT NOT NULL,
+  subject TEXT,
+  secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64 AND NOT secret_hash GLOB '*[^0-9a-f]*'),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL CHECK (expires_at > created_at),
+  created_by TEXT NOT NULL,
+  used_at INTEGER,
+  used_for TEXT,
+  CHECK ((used_at IS NULL) = (used_for IS NULL))
+) STRICT;
+
+CREATE TRIGGER enrollment_credentials_fixed BEFORE UPDATE ON enrollment_credentials
+WHEN NEW.id IS NOT OLD.id OR NEW.label IS NOT OLD.label OR NEW.subject IS NOT OLD.subject
+  OR NEW.secret_hash IS NOT OLD.secret_hash OR NEW.created_at IS NOT OLD.created_at
+  OR NEW.expires_at IS NOT OLD.expires_at OR NEW.created_by IS NOT OLD.created_by
+BEGIN SELECT RAISE(ABORT, 'an enrollment credential only changes its use'); END;
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
   { version: 2, description: 'requests held for manual approval', sql: V2 },
+  // Version 3 is taken by the records imported without DER (wt/ops).
+  { version: 4, description: 'single-use enrollment credentials', sql: V4 },
 ];

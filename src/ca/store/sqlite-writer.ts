@@ -210,6 +210,29 @@ export class SqliteWriter {
         this.append(op.audit);
         return 'decided';
       }
+      case 'addEnrollmentCredential': {
+        const c = op.c;
+        const info = s.addCredential.run(
+          c.id,
+          c.label,
+          c.subject ?? null,
+          c.secretHash,
+          c.createdAt,
+          c.expiresAt,
+          c.createdBy,
+        );
+        if (info.changes === 0) return 'duplicate';
+        this.append(op.audit);
+        return 'added';
+      }
+      case 'useEnrollmentCredential': {
+        if (s.useCredential.run(op.at, op.requestId, op.id).changes > 0) return 'used';
+        const row = s.credentialUse.get(op.id) as { used_for: string | null } | undefined;
+        if (!row) return 'not-found';
+        return row.used_for === op.requestId ? 'same-request' : 'already-used';
+      }
+      case 'releaseEnrollmentCredential':
+        return s.releaseCredential.run(op.id, op.requestId).changes > 0 ? 'released' : 'not-used';
     }
   }
 
@@ -329,6 +352,17 @@ function prepare(db: Database.Database) {
     decidePending: p(
       `UPDATE pending_requests SET state = ?, decided_by = ?, decided_at = ?, reason = ?
        WHERE id = ? AND state = 'pending'`,
+    ),
+    addCredential: p(
+      `INSERT INTO enrollment_credentials (id, label, subject, secret_hash, created_at, expires_at, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    ),
+    useCredential: p(
+      'UPDATE enrollment_credentials SET used_at = ?, used_for = ? WHERE id = ? AND used_at IS NULL',
+    ),
+    credentialUse: p('SELECT used_for FROM enrollment_credentials WHERE id = ?'),
+    releaseCredential: p(
+      'UPDATE enrollment_credentials SET used_at = NULL, used_for = NULL WHERE id = ? AND used_for = ?',
     ),
   };
 }

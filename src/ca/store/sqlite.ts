@@ -9,6 +9,8 @@ import {
   CERTIFICATE_COLUMNS,
   type CertificateRow,
   type CrlRow,
+  ENROLLMENT_CREDENTIAL_COLUMNS,
+  type EnrollmentCredentialRow,
   type IssuerRow,
   PENDING_COLUMNS,
   type PendingRow,
@@ -16,6 +18,7 @@ import {
   type StatusRow,
   toAudit,
   toCrl,
+  toEnrollmentCredential,
   toIssuer,
   toPage,
   toPending,
@@ -37,6 +40,7 @@ import {
   type CertificateRecord,
   type CertificateStatistics,
   type CrlRecord,
+  type EnrollmentCredential,
   type IssuerRecord,
   type PendingRequest,
   type PendingState,
@@ -416,6 +420,31 @@ export class SqliteStore extends QueuedWrites implements Store {
             ).all(state, checkText(q.afterId, 'afterId'), limit)
       ) as PendingRow[];
       return rows.map(toPending);
+    });
+  }
+
+  getEnrollmentCredential(id: string): Promise<EnrollmentCredential | undefined> {
+    return this.read('getEnrollmentCredential', () => {
+      const row = this.st(
+        `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials WHERE id = ?`,
+      ).get(checkText(id, 'id')) as EnrollmentCredentialRow | undefined;
+      return row && toEnrollmentCredential(row);
+    });
+  }
+
+  listEnrollmentCredentials(q: { limit: number; afterId?: string }): Promise<EnrollmentCredential[]> {
+    return this.read('listEnrollmentCredentials', () => {
+      const limit = checkLimit(q.limit, 'limit', MAX_READ_BATCH);
+      const rows = (
+        q.afterId === undefined
+          ? this.st(
+              `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials ORDER BY id LIMIT ?`,
+            ).all(limit)
+          : this.st(
+              `SELECT ${ENROLLMENT_CREDENTIAL_COLUMNS} FROM enrollment_credentials WHERE id > ? ORDER BY id LIMIT ?`,
+            ).all(checkText(q.afterId, 'afterId'), limit)
+      ) as EnrollmentCredentialRow[];
+      return rows.map(toEnrollmentCredential);
     });
   }
 

@@ -185,6 +185,29 @@ export interface Store {
    */
   decidePending(id: string, d: PendingDecision, audit: AuditEvent): Promise<'decided' | 'not-pending'>;
 
+  // ---- single-use enrollment credentials (EST HTTP Basic, RFC 7030 §3.2.3) -------------------------
+
+  /** Records a new credential (its secret only as a hash) with its audit record. `duplicate` when the id is taken. */
+  addEnrollmentCredential(c: EnrollmentCredential, audit: AuditEvent): Promise<'added' | 'duplicate'>;
+  getEnrollmentCredential(id: string): Promise<EnrollmentCredential | undefined>;
+  /** Credentials ordered by id, after the cursor `afterId` (keyset pagination). */
+  listEnrollmentCredentials(q: { limit: number; afterId?: string }): Promise<EnrollmentCredential[]>;
+  /**
+   * Spends a credential on one request, atomically across processes and instances: of concurrent
+   * uses exactly one gets `used`. A credential already spent on the same `requestId` gives
+   * `same-request` (the device retrying a request held for approval, RFC 7030 §4.2.3); spent on
+   * another, `already-used`; no such id, `not-found`.
+   */
+  useEnrollmentCredential(
+    id: string,
+    use: { at: number; requestId: string },
+  ): Promise<'used' | 'same-request' | 'already-used' | 'not-found'>;
+  /**
+   * Gives a credential back when the request it was spent on was refused before anything was issued
+   * or held (`released`); `not-used` when it is not spent on that request.
+   */
+  releaseEnrollmentCredential(id: string, requestId: string): Promise<'released' | 'not-used'>;
+
   // ---- small settings ---------------------------------------------------------------------------
 
   getSetting(key: string): Promise<string | undefined>;
@@ -192,6 +215,29 @@ export interface Store {
 }
 
 export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * A single-use enrollment credential (EST HTTP Basic): the user name is `id`, the password is
+ * shown once when it is made and stored only as `secretHash` (SHA-256, hex: the secret is random
+ * with 128 bits or more, so a fast hash does not help guessing). Bound to an EST label and
+ * optionally to the subject CN it may enroll.
+ */
+export interface EnrollmentCredential {
+  id: string;
+  /** The EST label it enrolls under (`default` for `/.well-known/est/…` without a label). */
+  label: string;
+  /** The only commonName it may enroll, when bound. */
+  subject?: string;
+  /** SHA-256 of the password, lower-case hex. */
+  secretHash: string;
+  createdAt: number;
+  expiresAt: number;
+  /** Who made it (audit requester form). */
+  createdBy: string;
+  /** When it was spent, and on which request. */
+  usedAt?: number;
+  usedFor?: string;
+}
 
 export type PendingState = 'pending' | 'approved' | 'rejected';
 

@@ -4,6 +4,7 @@ import {
   type AuditEvent,
   type Completion,
   type CrlRecord,
+  type EnrollmentCredential,
   type IssuerRecord,
   type PendingDecision,
   type PendingRequest,
@@ -226,4 +227,19 @@ export function checkPendingState(s: unknown): PendingState {
   if (s !== 'pending' && s !== 'approved' && s !== 'rejected')
     throw new StoreError('bad-input', 'state: pending, approved or rejected');
   return s;
+}
+
+/** A new enrollment credential: not yet used, a SHA-256 hex hash, expiry after creation. */
+export function checkEnrollmentCredential(c: EnrollmentCredential): void {
+  if (typeof c !== 'object' || c === null) bad('credential', 'expected an enrollment credential');
+  checkText(c.id, 'id');
+  checkText(c.label, 'label');
+  if (c.subject !== undefined) checkText(c.subject, 'subject');
+  if (typeof c.secretHash !== 'string' || !/^[0-9a-f]{64}$/.test(c.secretHash))
+    bad('secretHash', 'expected SHA-256 as 64 lower-case hex digits');
+  checkTime(c.createdAt, 'createdAt');
+  checkTime(c.expiresAt, 'expiresAt');
+  if (c.expiresAt <= c.createdAt) bad('expiresAt', 'must be after createdAt');
+  checkText(c.createdBy, 'createdBy');
+  if (c.usedAt !== undefined || c.usedFor !== undefined) bad('usedAt', 'a credential is stored unused');
 }

@@ -43,6 +43,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The credential set this route needs: `public`, `admin` (the default), or another defined set. */
     auth?: string;
+    /** The challenge of a 401 on this route (RFC 9110 §11.6.1); default `Bearer realm="fleetpki"`. */
+    wwwAuthenticate?: string;
   }
   interface FastifyRequest {
     /** Set by the authentication hook on every non-public route. */

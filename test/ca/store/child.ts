@@ -27,6 +27,8 @@ const store = await openStore(url, { sqlite: { writer } });
 const result: ChildResult = { reserved: [], crlNumbers: [], audited: 0 };
 if (task === 'open') {
   await store.listIssuers();
+} else if (task === 'use-credential') {
+  result.result = await store.useEnrollmentCredential('p1', { at: T0, requestId: `req-${process.pid}` });
 } else if (task === 'loop') {
   // Issues until killed, from 8 concurrent callers; prints each serial once complete() resolved —
   // what a client would have received.

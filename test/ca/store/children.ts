@@ -16,6 +16,8 @@ export interface ChildResult {
   crlNumbers: string[];
   /** Audit records it appended (completions and appendAudit events). */
   audited: number;
+  /** `use-credential`: what useEnrollmentCredential answered it. */
+  result?: string;
 }
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -68,7 +70,7 @@ async function spawnChild(args: string[]) {
 export async function runChildren(
   url: string,
   n: number,
-  task: 'mixed' | 'open',
+  task: 'mixed' | 'open' | 'use-credential',
   count: number,
   writers: readonly ('thread' | 'inline')[] = ['inline'],
 ): Promise<ChildResult[]> {
