@@ -14,10 +14,6 @@ import { Authority } from '../../src/ca/authority.js';
 import { loadConfig } from '../../src/ca/config.js';
 import { KeyStore } from '../../src/ca/keys.js';
 import { openStore } from '../../src/ca/store/index.js';
-import { exportKey, generateKeyPair, KeySigner } from '../../src/crypto/index.js';
-import { CsrBuilder } from '../../src/issue/index.js';
-import { writeBrokerConfig } from '../../src/mtls/index.js';
-import { provisioningTopicLayout } from '../../src/provision/acl.js';
 import { parseCertificates } from '../../src/x509/index.js';
 import { assertVerified } from '../ca/fixture.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
@@ -70,33 +66,41 @@ before(async () => {
     config: loadConfig(configFile),
     background: 'off',
   });
-  const key = await generateKeyPair('ec-p256');
-  const csr = await new CsrBuilder()
-    .subject('CN=broker')
-    .subjectAltName(['dns:localhost', 'ip:127.0.0.1'])
-    .sign(await KeySigner.create(key.privateKey));
-  const r = await ca.issue(csr.der, { profile: 'server', requester: 'system' });
-  if (r.status !== 'issued') throw new Error('pending');
-  const crl = await ca.publishCrl('issuing');
-  const rootPem = ca.rootCertificate().toPem();
-  writeFileSync(join(dir, 'root.pem'), rootPem);
-  const serverKey = await exportKey(key.privateKey, { format: 'pkcs8' });
-  const layout = provisioningTopicLayout(ca.config.provisioning!);
-  broker = await startMosquitto(
-    (port) =>
-      writeBrokerConfig({
-        dir: join(dir, 'broker'),
-        port,
-        serverChain: [r.certificate, ...r.chain].map((c) => c.toPem()).join(''),
-        serverKey,
-        clientCas: rootPem,
-        crls: [crl.der],
-        layout,
-      }).conf,
-  );
+  writeFileSync(join(dir, 'root.pem'), ca.rootCertificate().toPem());
   await ca.close();
   keys.close();
   await store.close();
+  // The broker from `fleetpki broker-config` (certificate, CRL file, the provisioning ACL); the
+  // listener port is set per start attempt.
+  const bc = await fleetpki([
+    'broker-config',
+    '--data',
+    data,
+    '--config',
+    configFile,
+    '--out',
+    join(dir, 'broker'),
+    '--port',
+    '1',
+  ]);
+  assert.equal(bc.code, 0, bc.stderr);
+  const confFile = join(dir, 'broker', 'mosquitto.conf');
+  const conf = readFileSync(confFile, 'utf8');
+  const acl = readFileSync(join(dir, 'broker', 'acl'), 'utf8');
+  for (const line of [
+    'pattern readwrite devices/%u/#',
+    'pattern read provisioning/%u/response/%c/#',
+    'user claim-line-1',
+    'topic write provisioning/claim-line-1/request/#',
+    'user fleetpki-provisioning',
+    'topic read provisioning/+/request/#',
+    'topic write provisioning/+/response/#',
+  ])
+    assert.ok(acl.split('\n').includes(line), `ACL line ${line}:\n${acl}`);
+  broker = await startMosquitto((port) => {
+    writeFileSync(confFile, conf.replace(/^listener 1 /m, `listener ${port} `));
+    return confFile;
+  });
 });
 
 after(async () => {

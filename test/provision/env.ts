@@ -3,19 +3,19 @@
 // (its certificate issued by that CA, its crlfile kept by CrlFileKeeper), claim certificates made
 // by createClaims, and — unless told otherwise — the provisioning service running in-process.
 // Everything is stopped by `close()`, which callers run in `after` (it tolerates partial setups).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Authority } from '../../src/ca/authority.js';
-import { exportKey, generateKeyPair, KeySigner } from '../../src/crypto/index.js';
+import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
 import { CsrBuilder } from '../../src/issue/index.js';
-import { type BrokerConfigFiles, CrlFileKeeper, writeBrokerConfig } from '../../src/mtls/index.js';
-import { provisioningTopicLayout } from '../../src/provision/acl.js';
+import { type BrokerConfigFiles, CrlFileKeeper } from '../../src/mtls/index.js';
 import { type ClaimCredential, createClaims } from '../../src/provision/claim.js';
 import { decodeAnswer, type PayloadFormat, type ProvisionAnswer } from '../../src/provision/codec.js';
 import { ProvisioningService } from '../../src/provision/service.js';
 import { requestTopic, responseFilter, responseTopic } from '../../src/provision/topics.js';
+import { writeCaBrokerConfig } from '../../src/server/broker.js';
 import { type CaFixture, caFixture } from '../ca/fixture.js';
 import { type Broker, startMosquitto } from '../helpers/mosquitto.js';
 
@@ -92,29 +92,21 @@ export async function provisioningBed(
     const rootPem = ca.rootCertificate().toPem();
     const rootFile = fx.file('root.pem', rootPem);
 
-    const key = await generateKeyPair('ec-p256');
-    const csr = await new CsrBuilder()
-      .subject('CN=broker')
-      .subjectAltName(['dns:localhost', 'ip:127.0.0.1'])
-      .sign(await KeySigner.create(key.privateKey));
-    const issued = await ca.issue(csr.der, { profile: 'server', requester: 'system' });
-    if (issued.status !== 'issued') throw new Error('broker certificate pending');
-    const serverChain = [issued.certificate, ...issued.chain].map((c) => c.toPem()).join('');
-    const serverKey = await exportKey(key.privateKey, { format: 'pkcs8' });
-    const crl = await ca.publishCrl('issuing');
-    const layout = provisioningTopicLayout(ca.config.provisioning!);
-    bed.broker = await startMosquitto((port) => {
-      bed.files = writeBrokerConfig({
-        dir: join(fx.dir, 'broker'),
-        port,
-        serverChain,
-        serverKey,
-        clientCas: rootPem,
-        crls: [crl.der],
-        layout,
-      });
-      return bed.files.conf;
+    // The broker configuration `fleetpki broker-config` writes (server/broker.ts): its certificate
+    // from this CA, the CRLs, and the ACL of the provisioning layout. The listener port is set per
+    // start attempt (startMosquitto retries on a port in use).
+    const written = await writeCaBrokerConfig(ca, {
+      dir: join(fx.dir, 'broker'),
+      port: 1,
+      requester: 'cli:test',
     });
+    bed.files = written;
+    const conf = readFileSync(written.conf, 'utf8');
+    bed.broker = await startMosquitto((port) => {
+      writeFileSync(written.conf, conf.replace(/^listener 1 /m, `listener ${port} `));
+      return written.conf;
+    });
+    const crl = { der: (await ca.crl('issuing')).der };
     const broker = bed.broker;
     bed.keeper = new CrlFileKeeper({ path: bed.files!.crlfile, reload: () => broker.hup() });
     await bed.keeper.update(crl.der);
