@@ -1,3 +1,5 @@
+// Node only: node:crypto as the default provider (the portable core would otherwise use WebCrypto).
+import '../crypto/index.js';
 import type { Authority } from '../ca/authority.js';
 import { CaError } from '../ca/errors.js';
 import { CLAIM_PROFILE, claimOf } from '../ca/provisioning-config.js';

@@ -1,3 +1,5 @@
+// Node only: node:crypto as the default provider (the portable core would otherwise use WebCrypto).
+import '../crypto/index.js';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { KeyType } from '../crypto/algorithms.js';

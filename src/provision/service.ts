@@ -1,3 +1,5 @@
+// Node only: node:crypto as the default provider (the portable core would otherwise use WebCrypto).
+import '../crypto/index.js';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Authority } from '../ca/authority.js';
 import { CaError } from '../ca/errors.js';
@@ -118,6 +120,8 @@ export class ProvisioningService {
   private renewTimer?: ReturnType<typeof setTimeout>;
   private credential?: { cert: string; key: string; notBefore: number; notAfter: number };
   private resolveReady!: () => void;
+  private subscribedNow = false;
+  private readonly subscribeWaiters = new Set<() => void>();
 
   private constructor(private readonly o: ProvisioningServiceOptions) {
     this.log = o.logger ?? silentLogger;
@@ -142,6 +146,12 @@ export class ProvisioningService {
   /** Whether the client is connected to the broker now. */
   get connected(): boolean {
     return this.client?.connected === true;
+  }
+
+  /** Resolves once the client is connected and subscribed (now, or after the next reconnection). */
+  whenSubscribed(): Promise<void> {
+    if (this.subscribedNow && this.connected) return Promise.resolve();
+    return new Promise((r) => this.subscribeWaiters.add(r));
   }
 
   /** Stops taking requests, finishes those in progress, disconnects. */
@@ -227,12 +237,16 @@ export class ProvisioningService {
           return;
         }
         this.log.info({ broker: u.host, filter }, 'provisioning: subscribed');
+        this.subscribedNow = true;
+        for (const w of this.subscribeWaiters) w();
+        this.subscribeWaiters.clear();
         this.resolveReady();
       });
     });
     client.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet));
     client.on('error', (e) => this.log.warn({ err: e.message }, 'provisioning: broker connection error'));
     client.on('close', () => {
+      this.subscribedNow = false;
       if (this.closed) return;
       const min = this.o.backoff?.minMs ?? 500;
       const max = this.o.backoff?.maxMs ?? 30_000;

@@ -8,6 +8,7 @@ import type { PayloadFormat } from '../../src/provision/codec.js';
 import { proveIdentity, provisionDevice } from '../../src/provision/device.js';
 import type { ProvisionError } from '../../src/provision/errors.js';
 import { assertVerified } from '../ca/fixture.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
 import { type Bed, provisioningBed } from './env.js';
 
 let bed: Bed;
@@ -88,5 +89,33 @@ describe('a device provisions itself with a claim certificate', () => {
       topic: r.deviceTopic,
     });
     await assert.rejects(provisionDevice(o), (e: ProvisionError) => e.code === 'key-already-delivered');
+  });
+});
+
+describe('the service and its broker', () => {
+  it('reconnects (with backoff) when the broker goes away and comes back, and serves again', async () => {
+    const svc = bed.service!;
+    const connects = svc.stats.connects;
+    const conf = bed.files.conf;
+    await bed.broker.stop();
+    for (let i = 0; i < 200 && svc.connected; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(svc.connected, false);
+    // The same configuration, so the same port (Mosquitto sets SO_REUSEADDR).
+    bed.broker = await startMosquitto(() => conf);
+    for (let i = 0; i < 400 && !(svc.connected && svc.stats.connects > connects); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(svc.stats.connects > connects, 'reconnected');
+    await svc.whenSubscribed();
+    const claim = bed.claims['factory-a']!;
+    const r = await provisionDevice({
+      url: bed.url,
+      ca: bed.rootPem,
+      claimCert: claim.certPem,
+      claimKey: claim.keyPem,
+      template: 'sensor',
+      attributes: { serialNumber: 'AFTERHUP' },
+      subject: 'CN=sensor-AFTERHUP',
+    });
+    assert.equal(r.certificate.subject.commonName, 'sensor-AFTERHUP');
   });
 });
