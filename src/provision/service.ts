@@ -356,6 +356,11 @@ export class ProvisioningService {
       return answer;
     } catch (e) {
       const err = asProvisionError(e);
+      if (!(e instanceof ProvisionError) && !(e instanceof CaError))
+        this.log.error(
+          { err: e instanceof Error ? e.stack : String(e), claim: claimId, requestId },
+          'provisioning: unexpected failure',
+        );
       this.log.info(
         { claim: claimId, requestId, result: err.code, reason: err.message },
         'provisioning: request refused',
