@@ -21,7 +21,7 @@ import { createClaims } from '../provision/claim.js';
 import { ProvisionError } from '../provision/errors.js';
 import { DATA_OPTION_HELP, type DataOptions, openDataAuthority } from './data-authority.js';
 import { CliError, EXIT_INPUT, EXIT_NEGATIVE } from './errors.js';
-import { PUBLIC_MODE, SECRET_MODE, writeFilesAtomic } from './pki-files.js';
+import { checkOutputs, PUBLIC_MODE, SECRET_MODE, writeFilesAtomic } from './pki-files.js';
 
 interface ClaimOptions extends DataOptions {
   label: string;
@@ -54,6 +54,15 @@ export function registerClaim(program: Command): void {
       const validityDays = o.validityDays === undefined ? undefined : Number(o.validityDays);
       if (validityDays !== undefined && !(Number.isInteger(validityDays) && validityDays > 0))
         throw new CliError('--validity-days must be a positive integer');
+      // Refuse an existing key before anything is issued.
+      mkdirSync(o.out, { recursive: true });
+      const names = Array.from({ length: count }, (_, i) => (count === 1 ? 'claim' : `claim-${i + 1}`));
+      checkOutputs(
+        names.flatMap((n) => [
+          { path: join(o.out, `${n}.key`), noClobber: !o.force },
+          { path: join(o.out, `${n}.crt`) },
+        ]),
+      );
       let made: Awaited<ReturnType<typeof createClaims>>;
       const opened = await openDataAuthority(o);
       try {
@@ -83,8 +92,6 @@ export function registerClaim(program: Command): void {
       } finally {
         await opened.close();
       }
-      mkdirSync(o.out, { recursive: true });
-      const names = made.map((_, i) => (made.length === 1 ? 'claim' : `claim-${i + 1}`));
       writeFilesAtomic(
         made.flatMap((c, i) => [
           { path: join(o.out, `${names[i]}.key`), data: c.keyPem, mode: SECRET_MODE, noClobber: !o.force },

@@ -20,7 +20,7 @@ import { proveIdentity, provisionDevice } from '../provision/device.js';
 import { ProvisionError } from '../provision/errors.js';
 import { CliError, EXIT_NEGATIVE } from './errors.js';
 import { parseKeyType } from './key.js';
-import { PUBLIC_MODE, readInput, SECRET_MODE, writeFilesAtomic } from './pki-files.js';
+import { checkOutputs, PUBLIC_MODE, readInput, SECRET_MODE, writeFilesAtomic } from './pki-files.js';
 
 interface ProvisionOptions {
   mqtt: string;
@@ -89,6 +89,7 @@ export function registerProvision(program: Command): void {
       mkdirSync(o.out, { recursive: true });
       const keyPath = join(o.out, 'device.key');
       const crtPath = join(o.out, 'device.crt');
+      checkOutputs([{ path: keyPath, noClobber: !o.force }, { path: crtPath }]);
       try {
         const r = await provisionDevice({
           url: o.mqtt,
