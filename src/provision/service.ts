@@ -325,7 +325,7 @@ export class ProvisioningService {
   /** Everything from the payload to the answer; never throws (refusals become error answers). */
   private async handle(claimId: string, format: PayloadFormat, payload: Buffer): Promise<ProvisionAnswer> {
     const cfg = this.o.config;
-    let requestId = peekRequestId(payload, format, cfg.maxPayloadBytes);
+    let requestId: string | undefined;
     const started = this.now();
     try {
       const claim = claimOf(cfg, claimId);
@@ -356,6 +356,8 @@ export class ProvisioningService {
       return answer;
     } catch (e) {
       const err = asProvisionError(e);
+      // A refusal before the payload was decoded still names the request when it can be read.
+      requestId ??= peekRequestId(payload, format, cfg.maxPayloadBytes);
       if (!(e instanceof ProvisionError) && !(e instanceof CaError))
         this.log.error(
           { err: e instanceof Error ? e.stack : String(e), claim: claimId, requestId },
