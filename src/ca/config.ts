@@ -15,6 +15,7 @@ import {
   SAN_TYPES,
   SUBJECT_ATTRIBUTES,
 } from './profiles.js';
+import { type ProvisioningConfig, ProvisioningSchema, resolveProvisioning } from './provisioning-config.js';
 
 /**
  * The CA's configuration file (YAML or JSON), validated with zod. Unknown keys are rejected with
@@ -101,6 +102,8 @@ export interface CaConfig {
     sweepIntervalMs: number;
   };
   profiles: Readonly<Record<string, IssuanceProfile>>;
+  /** Fleet provisioning over MQTT (provisioning-config.ts); absent when the file has no such section. */
+  provisioning?: ProvisioningConfig;
   /** The `est` section as given (src/est/config.ts validates it). */
   est?: unknown;
 }
@@ -289,6 +292,7 @@ const Schema = z.strictObject({
   profiles: z
     .record(z.string().regex(ID, 'a profile name: lower-case letters, digits, dashes'), Profile)
     .default({}),
+  provisioning: ProvisioningSchema.optional(),
   // Sections of the layers above the CA, kept as given and validated (strictly) by their owner:
   // `est` by src/est/config.ts when the EST routes are mounted.
   est: z.unknown().optional(),
@@ -408,6 +412,7 @@ function resolve(c: Parsed): CaConfig {
     ocsp: c.ocsp,
     recovery: c.recovery,
     profiles,
+    provisioning: c.provisioning ? resolveProvisioning(c.provisioning, profiles) : undefined,
     ...(c.est === undefined ? {} : { est: c.est }),
   };
 }

@@ -14,8 +14,15 @@ import type { KeyUsage } from '../x509/extensions/types.js';
  * | `server`  | serverAuth             | 90 days    | CN optional                    | required: dns, ip           | anyone authenticated |
  * | `service` | serverAuth             | 90 days    | CN optional                    | required: dns, ip           | `system`, `cli:*`  |
  * | `admin`   | clientAuth             | 365 days   | CN required                    | none                        | `system`, `cli:*`, `admin:*` |
+ * | `claim`   | clientAuth             | 365 days   | CN `claim-<label>`             | none                        | `system`, `cli:*`  |
+ * | `provisioner` | clientAuth         | 30 days    | CN `fleetpki-<name>`           | none                        | `system`           |
  *
- * `service` is the CA service's own TLS certificate; `admin` the admin API's client certificate.
+ * `service` is the CA service's own TLS certificate; `admin` the admin API's client certificate;
+ * `claim` a claim certificate of fleet provisioning over MQTT (provisioning-config.ts) and
+ * `provisioner` the provisioning service's own MQTT client certificate. A device's CN becomes its
+ * MQTT username (the broker's `use_identity_as_username`), so `device` refuses the prefixes of
+ * those identities (`claim-`, `fleetpki-`): a device could otherwise take a claim's or the
+ * service's broker permissions.
  */
 
 /** Key types a profile may allow. `rsa` is any RSA size in [rsaMinBits, rsaMaxBits]. */
@@ -194,6 +201,8 @@ const rule = (required: boolean, pattern?: string): SubjectAttributeRule => ({
 });
 
 const FREE_TEXT = '[^\\u0000-\\u001f\\u007f]{1,64}';
+// A device identifier outside the name spaces of broker identities that are not devices.
+const DEVICE_IDENTIFIER = `(?!claim-|fleetpki-)${IDENTIFIER}`;
 
 /** The built-in profiles (see the table above); the config may replace their fields. */
 export const BUILTIN_PROFILES: Readonly<Record<string, Omit<IssuanceProfile, 'name' | 'issuer'>>> = {
@@ -203,7 +212,7 @@ export const BUILTIN_PROFILES: Readonly<Record<string, Omit<IssuanceProfile, 'na
     rsaMinBits: 2048,
     rsaMaxBits: 4096,
     subject: {
-      CN: rule(true, IDENTIFIER),
+      CN: rule(true, DEVICE_IDENTIFIER),
       O: rule(false, FREE_TEXT),
       OU: rule(false, FREE_TEXT),
       serialNumber: rule(false, IDENTIFIER),
@@ -281,6 +290,38 @@ export const BUILTIN_PROFILES: Readonly<Record<string, Omit<IssuanceProfile, 'na
     ocsp: [],
     approval: 'auto',
     requesters: ['system', 'cli:*', 'admin:*'],
+    rules: DEFAULT_RULES,
+  },
+  claim: {
+    description: 'claim certificate: connects a new device to the broker to provision its own certificate',
+    keyTypes: ['ec-p256', 'ec-p384', 'ed25519', 'rsa'],
+    rsaMinBits: 2048,
+    rsaMaxBits: 4096,
+    subject: { CN: rule(true, 'claim-[a-z0-9][a-z0-9-]{0,39}'), O: rule(false, FREE_TEXT) },
+    san: { required: false, maxEntries: 1, allow: { dns: [], ip: [], uri: [], email: [] } },
+    validityDays: 365,
+    maxValidityDays: 3650,
+    extKeyUsage: ['clientAuth'],
+    crlDistributionPoints: [],
+    ocsp: [],
+    approval: 'auto',
+    requesters: ['system', 'cli:*'],
+    rules: DEFAULT_RULES,
+  },
+  provisioner: {
+    description: "the provisioning service's MQTT client certificate",
+    keyTypes: ['ec-p256', 'ec-p384'],
+    rsaMinBits: 2048,
+    rsaMaxBits: 4096,
+    subject: { CN: rule(true, 'fleetpki-[a-z0-9-]{1,40}') },
+    san: { required: false, maxEntries: 1, allow: { dns: [], ip: [], uri: [], email: [] } },
+    validityDays: 30,
+    maxValidityDays: 90,
+    extKeyUsage: ['clientAuth'],
+    crlDistributionPoints: [],
+    ocsp: [],
+    approval: 'auto',
+    requesters: ['system'],
     rules: DEFAULT_RULES,
   },
 };

@@ -21,12 +21,12 @@ interface BrokerOptions extends DataOptions {
 }
 
 /**
- * The claim identities whose provisioning-topic ACL sections go into the broker configuration.
- * Fleet provisioning over MQTT defines them in its configuration section; until that section
- * exists there are none. (The provisioning layer returns its claim identity names here.)
+ * The claim identities whose provisioning-topic ACL sections go into the broker configuration: the
+ * labels of the configuration's `provisioning.claims` (writeCaBrokerConfig then writes the whole
+ * provisioning layout: src/provision/acl.ts).
  */
-export function claimIdentities(_config: CaConfig): string[] {
-  return [];
+export function claimIdentities(config: CaConfig): string[] {
+  return Object.values(config.provisioning?.claims ?? {}).map((c) => c.identity);
 }
 
 async function brokerConfig(o: BrokerOptions): Promise<void> {

@@ -18,6 +18,7 @@ import { CryptoError } from '../crypto/errors.js';
 import { PemError } from '../pem/pem.js';
 import { registerBrokerConfig } from './broker-config.js';
 import { registerCa } from './ca.js';
+import { registerClaim } from './claim.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
 import { registerDemo } from './demo.js';
@@ -26,6 +27,7 @@ import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError
 import { registerEst } from './est.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
+import { registerProvision } from './provision.js';
 import { registerServe } from './serve.js';
 import { registerVerify } from './verify.js';
 
@@ -42,6 +44,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerBrokerConfig,
   registerDemo,
   (p) => registerServe(p, VERSION),
+  registerClaim,
+  registerProvision,
 ];
 
 /** The package's version, read from its package.json (next to src/ in the repo, to dist/ when installed). */

@@ -1,11 +1,12 @@
 /**
  * `fleetpki serve [--data DIR] [--port N] [--host ADDR] [--db URL] [--config FILE]
  *                 [--passphrase-file F] [--tls-names LIST] [--root-cert F --root-key F|URI] [--log-level L]
- *                 [--revocation-port N] [--broker-config DIR]`
+ *                 [--revocation-port N] [--broker-config DIR] [--mqtt mqtts://HOST:PORT [--mqtt-ca F]]`
  *
  * The CA service (src/server/service.ts): embedded SQLite under DATA unless `--db`/`DATABASE_URL`
  * names a PostgreSQL database; the first start creates the CA hierarchy and an admin credential.
- * HTTPS only. Prints what it serves and where on stdout (logs are JSON lines on stderr), runs
+ * HTTPS only; with --mqtt, also fleet provisioning over MQTT on that broker (server/provisioning.ts).
+ * Prints what it serves and where on stdout (logs are JSON lines on stderr), runs
  * until SIGTERM/SIGINT, then stops accepting, finishes requests in flight, closes the store and
  * exits 0.
  */
@@ -14,6 +15,7 @@ import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
 import { brokerCrlExtension } from '../server/broker.js';
 import { dashboardExtension } from '../server/dashboard/index.js';
+import { provisioningExtension } from '../server/provisioning.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
 
@@ -29,6 +31,7 @@ interface ServeOptions {
   rootKey?: string;
   logLevel: string;
   mqtt?: string;
+  mqttCa?: string;
   brokerConfig?: string;
   revocationPort?: string;
 }
@@ -50,7 +53,9 @@ function port(text: string): number {
 }
 
 async function serve(o: ServeOptions, version: string): Promise<void> {
-  if (o.mqtt !== undefined) throw new CliError('--mqtt: MQTT provisioning is not part of this build yet');
+  if (o.mqtt !== undefined && !/^mqtts:\/\/[^\s/:]+:[0-9]{1,5}\/?$/.test(o.mqtt))
+    throw new CliError(`--mqtt must be mqtts://HOST:PORT, got "${o.mqtt}"`);
+  if (o.mqttCa !== undefined && o.mqtt === undefined) throw new CliError('--mqtt-ca goes with --mqtt');
   const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   if (!logLevels.includes(o.logLevel))
     throw new CliError(`--log-level must be one of ${logLevels.join(', ')}, got "${o.logLevel}"`);
@@ -77,6 +82,7 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
         // The web dashboard at / (FLEETPKI_DASHBOARD_DIR: serve another build, e.g. a test's).
         dashboardExtension({ assetsDir: process.env.FLEETPKI_DASHBOARD_DIR || undefined }),
         ...(o.brokerConfig ? [brokerCrlExtension(o.brokerConfig)] : []),
+        ...(o.mqtt ? [provisioningExtension({ url: o.mqtt, brokerCaFile: o.mqttCa })] : []),
       ],
     });
   } catch (e) {
@@ -124,6 +130,7 @@ export function registerServe(program: Command, version = '0.0.0'): void {
     .option('--root-key <file|uri>', "first start: the imported root's key (a key file, or a pkcs11: URI)")
     .option('--log-level <level>', 'log level of the JSON logs on stderr', 'info')
     .option('--mqtt <url>', 'also run fleet provisioning over MQTT on this broker (mqtts://HOST:PORT)')
+    .option('--mqtt-ca <file>', "anchors for the broker's certificate (default: this CA's root)")
     .option(
       '--revocation-port <n>',
       'also serve OCSP and CRLs over plain HTTP on this port (RFC 5019); certificates name it',

@@ -9,6 +9,7 @@ import { claimAclUser } from '../mtls/acl.js';
 import { CrlFileKeeper } from '../mtls/crl-file.js';
 import type { MtlsError } from '../mtls/errors.js';
 import { type BrokerConfigFiles, writeBrokerConfig } from '../mtls/mosquitto.js';
+import { provisioningTopicLayout } from '../provision/acl.js';
 import type { ServiceExtension } from './service.js';
 import { DEFAULT_TLS_NAMES, sanFor } from './service-tls.js';
 
@@ -74,7 +75,10 @@ export async function writeCaBrokerConfig(ca: Authority, o: CaBrokerConfigOption
     serverKey: await exportKey(pair.privateKey, { format: 'pkcs8' }),
     clientCas: [ca.rootCertificate()],
     crls: await currentCrls(ca),
-    layout: { users: (o.claimIdentities ?? []).map((n) => claimAclUser(n)) },
+    // With a provisioning section, its layout: claims, answers per client id, the service's user.
+    layout: ca.config.provisioning
+      ? provisioningTopicLayout(ca.config.provisioning)
+      : { users: (o.claimIdentities ?? []).map((n) => claimAclUser(n)) },
     extra: [`pid_file ${pidFile}`, ...(o.extra ?? [])],
   });
   return { ...files, pidFile, serialHex: r.serialHex };

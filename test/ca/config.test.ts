@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fleetpki-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('defaults', () => {
-  test('no config at all gives a working CA: root, one intermediate, the four built-in profiles', () => {
+  test('no config at all gives a working CA: root, one intermediate, the six built-in profiles', () => {
     const c = parseConfig(undefined);
     assert.equal(c.hierarchy.root.id, 'root');
     assert.equal(c.hierarchy.root.keyType, 'ec-p384');
@@ -21,7 +21,14 @@ describe('defaults', () => {
       ['issuing'],
     );
     assert.equal(c.hierarchy.defaultIssuer, 'issuing');
-    assert.deepEqual(Object.keys(c.profiles).sort(), ['admin', 'device', 'server', 'service']);
+    assert.deepEqual(Object.keys(c.profiles).sort(), [
+      'admin',
+      'claim',
+      'device',
+      'provisioner',
+      'server',
+      'service',
+    ]);
     const d = c.profiles.device!;
     assert.equal(d.validityDays, 30);
     assert.deepEqual(d.extKeyUsage, ['clientAuth']);
