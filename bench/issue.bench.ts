@@ -5,7 +5,10 @@
 // SKI, AKI. fleetpki takes the subject Name and the parsed SubjectPublicKeyInfo, which is what a
 // CA has in hand after parsing the CSR (subjects cycle through 1024 distinct names); peers take
 // their natural input (text or their own objects).
-// Also measured: fleetpki with re-verification of every signature (`selfCheck: 'signature'`).
+// Also measured: fleetpki with re-verification of every signature (`selfCheck: 'signature'`), and
+// fleetpki as a CA service uses it: the subject and SANs arrive as text and are parsed each time
+// (RFC 4514 subject "CN=device-<hex16>,O=Acme", SANs "dns:device-<hex16>.fleet.example,
+// uri:urn:dev:<hex16>", 1024 distinct devices), with the SANs in the certificate.
 import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, type KeyObject, sign, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
@@ -15,6 +18,7 @@ import * as pkijs from 'pkijs';
 import { generateKeyPair, type KeyPair, KeySigner, type KeyType } from '../src/crypto/index.js';
 import { OID } from '../src/der/index.js';
 import { CertificateBuilder, Issuer } from '../src/issue/index.js';
+import { parseGeneralNames } from '../src/issue/san.js';
 import { Name, parseSpki } from '../src/x509/index.js';
 import { type BenchResult, measure, printTable, writeResults } from './harness.js';
 
@@ -27,6 +31,13 @@ const defaultMs = Number(process.env.FLEETPKI_BENCH_MS) || 2000;
 const names = Array.from({ length: 1024 }, (_, i) =>
   Name.fromRdns([[{ type: OID.commonName, value: `device-${i}` }]]),
 );
+
+/** 16 hex digits per device, as a service would take from a device id. */
+const deviceIds = Array.from({ length: 1024 }, (_, i) =>
+  ((BigInt(i) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn).toString(16).padStart(16, '0'),
+);
+const textSubjects = deviceIds.map((h) => `CN=device-${h},O=Acme`);
+const textSans = deviceIds.map((h) => `dns:device-${h}.fleet.example,uri:urn:dev:${h}`);
 
 interface Case {
   type: KeyType;
@@ -73,6 +84,17 @@ async function run(c: Case): Promise<BenchResult[]> {
       .publicKey(leafSpkiParsed)
       .issuer(ca)
       .signSync();
+  let t = 0;
+  // The service's path: text in, parsed every time (Name.parse via .subject(string), SAN parser).
+  const oursText = () => {
+    const i = t++ & 1023;
+    return new CertificateBuilder('device', plain)
+      .subject(textSubjects[i]!)
+      .subjectAltName(parseGeneralNames(textSans[i]!))
+      .publicKey(leafSpkiParsed)
+      .issuer(ca)
+      .signSync();
+  };
   const sample = ours(plain)();
   const caKeyObject: KeyObject = createPrivateKey({
     key: Buffer.from(caKey.privateKey.pkcs8),
@@ -90,6 +112,7 @@ async function run(c: Case): Promise<BenchResult[]> {
     ['raw crypto.sign', () => sign(c.nodeHash, tbs, caKeyObject), `TBS ${tbs.length} B`],
     ['fleetpki', ours(plain), 'build+lint+sign'],
     ['fleetpki + re-verify', ours(checked), 'selfCheck: signature'],
+    ['fleetpki, text subject+SAN', oursText, 'RFC 4514 + SAN text parsed each time'],
   ];
   for (let p = 0; p < passes; p++)
     for (const [name, fn, note] of rows) {

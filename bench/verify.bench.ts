@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import * as pkijs from 'pkijs';
 import { generateKeyPair, KeySigner } from '../src/crypto/index.js';
 import { CertificateBuilder, Issuer } from '../src/issue/index.js';
-import { CertificateCache, profilePolicy, SignatureCache, verifyPathSync } from '../src/verify/index.js';
+import {
+  CertificateCache,
+  profilePolicy,
+  SignatureCache,
+  type VerifyInputs,
+  verifyPathSync,
+} from '../src/verify/index.js';
 import { type Certificate, parseCertificate } from '../src/x509/certificate.js';
 import { Name } from '../src/x509/name.js';
 import { type BenchResult, buildGoTool, external, measure, printTable, writeResults } from './harness.js';
@@ -78,7 +84,7 @@ const check = (ok: boolean) => {
   if (!ok) throw new Error('chain did not verify');
 };
 // Each fleetpki row: one verifyPathSync per iteration with the given inputs and caches.
-type Row = Partial<Parameters<typeof verifyPathSync>[0]>;
+type Row = Partial<VerifyInputs>;
 const ours = (name: string, row: Row) =>
   measure(name, () =>
     check(
@@ -242,7 +248,13 @@ function timeVerdict(f: () => ReturnType<typeof verifyPathSync>): {
     .notAfter(NOW + DAY)
     .signSync().certificate;
   patho['mesh of 500 cross-signed intermediates (1000 certs, one subject)'] = timeVerdict(() =>
-    verifyPathSync({ leaf: meshLeaf, intermediates: certs, trustAnchors: [root.certificate], time: NOW }),
+    verifyPathSync({
+      purpose: 'serverAuth',
+      leaf: meshLeaf,
+      intermediates: certs,
+      trustAnchors: [root.certificate],
+      time: NOW,
+    }),
   );
 }
 {
@@ -275,6 +287,7 @@ function timeVerdict(f: () => ReturnType<typeof verifyPathSync>): {
     .sign();
   patho['1024 permitted + 1024 excluded subtrees vs 1024 SANs'] = timeVerdict(() =>
     verifyPathSync({
+      purpose: 'serverAuth',
       leaf: ncLeaf.certificate,
       intermediates: [ca.certificate],
       trustAnchors: [root.certificate],

@@ -9,9 +9,15 @@ import { getPublicSuffix } from 'tldts';
 import type { CryptoProvider } from '../src/crypto/provider.js';
 import '../src/crypto/index.js';
 import { createRevocationChecker } from '../src/revocation/checker.js';
-import { type Profile, profilePolicy, type ValidationPolicy, verifyPath } from '../src/verify/index.js';
+import {
+  type KeyUsageName,
+  type PolicyOverrides,
+  profilePolicy,
+  RFC5280_CERTIFICATE_PROFILE_RULES,
+  type ValidationProfile,
+  verifyPath,
+} from '../src/verify/index.js';
 import { parseCertificate } from '../src/x509/certificate.js';
-import type { KeyUsage } from '../src/x509/extensions/types.js';
 
 export type Verdict = 'pass' | 'fail' | 'skip' | 'divergence';
 
@@ -28,6 +34,79 @@ export interface CaseResult {
 /** PSL test for wildcard SANs (ICANN and private sections, as CA/B BR §3.2.2.6 asks). */
 export function isPublicSuffix(domain: string): boolean {
   return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
+}
+
+/**
+ * The conformance floor after an `--update-floor` run: each counter becomes max(floor, measured),
+ * so an update after a failing or partial (`--suite`) run never lowers a figure, and counters the
+ * run did not measure are kept.
+ */
+export function raiseFloor(
+  floor: Readonly<Record<string, number>>,
+  measured: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = { ...floor };
+  for (const [k, v] of Object.entries(measured)) out[k] = Math.max(floor[k] ?? 0, v);
+  return out;
+}
+
+// ---- what a rejection means -------------------------------------------------------------------
+
+/**
+ * FAILURE-expected families where the reason matters, and the verify codes that are that reason.
+ * A case of the family passes "for the tested reason" only when the rejection carries one of
+ * these codes; any other code (a hostname mismatch, an unknown issuer…) rejected it for
+ * something else. Families are matched on x509-limbo ids (`bettertls::nameconstraints::…`,
+ * `rfc5280::nc::…`) and NIST PKITS ids (`4.13.x` name constraints, `4.8`–`4.12` policies).
+ */
+export const REASON_FAMILIES: readonly { name: string; match: RegExp; codes: readonly string[] }[] = [
+  {
+    name: 'name constraints',
+    match: /^(bettertls::nameconstraints|rfc5280::nc|webpki::nc|cve)::|^4\.13\./,
+    codes: ['name-constraint-violation'],
+  },
+  { name: 'EKU', match: /::eku::|::ca-as-leaf$/, codes: ['eku'] },
+  {
+    name: 'basic constraints',
+    match:
+      /basic-?constraints|without-ca-bit|inconsistent-ca-extensions|ica-ku-keycertsign|^4\.6\.[1-4](\.|$)/i,
+    codes: ['not-a-ca', 'key-usage', 'profile-violation'],
+  },
+  { name: 'pathLen', match: /^pathlen::|^4\.6\.([5-9]|1[0-7])(\.|$)/, codes: ['path-too-long'] },
+  { name: 'policies', match: /^4\.(8|9|10|11|12)\./, codes: ['policy-violation'] },
+];
+
+/** The verify code of an `invalid (code at i: …)` verdict, or undefined. */
+export function rejectionCode(got: string | undefined): string | undefined {
+  return got?.match(/^invalid \(([a-z-]+) at /)?.[1];
+}
+
+export interface ReasonFigures {
+  family: string;
+  /** FAILURE-expected cases of the family. */
+  cases: number;
+  /** Of those, rejected (passes). */
+  rejected: number;
+  /** Of those, rejected with one of the family's codes. */
+  forReason: number;
+  /** Rejections for other reasons, by code. */
+  other: Record<string, number>;
+}
+
+/** Reason-checked figures per family, over results of FAILURE-expected cases. */
+export function reasonFigures(results: readonly CaseResult[]): ReasonFigures[] {
+  return REASON_FAMILIES.map((f) => {
+    const mine = results.filter((r) => r.expected === 'invalid' && f.match.test(r.id));
+    const fig: ReasonFigures = { family: f.name, cases: mine.length, rejected: 0, forReason: 0, other: {} };
+    for (const r of mine) {
+      if (r.verdict !== 'pass') continue;
+      fig.rejected++;
+      const code = rejectionCode(r.got) ?? 'other';
+      if (f.codes.includes(code)) fig.forReason++;
+      else fig.other[code] = (fig.other[code] ?? 0) + 1;
+    }
+    return fig;
+  });
 }
 
 // ---- x509-limbo -------------------------------------------------------------------------------
@@ -56,25 +135,11 @@ export function loadLimbo(path: string): LimboCase[] {
 }
 
 /** The profile a limbo case was written for. */
-export function limboProfile(id: string): Profile {
+export function limboProfile(id: string): ValidationProfile {
   if (id.startsWith('webpki::')) return 'webpki';
   if (id.startsWith('rfc5280::')) return 'rfc5280';
   return 'iot';
 }
-
-// limbo's KeyUsage names → ours
-const KU: Record<string, keyof KeyUsage> = {
-  digitalSignature: 'digitalSignature',
-  contentCommitment: 'nonRepudiation',
-  nonRepudiation: 'nonRepudiation',
-  keyEncipherment: 'keyEncipherment',
-  dataEncipherment: 'dataEncipherment',
-  keyAgreement: 'keyAgreement',
-  keyCertSign: 'keyCertSign',
-  cRLSign: 'cRLSign',
-  encipherOnly: 'encipherOnly',
-  decipherOnly: 'decipherOnly',
-};
 
 export async function runLimboCase(
   c: LimboCase,
@@ -82,18 +147,26 @@ export async function runLimboCase(
   crypto?: CryptoProvider,
 ): Promise<CaseResult> {
   const expected = c.expected_result === 'SUCCESS' ? 'valid' : 'invalid';
-  const profile: Profile = mode === 'own' ? limboProfile(c.id) : 'iot';
+  const profile: ValidationProfile = mode === 'own' ? limboProfile(c.id) : 'iot';
   const base = { id: c.id, expected, profile } as const;
   const t0 = performance.now();
   const eku = c.extended_key_usage ?? [];
   const purpose = eku.length > 0 ? eku[0]! : c.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth';
-  const overrides: Partial<ValidationPolicy> = { purpose, isPublicSuffix };
+  const overrides: PolicyOverrides = { purpose, isPublicSuffix };
+  // x509-limbo's rfc5280:: cases test RFC 5280's certificate profile (§4: what a CA must not
+  // issue) and the trust anchor's own constraints (RFC 5937: an expired root, a root's
+  // nameConstraints) as well as §6.1. The rfc5280 profile is §6.1 alone, so these cases switch
+  // both on, by name.
+  if (profile === 'rfc5280') {
+    overrides.rules = RFC5280_CERTIFICATE_PROFILE_RULES;
+    overrides.trustAnchorConstraints = 'enforce';
+  }
   if (c.max_chain_depth !== null && c.max_chain_depth !== undefined)
     overrides.maxIntermediates = c.max_chain_depth;
-  if (c.key_usage?.length) overrides.leafKeyUsage = c.key_usage.map((k) => KU[k] ?? (k as keyof KeyUsage));
+  // limbo names bits as X.509 does (contentCommitment for bit 1): accepted as they are.
+  if (c.key_usage?.length) overrides.leafKeyUsage = c.key_usage as KeyUsageName[];
   // Revocation (issue 5): the case's CRLs, every certificate below the anchor, hard-fail.
-  if (c.crls?.length)
-    overrides.revocation = createRevocationChecker({ crls: c.crls, sources: ['crl'], crypto });
+  if (c.crls?.length) overrides.revocation = createRevocationChecker({ crls: c.crls, crypto });
   const policy = profilePolicy(profile, overrides);
   const peer = c.validation_kind === 'SERVER' ? c.expected_peer_name : undefined;
   let got: string;
@@ -171,14 +244,10 @@ export function loadPkits(dir: string): { manifest: PkitsManifest; dir: string }
 }
 
 /**
- * PKITS (2011 data, test design from 2001) marks basicConstraints (4.6.4) and policyConstraints
- * (4.8.6, 4.10.x, 4.12.x) non-critical in CA certificates it expects to be accepted: RFC 5280
- * §6.1 never makes criticality a validation condition, while §4.2.1.9/§4.2.1.11 make it a MUST
- * for CAs, which x509-limbo's `rfc5280::` cases enforce. The rfc5280 profile follows limbo;
- * the PKITS run turns off exactly these two profile rules.
+ * PKITS tests RFC 5280 §6.1 and runs under the plain `rfc5280` profile, which is exactly that: no
+ * override. (Its CA certificates with non-critical basicConstraints (4.6.4) and policyConstraints
+ * (4.8.6, 4.10.x, 4.12.x) break §4.2.1.9/§4.2.1.11's MUSTs for issuers, which §6.1 does not check.)
  */
-export const PKITS_RULE_OVERRIDES = { basicConstraintsCritical: false, policyConstraintsCritical: false };
-
 /** PKITS validates at 2021-01-01 (README). */
 export const PKITS_TIME = Date.parse('2021-01-01T00:00:00Z');
 
@@ -194,7 +263,6 @@ export async function runPkitsCase(
   const ii = t.initial_inputs;
   const policy = profilePolicy('rfc5280', {
     purpose: 'any',
-    rules: PKITS_RULE_OVERRIDES,
     initialPolicySet: ii.initial_policy_set ?? m.defaults.initial_policy_set,
     initialExplicitPolicy: ii.initial_explicit_policy ?? m.defaults.initial_explicit_policy,
     initialPolicyMappingInhibit:
@@ -210,7 +278,6 @@ export async function runPkitsCase(
       ? createRevocationChecker({
           crls: t.crls.map((f) => new Uint8Array(readFileSync(join(dir, 'crls', f)))),
           crlSigners: t.extra_certs.map(load),
-          sources: ['crl'],
           signerPolicy: policy,
           crypto,
         })

@@ -2,6 +2,9 @@
 // run the CLI. With no arguments it runs `fleetpki serve` (the CA service on the embedded SQLite
 // store under ./fleetpki-data); `npm start -- <command> ...` runs any other fleetpki command.
 // Deliberately plain JavaScript: it has to run before dependencies (tsx) are installed.
+// stdout carries only the fleetpki command's output (so `npm -s start -- inspect --json f | jq` works):
+// this script's messages and the provision/build steps' output go to stderr. (npm itself prints
+// a `> fleetpki start` banner on stdout unless run with -s/--silent.)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +17,9 @@ function say(msg) {
   process.stderr.write(`[start] ${msg}\n`);
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+/** Runs a step; its stdout goes to our stderr unless `toStdout` (the fleetpki command itself). */
+function run(cmd, args, toStdout = false) {
+  const r = spawnSync(cmd, args, { stdio: ['inherit', toStdout ? 'inherit' : process.stderr, 'inherit'] });
   if (r.error) {
     say(`${cmd} failed: ${r.error.message}`);
     process.exit(1);

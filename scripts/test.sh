@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
-# test.sh [--unit-only] [PATH_PREFIX...] — what `npm test` runs.
+# test.sh [--unit-only] [--clock-sensitive] [PATH_PREFIX...] — what `npm test` runs.
 #   1. scripts/provision.sh (apt packages when root, npm deps)   — skipped with --unit-only
 #   2. npm run build (tsc -> dist)                                 — skipped with --unit-only
 #   3. node:test over every test/**/*.test.ts (or those under the given path prefixes)
 # Ends with one plain line `N passed, N failed`; exits non-zero if a test or the build failed.
+#   --clock-sensitive keeps only the test files that read the wall clock (Date.now(), new Date()).
 # Env: FLEETPKI_TEST_CONCURRENCY (test files run at once; default max(2, nproc)),
-#      FLEETPKI_TEST_NETNS=0 to run without the private network namespace (see below).
+#      FLEETPKI_TEST_NETNS=0 to run without the private network namespace (see below),
+#      FLEETPKI_TEST_CLOCK=second|minute[,lead=MS][,rate=N] to run every test process with its
+#        wall clock shifted to just before a second/minute boundary (test/support/clock-shift.mjs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 unit_only=0
+clock_sensitive=0
 prefixes=()
 for a in "$@"; do
   case $a in
     --unit-only) unit_only=1 ;;
+    --clock-sensitive) clock_sensitive=1 ;;
     *) prefixes+=("${a%/}") ;;
   esac
 done
@@ -47,6 +52,9 @@ if ((${#prefixes[@]} > 0)); then
   done
   files=("${sel[@]}")
 fi
+if ((clock_sensitive == 1 && ${#files[@]} > 0)); then
+  mapfile -t files < <(grep -lE 'Date\.now\(\)|new Date\(\)' "${files[@]}")
+fi
 if ((${#files[@]} == 0)); then
   if ((${#prefixes[@]} > 0)); then
     echo "[test] no test files under: ${prefixes[*]}"
@@ -61,7 +69,12 @@ mkdir -p .tmp
 tap=$(mktemp "${TMPDIR:-/tmp}/fleetpki-tap.XXXXXX")
 trap 'rm -f "$tap"' EXIT
 echo "[test] ${#files[@]} test files, concurrency $FLEETPKI_TEST_CONCURRENCY"
-cmd=(node --import tsx --test "--test-concurrency=$FLEETPKI_TEST_CONCURRENCY"
+preload=()
+if [[ -n ${FLEETPKI_TEST_CLOCK:-} ]]; then
+  echo "[test] wall clock shifted: FLEETPKI_TEST_CLOCK=$FLEETPKI_TEST_CLOCK"
+  preload=(--import ./test/support/clock-shift.mjs)
+fi
+cmd=(node --import tsx "${preload[@]}" --test "--test-concurrency=$FLEETPKI_TEST_CONCURRENCY"
   --test-reporter=spec --test-reporter-destination=stdout
   --test-reporter=tap "--test-reporter-destination=$tap" "${files[@]}")
 

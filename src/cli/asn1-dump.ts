@@ -11,10 +11,8 @@ import { Tag, tagName } from '../der/tags.js';
 import { decodeGeneralizedTime, decodeUtcTime } from '../der/time.js';
 import { type DerNode, walkDer } from '../der/walk.js';
 import { isoTime } from './format.js';
-import type { Json } from './inspect-extensions.js';
 
 export interface Asn1Node {
-  [k: string]: Json | undefined;
   offset: number;
   depth: number;
   headerLength: number;

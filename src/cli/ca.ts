@@ -2,16 +2,19 @@
  * `fleetpki ca init|sign|revoke` — a file-based two-level CA (root → intermediate) in DIR:
  *
  *   DIR/root.crt, DIR/intermediate.crt      PEM certificates (0644)
- *   DIR/root.key, DIR/intermediate.key      encrypted PKCS#8 PEM (scrypt + AES-256-CBC), 0600
+ *   DIR/root.key, DIR/intermediate.key      encrypted PKCS#8 PEM (PBES2: PBKDF2-HMAC-SHA256,
+ *                                           600 000 iterations, + AES-256-CBC), 0600
  *   DIR/ca.json                             state (0600): key type, issued certificates, revocations,
  *                                           last CRL number per issuer — rewritten atomically
  *
- * The passphrase comes from --passphrase-file FILE, FLEETPKI_PASSPHRASE, or a prompt. Every
+ * The passphrase comes from --passphrase-file FILE, FLEETPKI_PASSPHRASE, or a prompt; a new one
+ * has at least MIN_NEW_PASSPHRASE (8) characters, and DIR must be writable before it is asked. Every
  * command writes temp files and renames them into place, so bad input or a crash leaves DIR as
  * it was. `ca sign` checks the CSR's proof of possession, takes only subject, key and SAN from
  * it (the profile decides everything else), lints and re-verifies the signature before writing.
  * `--profile intermediate` is signed by the root (the intermediate has pathLenConstraint 0);
- * device and server certificates by the intermediate.
+ * device and server certificates by the intermediate. The CSR may be PEM or DER. The issued
+ * serial is printed: in the summary with --out (or --json), on stderr when the PEM goes to stdout.
  *
  * `ca init --crl-url URL --ocsp-url URL` (each repeatable) records where relying parties find the
  * intermediate's CRL and OCSP responder; `ca sign` puts them into every device/server certificate
@@ -21,7 +24,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { exportKey, generateKeyPair, type PrivateKey } from '../crypto/keys.js';
 import { KeySigner } from '../crypto/signer.js';
 import { toHex } from '../der/bytes.js';
@@ -33,12 +36,15 @@ import { PROFILE_NAMES, type ProfileName } from '../issue/profiles.js';
 import { revocationUriProblem } from '../issue/revocation-info.js';
 import { serialFromInput } from '../issue/serial.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
+import { CRL_REASONS } from '../x509/extensions/reason-code.js';
 import type { CRLReason } from '../x509/extensions/types.js';
 import { generalNameToString } from '../x509/general-name.js';
 import { CliError } from './errors.js';
-import { parseKeyType } from './key.js';
+import { keyTypeOption, parseKeyType } from './key.js';
 import {
   asCliError,
+  checkOutputs,
+  checkWritableDir,
   getPassphrase,
   loadPrivateKey,
   type PendingFile,
@@ -119,7 +125,7 @@ export function stateFile(dir: string, s: CaState): PendingFile {
 
 export function loadCertificate(path: string): Certificate {
   try {
-    return parseCertificate(readInput(path, 'certificate').toString('latin1'));
+    return parseCertificate(new Uint8Array(readInput(path, 'certificate')));
   } catch (e) {
     throw asCliError(e, path);
   }
@@ -184,6 +190,9 @@ async function init(o: InitOptions): Promise<void> {
   const f = caFiles(o.dir);
   for (const p of [f.rootKey, f.intKey, f.state])
     if (existsSync(p)) throw new CliError(`${p} already exists; refusing to overwrite a CA`);
+  // Before the passphrase prompt: an unwritable --dir must not cost the user a passphrase.
+  checkWritableDir(o.dir, `--dir ${o.dir}`);
+  checkOutputs([f.rootCert, f.intCert].map((path) => ({ path })));
   const passphrase = await getPassphrase({
     passphraseFile: o.passphraseFile,
     confirm: true,
@@ -225,7 +234,13 @@ async function init(o: InitOptions): Promise<void> {
   } catch (e) {
     throw asCliError(e, 'ca init');
   }
-  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new CliError(
+      `cannot create --dir ${o.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
   writeFilesAtomic(files);
   print(
     o.json,
@@ -274,11 +289,17 @@ interface SignOptions {
   json?: boolean;
 }
 
+/** Profiles `ca sign` issues with (the root is made only by `ca init`). */
+const SIGN_PROFILES = PROFILE_NAMES.filter((p) => p !== 'root');
+
 async function sign(o: SignOptions): Promise<void> {
-  if (!['device', 'server', 'intermediate'].includes(o.profile))
-    throw new CliError(`unknown profile "${o.profile}" (device, server or intermediate)`);
+  if (!(SIGN_PROFILES as readonly string[]).includes(o.profile))
+    throw new CliError(`unknown profile "${o.profile}" (${SIGN_PROFILES.join(', ')})`);
   const profile = o.profile as ProfileName;
-  if (o.json && !o.out) throw new CliError('--json needs --out (the certificate itself would go to stdout)');
+  const out = o.out === '-' ? undefined : o.out;
+  if (o.json && !out)
+    throw new CliError('--json needs --out FILE (the certificate itself would go to stdout)');
+  if (out) checkOutputs([{ path: out }]);
   let days: number | undefined;
   if (o.days !== undefined) {
     days = Number(o.days);
@@ -288,7 +309,8 @@ async function sign(o: SignOptions): Promise<void> {
   const state = loadState(o.dir);
   let csr: ReturnType<typeof verifyCsr>;
   try {
-    csr = verifyCsr(readInput(o.csr, 'CSR').toString('latin1'));
+    // PEM or DER: parseCsr tells them apart.
+    csr = verifyCsr(new Uint8Array(readInput(o.csr, 'CSR')));
   } catch (e) {
     throw asCliError(e, o.csr);
   }
@@ -313,18 +335,21 @@ async function sign(o: SignOptions): Promise<void> {
   }
   state.issued.push(record(cert, profile, role, new Date().toISOString()));
   const files: PendingFile[] = [stateFile(o.dir, state)];
-  if (o.out) files.unshift({ path: o.out, data: cert.toPem(), mode: PUBLIC_MODE });
+  if (out) files.unshift({ path: out, data: cert.toPem(), mode: PUBLIC_MODE });
   writeFilesAtomic(files);
-  if (!o.out) {
+  const serial = cert.serialHex.toLowerCase();
+  if (!out) {
     process.stdout.write(cert.toPem());
+    // stdout carries only the certificate (pipes stay clean); the serial is for the operator.
+    process.stderr.write(`issued ${profile} certificate, serial ${serial}, for ${cert.subject.toString()}\n`);
     return;
   }
   const san = cert.subjectAltName?.map(generalNameToString) ?? [];
   print(
     o.json,
     {
-      file: o.out,
-      serial: cert.serialHex.toLowerCase(),
+      file: out,
+      serial,
       subject: cert.subject.toString(),
       subjectAltName: san,
       profile,
@@ -333,7 +358,7 @@ async function sign(o: SignOptions): Promise<void> {
       notAfter: new Date(cert.notAfter).toISOString(),
       clamped,
     },
-    `wrote ${profile} certificate ${cert.serialHex.toLowerCase()} for ${cert.subject.toString()} to ${o.out}\n` +
+    `wrote ${profile} certificate, serial ${serial}, for ${cert.subject.toString()} to ${out}\n` +
       `  issuer ${cert.issuer.toString()}, valid ${new Date(cert.notBefore).toISOString()} .. ${new Date(cert.notAfter).toISOString()}` +
       `${clamped ? ' (shortened to the issuer’s validity)' : ''}\n`,
   );
@@ -382,10 +407,13 @@ export function registerCa(program: Command): void {
   ca.command('init')
     .description('create a root and an intermediate CA in DIR (keys encrypted)')
     .requiredOption('--dir <dir>', 'CA directory (created if missing)')
-    .option('--type <type>', 'key type for both CAs', 'ec-p256')
+    .addOption(keyTypeOption('ec-p256'))
     .option('--root-subject <dn>', 'root subject (RFC 4514)', 'CN=fleetpki Root CA')
     .option('--intermediate-subject <dn>', 'intermediate subject (RFC 4514)', 'CN=fleetpki Issuing CA')
-    .option('--passphrase-file <file>', 'passphrase for the CA keys (else FLEETPKI_PASSPHRASE or a prompt)')
+    .option(
+      '--passphrase-file <file>',
+      'passphrase for the CA keys, at least 8 characters (else FLEETPKI_PASSPHRASE or a prompt)',
+    )
     .option('--crl-url <url>', 'CRL URL put into issued certificates (repeatable)', collect, [])
     .option('--ocsp-url <url>', 'OCSP responder URL put into issued certificates (repeatable)', collect, [])
     .option('--json', 'print a JSON summary')
@@ -394,8 +422,10 @@ export function registerCa(program: Command): void {
     .description('issue a certificate for a CSR')
     .requiredOption('--dir <dir>', 'CA directory')
     .requiredOption('--csr <file>', 'PKCS#10 request (PEM or DER)')
-    .requiredOption('--profile <profile>', `${PROFILE_NAMES.filter((p) => p !== 'root').join('|')}`)
-    .option('--out <file>', 'write the certificate to FILE instead of stdout')
+    .addOption(
+      new Option('--profile <profile>', 'issuance profile').choices(SIGN_PROFILES).makeOptionMandatory(),
+    )
+    .option('--out <file>', 'write the certificate to FILE instead of stdout ("-" is stdout)')
     .option('--days <n>', 'validity in days (default: the profile’s; never beyond the issuer)')
     .option('--passphrase-file <file>', 'passphrase for the CA key (else FLEETPKI_PASSPHRASE or a prompt)')
     .option('--json', 'print a JSON summary (with --out)')
@@ -404,7 +434,11 @@ export function registerCa(program: Command): void {
     .description('record a revocation (publish it with fleetpki crl create)')
     .argument('<serial>', 'serial number (hex, colons allowed)')
     .requiredOption('--dir <dir>', 'CA directory')
-    .requiredOption('--reason <reason>', 'CRL reason, e.g. keyCompromise, superseded, cessationOfOperation')
+    .addOption(
+      new Option('--reason <reason>', 'CRL reason (RFC 5280 §5.3.1)')
+        .choices(CRL_REASONS.filter((r) => r !== 'removeFromCRL'))
+        .makeOptionMandatory(),
+    )
     .option('--json', 'print a JSON summary')
     .action(revoke);
 }

@@ -13,7 +13,7 @@ import { parseGeneralNames } from '../issue/san.js';
 import { generalNameToString } from '../x509/general-name.js';
 import { CliError } from './errors.js';
 import { spkiSha256 } from './key.js';
-import { asCliError, loadPrivateKey, PUBLIC_MODE, writeFileAtomic } from './pki-files.js';
+import { asCliError, checkOutputs, loadPrivateKey, PUBLIC_MODE, writeFileAtomic } from './pki-files.js';
 
 interface CsrOptions {
   key: string;
@@ -41,7 +41,9 @@ export function registerCsr(program: Command): void {
     .option('--out <file>', 'write the CSR to FILE instead of stdout')
     .option('--json', 'print a JSON summary (with --out)')
     .action(async (o: CsrOptions) => {
-      if (o.json && !o.out) throw new CliError('--json needs --out (the CSR itself would go to stdout)');
+      const out = o.out === '-' ? undefined : o.out;
+      if (o.json && !out) throw new CliError('--json needs --out FILE (the CSR itself would go to stdout)');
+      if (out) checkOutputs([{ path: out }]);
       const key = await loadPrivateKey(o.key, { passphraseFile: o.passphraseFile });
       let pem: string;
       let subject: string;
@@ -60,16 +62,16 @@ export function registerCsr(program: Command): void {
       } catch (e) {
         throw asCliError(e, 'csr');
       }
-      if (!o.out) {
+      if (!out) {
         process.stdout.write(pem);
         return;
       }
-      writeFileAtomic(o.out, pem, PUBLIC_MODE);
-      const summary = { file: o.out, subject, subjectAltName: sans, spkiSha256: spkiSha256(key.spki) };
+      writeFileAtomic(out, pem, PUBLIC_MODE);
+      const summary = { file: out, subject, subjectAltName: sans, spkiSha256: spkiSha256(key.spki) };
       process.stdout.write(
         o.json
           ? `${JSON.stringify(summary, null, 2)}\n`
-          : `wrote CSR for ${subject}${sans.length ? ` (${sans.join(', ')})` : ''} to ${o.out}\n`,
+          : `wrote CSR for ${subject}${sans.length ? ` (${sans.join(', ')})` : ''} to ${out}\n`,
       );
     });
 }

@@ -11,6 +11,8 @@ export const EXIT_NEGATIVE = 1;
 export const EXIT_INPUT = 2;
 /** Internal failure (a bug): still one line, never a stack trace unless FLEETPKI_DEBUG is set. */
 export const EXIT_INTERNAL = 70;
+/** Interrupted by the user (Ctrl-C at a prompt): 128 + SIGINT, as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 export class CliError extends Error {
   override readonly name = 'CliError';

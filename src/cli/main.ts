@@ -14,6 +14,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
+import { CryptoError } from '../crypto/errors.js';
+import { PemError } from '../pem/pem.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
@@ -40,19 +42,32 @@ export function buildProgram(): Command {
   const program = new Command('fleetpki')
     .description('PKI and private certificate authority for IoT fleets')
     .version(VERSION, '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s) });
+    // Usage errors are one line like every other error: `fleetpki: <what> (see --help)`.
+    .configureOutput({ outputError: (s, write) => write(usageLine(s)) });
   for (const register of COMMANDS) register(program);
   // Every subcommand inherits exit-override so usage errors end with exit 2, not process.exit(1).
   for (const c of program.commands) c.exitOverride();
   return program;
 }
 
+/** Commander's `error: …` text as the CLI's one stderr line. */
+export function usageLine(s: string): string {
+  const msg = s
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ');
+  return `fleetpki: ${msg} (see --help)\n`;
+}
+
 /** Formats any thrown value as the one stderr line and picks the exit code. */
 export function errorOutcome(e: unknown): { line: string; exitCode: number } {
   if (e instanceof CliError) return { line: `fleetpki: ${e.message}`, exitCode: e.exitCode };
   if (isDecodeError(e)) return { line: `fleetpki: ${describeDecodeError(e)}`, exitCode: EXIT_INPUT };
+  // Library errors about the input that no command mapped: still the user's input, still one line.
+  if (e instanceof PemError)
+    return { line: `fleetpki: bad PEM (${e.code}): ${e.message}`, exitCode: EXIT_INPUT };
+  if (e instanceof CryptoError) return { line: `fleetpki: ${e.code}: ${e.message}`, exitCode: EXIT_INPUT };
   const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return { line: `fleetpki: internal error: ${msg.split('\n')[0]}`, exitCode: EXIT_INTERNAL };
 }

@@ -1,70 +1,28 @@
 /**
- * File plumbing for the key/csr/ca/crl commands: atomic writes (temp file in the same directory,
- * fsync, rename — a crash or a bad input never leaves a half-written file), reading inputs with
- * one-line errors, passphrases (--passphrase-file, FLEETPKI_PASSPHRASE, or a hidden prompt),
- * loading keys, and mapping library errors to `CliError` (exit 2, one line).
+ * File plumbing for the key/csr/ca/crl commands: output files (output.ts: atomic writes, devices,
+ * `-`), reading inputs with one-line errors, passphrases (--passphrase-file, FLEETPKI_PASSPHRASE,
+ * or a hidden prompt), loading keys, and mapping library errors to `CliError` (exit 2, one line).
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { IssueError } from '../issue/errors.js';
 // Installs the node:crypto provider as the default (the builders and key import use it).
 import '../crypto/index.js';
 import { CryptoError } from '../crypto/errors.js';
 import { importPrivateKey, type PrivateKey } from '../crypto/keys.js';
-import { CliError, describeDecodeError, isDecodeError } from './errors.js';
+import { CliError, describeDecodeError, EXIT_INTERRUPTED, isDecodeError } from './errors.js';
 
-/** Modes: private keys and CA state 0600 (issue 3), public material 0644. */
+/** Modes: private keys and CA state 0600, public material 0644. */
 export const SECRET_MODE = 0o600;
 export const PUBLIC_MODE = 0o644;
 
-export interface PendingFile {
-  path: string;
-  data: string | Uint8Array;
-  mode: number;
-}
-
-function tempName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
-function writeTemp(f: PendingFile): string {
-  const tmp = tempName(f.path);
-  // 'wx': never follow or reuse an existing file; the mode applies at creation (no window where
-  // a private key is world-readable).
-  const fd = openSync(tmp, 'wx', f.mode);
-  try {
-    const buf = typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  return tmp;
-}
-
-/**
- * Writes all files or none: every temp file is written and synced first; only then are they
- * renamed into place. A failure before the renames removes the temps and leaves the old files.
- */
-export function writeFilesAtomic(files: readonly PendingFile[]): void {
-  const temps: string[] = [];
-  try {
-    for (const f of files) temps.push(writeTemp(f));
-  } catch (e) {
-    for (const t of temps) unlinkSync(t);
-    throw new CliError(`cannot write ${files[temps.length]?.path ?? 'output'}: ${(e as Error).message}`);
-  }
-  for (let i = 0; i < files.length; i++) renameSync(temps[i]!, files[i]!.path);
-}
-
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): void {
-  writeFilesAtomic([{ path, data, mode }]);
-}
+export {
+  checkOutputs,
+  checkWritableDir,
+  type PendingFile,
+  planOutput,
+  writeFileAtomic,
+  writeFilesAtomic,
+} from './output.js';
 
 export function readInput(path: string, what: string): Buffer {
   try {
@@ -77,9 +35,16 @@ export function readInput(path: string, what: string): Buffer {
   }
 }
 
+/**
+ * Shortest passphrase accepted for a NEW encrypted key (CA keys, `key generate --encrypt`,
+ * `key export`): 8 characters, NIST SP 800-63B §3.1.1.2's minimum for user-chosen secrets. The
+ * key derivation (PBKDF2-SHA256, 600 000 iterations) slows guessing; it cannot rescue a 3-letter word.
+ */
+export const MIN_NEW_PASSPHRASE = 8;
+
 export interface PassphraseOptions {
   passphraseFile?: string;
-  /** Ask twice when prompting (for a new key). */
+  /** A new passphrase: ask twice when prompting, and require MIN_NEW_PASSPHRASE characters. */
   confirm?: boolean;
   /** What the prompt says is being unlocked or protected. */
   purpose: string;
@@ -104,6 +69,10 @@ export async function getPassphrase(o: PassphraseOptions): Promise<string> {
       throw new CliError('the passphrases do not match');
   }
   if (!p) throw new CliError('the passphrase is empty');
+  if (o.confirm && [...p].length < MIN_NEW_PASSPHRASE)
+    throw new CliError(
+      `the passphrase for ${o.purpose} is too short: at least ${MIN_NEW_PASSPHRASE} characters`,
+    );
   return p;
 }
 
@@ -111,9 +80,10 @@ export async function getPassphrase(o: PassphraseOptions): Promise<string> {
 function prompt(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    // Raw mode first: a Ctrl-C typed as soon as the question shows arrives as a byte, not a signal.
     stdin.setRawMode(true);
     stdin.resume();
+    process.stderr.write(question);
     let s = '';
     const done = (err?: Error) => {
       stdin.setRawMode(false);
@@ -126,7 +96,9 @@ function prompt(question: string): Promise<string> {
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString('utf8')) {
         if (ch === '\r' || ch === '\n') return done();
-        if (ch === '\u0003') return done(new CliError('interrupted'));
+        if (ch === '\u0003') return done(new CliError('interrupted', EXIT_INTERRUPTED));
+        // Ctrl-D on an empty line: no passphrase is coming.
+        if (ch === '\u0004' && s === '') return done(new CliError('no passphrase given'));
         if (ch === '\u007f' || ch === '\b') s = s.slice(0, -1);
         else s += ch;
       }

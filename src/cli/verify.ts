@@ -7,12 +7,20 @@
  * fault are printed), 2 bad input (unreadable file, no certificate, malformed option).
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { isIP } from 'node:net';
+import { Command, CommanderError, Option } from 'commander';
 import { getPublicSuffix } from 'tldts';
 import '../crypto/index.js';
-import { decodePem, looksLikePem } from '../pem/pem.js';
+import { decodePem, looksLikePem, PemError } from '../pem/pem.js';
 import { createRevocationChecker, type RevocationSource } from '../revocation/checker.js';
-import { type Profile, type Purpose, profilePolicy, type VerifyResult, verifyPath } from '../verify/index.js';
+import { ocspUrls } from '../revocation/ocsp/client.js';
+import {
+  type Purpose,
+  profilePolicy,
+  type ValidationProfile,
+  type VerifyResult,
+  verifyPath,
+} from '../verify/index.js';
 import { type Certificate, parseCertificates } from '../x509/certificate.js';
 import { type CertificateList, parseCrl } from '../x509/crl.js';
 import {
@@ -34,7 +42,6 @@ export interface VerifyCliOptions {
   email?: string;
   profile?: string;
   json?: boolean;
-  // Revocation (issue 5):
   crl?: string[];
   ocsp?: boolean;
   revocationScope?: string;
@@ -45,7 +52,8 @@ export interface Io {
   err: (s: string) => void;
 }
 
-const PROFILES: readonly Profile[] = ['rfc5280', 'webpki', 'iot'];
+const PROFILES: readonly ValidationProfile[] = ['rfc5280', 'webpki', 'iot'];
+const SCOPES = ['leaf', 'chain'] as const;
 const PURPOSES: Record<string, Purpose> = {
   client: 'clientAuth',
   server: 'serverAuth',
@@ -83,11 +91,18 @@ function describe(c: Certificate) {
 
 /** The verification itself, shared by `runVerify` and the registered subcommand. Returns the exit code. */
 export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: Io): Promise<number> {
-  const profile = (o.profile ?? 'iot') as Profile;
+  // Every enumerated option is checked before any file is read (commander's choices do the same
+  // for the CLI; runVerify callers get it here).
+  const profile = (o.profile ?? 'iot') as ValidationProfile;
   if (!PROFILES.includes(profile)) throw new CliError(`--profile must be one of ${PROFILES.join(', ')}`);
   const purposeName = o.purpose ?? (o.host !== undefined || o.ip !== undefined ? 'server' : 'any');
-  const purpose = PURPOSES[purposeName];
+  const purpose = Object.hasOwn(PURPOSES, purposeName) ? PURPOSES[purposeName] : undefined;
   if (!purpose) throw new CliError('--purpose must be client, server or any');
+  if (o.revocationScope !== undefined && !(SCOPES as readonly string[]).includes(o.revocationScope))
+    throw new CliError(`--revocation-scope must be ${SCOPES.join(' or ')}`);
+  if (o.host !== undefined && isIP(o.host.replace(/^\[(.*)\]$/, '$1')) !== 0)
+    // RFC 9525 §6.3: an IP address is matched against iPAddress SANs, never as a DNS name.
+    throw new CliError(`--host ${o.host} is an IP address: use --ip ${o.host.replace(/^\[(.*)\]$/, '$1')}`);
   let time = Date.now();
   if (o.time !== undefined) {
     time = Date.parse(o.time);
@@ -102,6 +117,10 @@ export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: I
     isPublicSuffix: (d) => getPublicSuffix(d, { allowPrivateDomains: true }) === d,
   });
   const revocation = revocationFromOptions(o, untrusted);
+  if (o.ocsp && (o.crl ?? []).length === 0 && ocspUrls(leafCerts[0]!).length === 0)
+    throw new CliError(
+      `--ocsp: the leaf ${leafPath} names no OCSP responder (no http(s) id-ad-ocsp in authorityInfoAccess); give its CRL with --crl FILE`,
+    );
   const r: VerifyResult = await verifyPath({
     leaf: leafCerts[0]!,
     intermediates: untrusted,
@@ -144,18 +163,24 @@ function define(cmd: Command): Command {
       .requiredOption('--trusted <file>', 'trust anchors (PEM bundle or DER)')
       .option('--untrusted <file>', 'intermediate certificates (PEM bundle or DER)')
       .option('--time <iso>', 'validation time (default: now)')
-      .option('--purpose <purpose>', 'client, server or any (default: server with --host/--ip, else any)')
+      .addOption(
+        new Option('--purpose <purpose>', 'default: server with --host/--ip, else any').choices(
+          Object.keys(PURPOSES),
+        ),
+      )
       .option('--host <name>', 'DNS name the leaf must match')
       .option('--ip <address>', 'IP address the leaf must match')
       .option('--email <address>', 'email address the leaf must match')
-      .option('--profile <profile>', 'rfc5280, webpki or iot (default: iot)')
+      .addOption(new Option('--profile <profile>', 'validation profile (default: iot)').choices(PROFILES))
       .option('--json', 'print the result as JSON')
-      // Revocation (issue 5; src/revocation/checker.ts).
+      // Revocation (src/revocation/checker.ts).
       .option('--crl <file>', 'CRL (PEM or DER; repeatable) to check revocation against', collect, [])
       .option('--ocsp', "query the OCSP responders named in the certificates' AIA")
-      .option(
-        '--revocation-scope <scope>',
-        'leaf (like openssl -crl_check) or chain (-crl_check_all); default leaf',
+      .addOption(
+        new Option(
+          '--revocation-scope <scope>',
+          'leaf (like openssl -crl_check) or chain (-crl_check_all); default leaf',
+        ).choices(SCOPES),
       )
   );
 }
@@ -168,8 +193,7 @@ function collect(v: string, prev: string[]): string[] {
 function revocationFromOptions(o: VerifyCliOptions, untrusted: Certificate[]) {
   const files = o.crl ?? [];
   if (files.length === 0 && !o.ocsp) return undefined;
-  const scope = o.revocationScope ?? 'leaf';
-  if (scope !== 'leaf' && scope !== 'chain') throw new CliError('--revocation-scope must be leaf or chain');
+  const scope = (o.revocationScope ?? 'leaf') as (typeof SCOPES)[number];
   const crls: CertificateList[] = [];
   for (const f of files) {
     let data: Uint8Array;
@@ -190,6 +214,7 @@ function revocationFromOptions(o: VerifyCliOptions, untrusted: Certificate[]) {
       } else crls.push(parseCrl(data));
     } catch (e) {
       if (isDecodeError(e)) throw new CliError(`CRL ${f}: ${describeDecodeError(e)}`);
+      if (e instanceof PemError) throw new CliError(`CRL ${f}: bad PEM (${e.code}): ${e.message}`);
       throw e;
     }
   }

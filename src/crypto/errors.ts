@@ -16,6 +16,8 @@ export type CryptoErrorCode =
   | 'bad-passphrase'
   /** The EncryptedPrivateKeyInfo or its PBES2 parameters are malformed. */
   | 'bad-encrypted-key'
+  /** A PKCS#12 (RFC 7292) file is malformed, or BER where DER is required. */
+  | 'bad-pkcs12'
   /** KDF parameters in an encrypted key exceed the configured caps (a hostile file could hang us). */
   | 'kdf-limit'
   /** A synchronous operation was requested from a provider that is only asynchronous (WebCrypto). */

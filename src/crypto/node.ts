@@ -4,6 +4,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createHmac,
   createPrivateKey,
   createPublicKey,
   sign as cryptoSign,
@@ -318,6 +319,10 @@ class NodeCryptoProvider implements CryptoProvider {
     );
   }
 
+  async hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+    return createHmac(NODE_HASH[hash], key).update(data).digest();
+  }
+
   async cbc(
     op: 'encrypt' | 'decrypt',
     cipher: CbcCipher,
@@ -325,13 +330,22 @@ class NodeCryptoProvider implements CryptoProvider {
     iv: Uint8Array,
     data: Uint8Array,
   ): Promise<Uint8Array> {
-    if (op === 'encrypt') {
-      const c = createCipheriv(cipher, key, iv);
-      return Buffer.concat([c.update(data), c.final()]);
-    }
+    let c: ReturnType<typeof createCipheriv>;
     try {
-      const d = createDecipheriv(cipher, key, iv);
-      return Buffer.concat([d.update(data), d.final()]);
+      c = op === 'encrypt' ? createCipheriv(cipher, key, iv) : createDecipheriv(cipher, key, iv);
+    } catch (err) {
+      // OpenSSL 3 moved RC2 (and other old ciphers) to its legacy provider, which Node loads
+      // only when started with --openssl-legacy-provider.
+      const legacy = cipher.startsWith('rc2')
+        ? ": it needs OpenSSL's legacy provider (run node with --openssl-legacy-provider, e.g. NODE_OPTIONS=--openssl-legacy-provider)"
+        : '';
+      throw new CryptoError('unsupported-algorithm', `${cipher} is not available here${legacy}`, {
+        cause: err,
+      });
+    }
+    if (op === 'encrypt') return Buffer.concat([c.update(data), c.final()]);
+    try {
+      return Buffer.concat([c.update(data), c.final()]);
     } catch (err) {
       throw new CryptoError('bad-passphrase', 'decryption failed (wrong passphrase?)', { cause: err });
     }

@@ -41,6 +41,18 @@ export {
   PBKDF2_MIN_ITERATIONS,
   SCRYPT_DEFAULTS,
 } from './pbes2.js';
+export {
+  type Pkcs12Attributes,
+  type Pkcs12Contents,
+  type Pkcs12Encryption,
+  type Pkcs12Mac,
+  type Pkcs12ReadOptions,
+  type Pkcs12Structure,
+  type Pkcs12WriteOptions,
+  readPkcs12,
+  readPkcs12Structure,
+  writePkcs12,
+} from './pkcs12.js';
 export type { CbcCipher, CryptoProvider, RawKeyPair, ScryptParams, SigningKey } from './provider.js';
 export {
   checkSignature,

@@ -61,7 +61,13 @@ export interface CryptoProvider {
     params: ScryptParams,
     keyLength: number,
   ): Promise<Uint8Array>;
-  /** CBC with PKCS#7 padding; a padding failure on decrypt throws `bad-passphrase`. */
+  /** RFC 2104 HMAC-`hash` (the PKCS#12 MAC, RFC 7292 §4). */
+  hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * CBC with PKCS#7 padding; a padding failure on decrypt throws `bad-passphrase`. A cipher the
+   * platform lacks throws `unsupported-algorithm` (RC2 needs OpenSSL's legacy provider on Node,
+   * and WebCrypto has neither RC2 nor DES).
+   */
   cbc(
     op: 'encrypt' | 'decrypt',
     cipher: CbcCipher,
@@ -82,7 +88,17 @@ export interface ScryptParams {
   p: number;
 }
 
-export type CbcCipher = 'aes-128-cbc' | 'aes-192-cbc' | 'aes-256-cbc' | 'des-ede3-cbc';
+/**
+ * Block ciphers in CBC mode. RC2 (RFC 2268) appears only when reading legacy PKCS#12 files
+ * (`openssl pkcs12 -legacy` encrypts certificates with 40-bit RC2); it is never written.
+ */
+export type CbcCipher =
+  | 'aes-128-cbc'
+  | 'aes-192-cbc'
+  | 'aes-256-cbc'
+  | 'des-ede3-cbc'
+  | 'rc2-40-cbc'
+  | 'rc2-cbc';
 
 /** A platform key ready to sign with one algorithm. */
 export interface SigningKey {

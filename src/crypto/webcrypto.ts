@@ -274,6 +274,13 @@ class WebCryptoProvider implements CryptoProvider {
     );
   }
 
+  async hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+    const k = await subtle().importKey('raw', bs(key), { name: 'HMAC', hash: webHash(hash) }, false, [
+      'sign',
+    ]);
+    return new Uint8Array(await subtle().sign('HMAC', k, bs(data)));
+  }
+
   async cbc(
     op: 'encrypt' | 'decrypt',
     cipher: CbcCipher,
@@ -281,8 +288,8 @@ class WebCryptoProvider implements CryptoProvider {
     iv: Uint8Array,
     data: Uint8Array,
   ): Promise<Uint8Array> {
-    if (cipher === 'des-ede3-cbc')
-      throw new CryptoError('unsupported-algorithm', 'WebCrypto has no DES-EDE3-CBC');
+    if (!cipher.startsWith('aes-'))
+      throw new CryptoError('unsupported-algorithm', `WebCrypto has no ${cipher}`);
     const k = await subtle().importKey('raw', bs(key), 'AES-CBC', false, [op]);
     if (op === 'encrypt')
       return new Uint8Array(await subtle().encrypt({ name: 'AES-CBC', iv: bs(iv) }, k, bs(data)));

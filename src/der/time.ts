@@ -100,6 +100,6 @@ export function encodeGeneralizedTime(ms: number): string {
 
 /** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
 export function useUtcTime(ms: number): boolean {
-  const y = new Date(ms).getUTCFullYear();
-  return y >= 1950 && y <= 2049;
+  // Years 1950..2049 ⟺ 1950-01-01T00:00:00Z ≤ ms < 2050-01-01T00:00:00Z (no Date object; NaN → false).
+  return ms >= -631_152_000_000 && ms < 2_524_608_000_000;
 }

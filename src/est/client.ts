@@ -5,7 +5,7 @@ import { mtlsCreateConnection } from '../mtls/client.js';
 import { MtlsError } from '../mtls/errors.js';
 import { PeerVerifier } from '../mtls/peer-verifier.js';
 import type { RevocationPolicy } from '../revocation/checker.js';
-import type { Profile, RevocationChecker, ValidationPolicy } from '../verify/policy.js';
+import type { RevocationChecker, ValidationPolicy, ValidationProfile } from '../verify/policy.js';
 import type { Certificate } from '../x509/certificate.js';
 import { type CertificationRequest, parseCsr } from '../x509/csr.js';
 import { parseCertsOnly } from './cms.js';
@@ -58,7 +58,7 @@ export interface EstClientOptions {
    */
   serverRevocation?: RevocationChecker | 'none' | { policy: Partial<RevocationPolicy> };
   /** Validation policy or profile for the server's certificate; default `iot`. */
-  policy?: ValidationPolicy | Profile;
+  policy?: ValidationPolicy | ValidationProfile;
   /** Per-request deadline (connection, TLS, answer). Default 30 s. */
   timeoutMs?: number;
   /** Longest total wait for a 202 answer to turn into a certificate. Default 0: report `pending`. */

@@ -2,6 +2,7 @@ import { encodePem } from '../pem/pem.js';
 import { type CertificateList, parseCrl } from '../x509/crl.js';
 import { encodeSigned, encodeTbsCertList } from '../x509/encode.js';
 import type { CRLReason, Extension, IssuingDistributionPoint } from '../x509/extensions/types.js';
+import { DEFAULT_BACKDATE_MS } from './certificate.js';
 import {
   crlNumberExtension,
   deltaCrlIndicatorExtension,
@@ -17,8 +18,11 @@ import { serialFromInput } from './serial.js';
 
 /**
  * Builds and signs v2 CRLs (RFC 5280 §5): cRLNumber and authorityKeyIdentifier always,
- * thisUpdate/nextUpdate (default now .. now + 7 days), revoked entries with reasonCode and
- * invalidityDate, delta CRLs (deltaCRLIndicator) and issuingDistributionPoint.
+ * thisUpdate/nextUpdate (default now − `backdateMs` .. now + 7 days), revoked entries with
+ * reasonCode and invalidityDate, delta CRLs (deltaCRLIndicator) and issuingDistributionPoint.
+ * thisUpdate is backdated by the same 5 minutes as a certificate's notBefore, so a relying party
+ * whose clock is slow accepts a CRL signed a moment ago (it must refuse a thisUpdate in its
+ * future, RFC 5280 §6.3.3 (a)).
  *
  *   const crl = await new CrlBuilder(ca).crlNumber(42n)
  *     .revoke({ serialNumber: 'a1b2…', reason: 'keyCompromise' }).sign();
@@ -30,7 +34,7 @@ import { serialFromInput } from './serial.js';
 export interface RevokedEntry {
   /** INTEGER content octets, a hex string (colons allowed), or a bigint. */
   serialNumber: Uint8Array | string | bigint;
-  /** Default: the CRL's thisUpdate. */
+  /** Default: the CRL's thisUpdate when one was set, else the moment of signing. */
   revocationDate?: number | Date;
   reason?: CRLReason;
   invalidityDate?: number | Date;
@@ -41,6 +45,8 @@ export interface CrlBuilderOptions {
   validityMs?: number;
   /** Re-verify the fresh signature with the issuer's key. Default 'none'. */
   selfCheck?: 'none' | 'signature';
+  /** How far the default thisUpdate is set back from now, ms. Default `DEFAULT_BACKDATE_MS` (5 minutes). */
+  backdateMs?: number;
   now?: () => number;
 }
 
@@ -142,10 +148,10 @@ export class CrlBuilder {
 
   private prepare(): { tbs: Uint8Array; findings: LintFinding[]; thisUpdate: number; nextUpdate: number } {
     const now = (this.opts.now ?? Date.now)();
-    const thisUpdate = secs(this._thisUpdate ?? now);
-    const nextUpdate = secs(
-      this._nextUpdate ?? thisUpdate + (this.opts.validityMs ?? DEFAULT_CRL_VALIDITY_MS),
-    );
+    // Without an explicit thisUpdate: backdated; nextUpdate and entry dates count from now.
+    const base = this._thisUpdate ?? now;
+    const thisUpdate = secs(this._thisUpdate ?? now - (this.opts.backdateMs ?? DEFAULT_BACKDATE_MS));
+    const nextUpdate = secs(this._nextUpdate ?? base + (this.opts.validityMs ?? DEFAULT_CRL_VALIDITY_MS));
     const exts: Extension[] = [this.issuer.akiExtension];
     if (this._number !== undefined) exts.push(crlNumberExtension(this._number));
     if (this._base !== undefined) exts.push(deltaCrlIndicatorExtension(this._base));
@@ -157,7 +163,7 @@ export class CrlBuilder {
       if (e.invalidityDate !== undefined) x.push(invalidityDateExtension(e.invalidityDate));
       return {
         serialNumber: e.serialNumber,
-        revocationDate: secs(e.revocationDate ?? thisUpdate),
+        revocationDate: secs(e.revocationDate ?? base),
         extensions: x,
       };
     });

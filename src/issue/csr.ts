@@ -115,7 +115,10 @@ export class CsrBuilder {
 
 /**
  * Proof of possession: parses a CSR (DER, PEM or parsed) and checks its signature with its own
- * public key. Returns the parsed request; throws `IssueError`:
+ * public key. Returns the parsed request. Unlike `verifyPath` (which returns a result), it
+ * **throws** on a bad CSR — a CSR that fails is input to refuse, not a verdict to report:
+ *
+ * @throws {IssueError} with `code`:
  * - `csr-malformed`: not a well-formed DER PKCS#10 request;
  * - `csr-unsupported-algorithm`: unknown/unsupported signature algorithm or key type, or an
  *   algorithm that does not fit the key;
@@ -138,7 +141,12 @@ export function verifyCsr(
   return csr;
 }
 
-/** `verifyCsr` for asynchronous providers (WebCrypto in browsers and edge runtimes). */
+/**
+ * `verifyCsr` for asynchronous providers (WebCrypto in browsers and edge runtimes).
+ *
+ * @throws {IssueError} (rejects) with `csr-malformed`, `csr-unsupported-algorithm` or
+ *   `csr-bad-signature`, as `verifyCsr`.
+ */
 export async function verifyCsrAsync(
   input: CertificationRequest | Uint8Array | string,
   options: { provider?: CryptoProvider } = {},

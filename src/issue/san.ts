@@ -53,7 +53,10 @@ export function parseGeneralName(text: string): GeneralName {
 export function parseGeneralNames(input: string | readonly string[]): GeneralName[] {
   const items = typeof input === 'string' ? input.split(',') : input;
   const out: GeneralName[] = [];
-  for (const s of items) if (s.trim()) out.push(parseGeneralName(s.trim()));
+  for (const item of items) {
+    const s = item.trim();
+    if (s) out.push(parseGeneralName(s));
+  }
   if (out.length === 0) throw new IssueError('bad-input', 'empty subjectAltName list');
   return out;
 }

@@ -6,10 +6,10 @@ import { SignatureCache } from '../verify/build.js';
 import { CertificateCache } from '../verify/certificate-cache.js';
 import { type VerifyOptions, type VerifyResult, verifyPath, verifyPathSync } from '../verify/index.js';
 import {
-  type Profile,
   profilePolicy,
   type RevocationChecker,
   type ValidationPolicy,
+  type ValidationProfile,
 } from '../verify/policy.js';
 import { type Certificate, parseCertificate, parseCertificates } from '../x509/certificate.js';
 import { MtlsError } from './errors.js';
@@ -37,7 +37,7 @@ export interface PeerVerifierOptions {
   /** The purpose the peer's certificate must serve. */
   purpose: 'clientAuth' | 'serverAuth';
   /** A validation policy or profile name; default `iot`. Its purpose is replaced by `purpose`. */
-  policy?: ValidationPolicy | Profile;
+  policy?: ValidationPolicy | ValidationProfile;
   /**
    * Revocation: a checker (`StatusLookupRevocation`, `CrlRevocation`, the revocation layer's
    * `createRevocationChecker(...)`), or `'none'` to skip revocation checks — said explicitly,

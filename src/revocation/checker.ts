@@ -35,19 +35,27 @@ import { asyncOnly, runAsync, runSync, type Steps, step } from './steps.js';
  * A delegated OCSP responder without id-pkix-ocsp-nocheck is itself checked through the CRL
  * sources (RFC 6960 §4.2.2.2.1; `checkResponder`).
  *
+ * Without `sources`, the checker uses what it was given: CRLs → `crl`, stapled responses →
+ * `stapled`, nothing → the network (`ocsp`, `crldp`); see `defaultSources`.
+ *
  * Synchronous use (`checkSync`, which `verifyPathSync` calls): only with local sources
- * (`['stapled', 'crl']`) and a synchronous provider; the checks are written once as steps
+ * (`stapled`, `crl`) and a synchronous provider; the checks are written once as steps
  * (steps.ts) and run either way.
  *
- *   const revocation = createRevocationChecker({ crls: [crlDer], scope: 'chain' });
+ *   const revocation = createRevocationChecker({ crls: [rootCrl, intCrl] });   // sources: ['crl']
  *   const r = await verifyPath({ leaf, intermediates, trustAnchors, revocation });
- *   const s = verifyPathSync({ leaf, intermediates, trustAnchors,
- *     revocation: createRevocationChecker({ crls: [crlDer], sources: ['stapled', 'crl'] }) });
+ *   const s = verifyPathSync({ leaf, intermediates, trustAnchors, revocation });
+ *   const online = createRevocationChecker();                                   // ['ocsp', 'crldp']
  */
 export interface RevocationPolicy {
   /** Which certificates are checked: the leaf only, or every certificate below the anchor. Default `chain`. */
   scope: 'leaf' | 'chain';
-  /** Sources, in order. Default `['stapled', 'crl', 'ocsp', 'crldp']` (local data before the network). */
+  /**
+   * Sources, in order. Default: what the caller handed in — `stapled` when `stapled` responses are
+   * given, `crl` when `crls` are given (in that order) — and, only when neither is given, the
+   * network: `['ocsp', 'crldp']` (the certificate's own AIA and CRL distribution points). Name the
+   * sources to combine local data with the network (`['crl', 'ocsp', 'crldp']`). See `defaultSources`.
+   */
   sources: readonly RevocationSource[];
   /** What an undeterminable status means. Default `hard-fail`. */
   unavailable: 'hard-fail' | 'soft-fail';
@@ -63,13 +71,20 @@ export interface RevocationPolicy {
   requireCrlNumber: boolean;
   /** Policy for validating a CRL signer's own path (RFC 5280 §6.3.3 (f)); default rfc5280, any purpose. */
   signerPolicy?: ValidationPolicy;
+  /**
+   * How far the relying party's clock may be off, in ms, when judging CRL thisUpdate/nextUpdate
+   * and OCSP producedAt/thisUpdate/nextUpdate (and a delegated responder's validity). Default: the
+   * validation's own (`verifyPath`'s `clockSkewMs`, handed over in the `RevocationContext`), which
+   * is 0 in every profile. fleetpki's publisher and responder backdate what they sign instead
+   * (backdate.ts), so a slow relying party needs no tolerance for them.
+   */
+  clockSkewMs?: number;
   ocsp: {
     /** Send a nonce and require it back. Default true. */
     nonce: boolean;
     method: 'auto' | 'GET' | 'POST';
     timeoutMs: number;
     maxResponseBytes: number;
-    clockSkewMs: number;
   };
   crldp: { timeoutMs: number; maxResponseBytes: number };
   fetch?: FetchFn;
@@ -81,7 +96,8 @@ export type RevocationSource = 'stapled' | 'ocsp' | 'crl' | 'crldp';
 /** Defaults; each cites why. */
 const DEFAULTS: RevocationPolicy = {
   scope: 'chain',
-  sources: ['stapled', 'crl', 'ocsp', 'crldp'],
+  // With no data handed in (see defaultSources).
+  sources: ['ocsp', 'crldp'],
   unavailable: 'hard-fail',
   crls: [],
   crlSigners: [],
@@ -95,7 +111,6 @@ const DEFAULTS: RevocationPolicy = {
     timeoutMs: 5000,
     // OCSP responses with a responder certificate are ~1-3 KB; 256 KiB is generous.
     maxResponseBytes: 256 * 1024,
-    clockSkewMs: 5 * 60_000,
   },
   // A 1M-entry CRL is ~40 MB; 64 MiB leaves room while bounding memory.
   crldp: { timeoutMs: 15_000, maxResponseBytes: 64 * 1024 * 1024 },
@@ -125,10 +140,26 @@ export function revocationPolicy(overrides: Partial<RevocationPolicy> = {}): Rev
   const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return {
     ...DEFAULT_REVOCATION_POLICY,
+    sources: defaultSources(overrides),
     ...set,
     ocsp: { ...DEFAULT_REVOCATION_POLICY.ocsp, ...(overrides.ocsp ?? {}) },
     crldp: { ...DEFAULT_REVOCATION_POLICY.crldp, ...(overrides.crldp ?? {}) },
   };
+}
+
+/**
+ * The sources used when a policy names none: the local data given (`stapled` responses, then
+ * `crls`), or, when there is none, the network (`ocsp`, then `crldp`). A caller who hands in CRLs
+ * means "check against these"; reaching out to the network is what it gets only when it gave
+ * nothing to check against.
+ */
+export function defaultSources(
+  given: Pick<Partial<RevocationPolicy>, 'stapled' | 'crls'>,
+): readonly RevocationSource[] {
+  const local: RevocationSource[] = [];
+  if (given.stapled?.length) local.push('stapled');
+  if (given.crls?.length) local.push('crl');
+  return local.length > 0 ? local : DEFAULTS.sources;
 }
 
 /** Most useful first, when several sources failed. */
@@ -202,6 +233,11 @@ export class PolicyRevocationChecker implements RevocationChecker {
     return runAsync(this.checkSteps(ctx));
   }
 
+  /** The clock-skew tolerance for this check: the policy's, else the validation's, else 0. */
+  private skew(ctx: RevocationContext): number {
+    return this.policy.clockSkewMs ?? ctx.clockSkewMs ?? 0;
+  }
+
   private *checkSteps(ctx: RevocationContext): Steps<RevocationResult> {
     if (this.policy.scope === 'leaf' && ctx.index > 0) return { status: 'good' };
     const problems: RevocationProblem[] = [];
@@ -246,7 +282,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
           const st = yield* checkOcspResponseSteps(resp, ctx.cert, ctx.issuer, {
             crypto: this.crypto,
             time: ctx.time,
-            clockSkewMs: this.policy.ocsp.clockSkewMs,
+            clockSkewMs: this.skew(ctx),
           });
           yield* this.checkResponder(st.delegatedResponder, ctx);
           const r = fromOcsp(st.status, 'stapled');
@@ -284,7 +320,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
             const st = yield* checkOcspResponseSteps(der, ctx.cert, ctx.issuer, {
               crypto: this.crypto,
               time: ctx.time,
-              clockSkewMs: o.clockSkewMs,
+              clockSkewMs: this.skew(ctx),
               nonce: req.nonce,
             });
             yield* this.checkResponder(st.delegatedResponder, ctx);
@@ -335,6 +371,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
       chain: [responder, ...ctx.chain.slice(ctx.index + 1)],
       index: 0,
       time: ctx.time,
+      clockSkewMs: ctx.clockSkewMs,
     };
     const problems: RevocationProblem[] = [];
     for (const source of this.policy.sources) {
@@ -370,7 +407,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
   ): Steps<RevocationResult | undefined> {
     if (crls.length === 0) return undefined;
     const st = yield* checkCrlsSteps(
-      { cert: ctx.cert, issuer: ctx.issuer, chain: ctx.chain, time: ctx.time },
+      { cert: ctx.cert, issuer: ctx.issuer, chain: ctx.chain, time: ctx.time, clockSkewMs: this.skew(ctx) },
       {
         crypto: this.crypto,
         crls,
@@ -415,6 +452,7 @@ export class PolicyRevocationChecker implements RevocationChecker {
       intermediates: [...ctx.chain.slice(0, -1), ...this.policy.crlSigners],
       trustAnchors: [anchor],
       time,
+      clockSkewMs: this.skew(ctx),
       policy: { ...policy, purpose: 'any', leafKeyUsage: undefined },
       revocation: inner,
       crypto: this.crypto,

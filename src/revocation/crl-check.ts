@@ -25,7 +25,7 @@ import { runAsync, runSync, type Steps, step, verifyStep } from './steps.js';
  * For each distribution point of the certificate (or the implied one — no name, cRLIssuer = the
  * certificate's issuer — when it has no cRLDistributionPoints), each complete CRL is tried while
  * the reasons covered are incomplete and the certificate is not found revoked:
- *  (a) freshness: thisUpdate ≤ time ≤ nextUpdate;
+ *  (a) freshness: thisUpdate ≤ time + clockSkewMs and time − clockSkewMs ≤ nextUpdate;
  *  (b) issuer and scope: the CRL issuer is the certificate issuer, or the DP's cRLIssuer with an
  *      indirect IDP; the IDP's distribution point name matches the DP's names (or its cRLIssuer);
  *      onlyContainsUserCerts / onlyContainsCACerts / onlyContainsAttributeCerts;
@@ -84,6 +84,8 @@ export interface CrlCheckTarget {
   issuer: Certificate;
   chain: readonly Certificate[];
   time: number;
+  /** How far the relying party's clock may be off, ms: widens thisUpdate ≤ time ≤ nextUpdate. Default 0. */
+  clockSkewMs?: number;
 }
 
 /** ReasonFlags bits 1..8 (keyCompromise … aACompromise): RFC 5280 §6.3.2 (a) "all-reasons". */
@@ -278,13 +280,13 @@ function scopeProblem(
   return undefined;
 }
 
-function freshness(crl: CertificateList, time: number): CrlProblem | undefined {
-  if (crl.thisUpdate > time)
+function freshness(crl: CertificateList, time: number, skew: number): CrlProblem | undefined {
+  if (crl.thisUpdate > time + skew)
     return {
       code: 'crl-not-yet-valid',
       message: `CRL thisUpdate ${new Date(crl.thisUpdate).toISOString()} is after the validation time`,
     };
-  if (crl.nextUpdate !== undefined && crl.nextUpdate < time)
+  if (crl.nextUpdate !== undefined && crl.nextUpdate < time - skew)
     return {
       code: 'crl-stale',
       message: `CRL nextUpdate ${new Date(crl.nextUpdate).toISOString()} is before the validation time`,
@@ -426,6 +428,7 @@ export function checkCrlsSync(target: CrlCheckTarget, env: CrlCheckEnv): CrlStat
 
 export function* checkCrlsSteps(target: CrlCheckTarget, env: CrlCheckEnv): Steps<CrlStatus> {
   const { cert, time } = target;
+  const skew = target.clockSkewMs ?? 0;
   const problems: CrlProblem[] = [];
   const note = (p: CrlProblem) => {
     if (!problems.some((x) => x.code === p.code && x.message === p.message)) problems.push(p);
@@ -461,7 +464,7 @@ export function* checkCrlsSteps(target: CrlCheckTarget, env: CrlCheckEnv): Steps
           note({ code: 'crl-scope', message: scope });
         continue;
       }
-      const fresh = freshness(crl, time);
+      const fresh = freshness(crl, time, skew);
       if (fresh) {
         note(fresh);
         continue;
@@ -491,7 +494,7 @@ export function* checkCrlsSteps(target: CrlCheckTarget, env: CrlCheckEnv): Steps
           const baseNo = d.deltaCRLIndicator;
           const dNo = d.cRLNumber;
           if (baseNo === undefined || dNo === undefined || baseNo > base || dNo <= base) continue;
-          const dfresh = freshness(d, time);
+          const dfresh = freshness(d, time, skew);
           if (dfresh) {
             note(dfresh);
             continue;

@@ -8,6 +8,7 @@ import { encodeSignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import { encodeExtension, encodeSigned } from '../x509/encode.js';
 import type { CRLReason, Extension } from '../x509/extensions/types.js';
+import { DEFAULT_REVOCATION_BACKDATE_MS, isValidBackdate } from './backdate.js';
 import { RevocationError } from './errors.js';
 import type { RevokedEntry, StatusSource } from './status-source.js';
 
@@ -17,6 +18,10 @@ import type { RevokedEntry, StatusSource } from './status-source.js';
  * default half the validity, so a CRL is always replaced well before its nextUpdate — Mosquitto
  * and OpenSSL refuse every client once it passes, RECIPES §4). With `republishOnChange` a status
  * change triggers a new CRL after `debounceMs`, so a revoked device is locked out within seconds.
+ *
+ * thisUpdate is the moment of signing less `backdateMs` (default 5 minutes, as certificates'
+ * notBefore: see backdate.ts), so relying parties with slow clocks accept a fresh CRL;
+ * nextUpdate is the moment of signing plus the issuer's validity.
  *
  * Each CRL is v2 with authorityKeyIdentifier (§5.2.1) and cRLNumber (§5.2.3). CRL numbers are
  * strictly increasing per issuer: max(previous + 1, seconds since the epoch), or from a caller's
@@ -50,6 +55,11 @@ export interface CrlPublisherOptions {
   nextCrlNumber?: (issuerId: string, previous: bigint | undefined) => bigint | Promise<bigint>;
   /** Called after every publication (e.g. to write a file and SIGHUP a broker). */
   onPublish?: (crl: PublishedCrl) => void | Promise<void>;
+  /**
+   * How far thisUpdate is set back from the moment of signing, in ms. Default
+   * `DEFAULT_REVOCATION_BACKDATE_MS` (5 minutes; see backdate.ts). 0 writes the signing time.
+   */
+  backdateMs?: number;
   now?: () => number;
   provider?: CryptoProvider;
 }
@@ -58,7 +68,11 @@ export interface PublishedCrl {
   issuerId: string;
   der: Uint8Array;
   crlNumber: bigint;
+  /** When the CRL was signed (whole seconds); refreshes are scheduled from it. */
+  publishedAt: number;
+  /** publishedAt less the publisher's `backdateMs`. */
   thisUpdate: number;
+  /** publishedAt plus the issuer's validity. */
   nextUpdate: number;
   entries: number;
   /** A strong HTTP validator, quoted. */
@@ -100,6 +114,8 @@ export class CrlPublisher {
   }
 
   static async create(opts: CrlPublisherOptions): Promise<CrlPublisher> {
+    if (opts.backdateMs !== undefined && !isValidBackdate(opts.backdateMs))
+      throw new RevocationError('bad-configuration', `backdateMs must be a non-negative number of ms`);
     const p = new CrlPublisher(opts, opts.provider ?? defaultProvider());
     for (const cfg of opts.issuers) {
       const ca = cfg.certificate;
@@ -131,7 +147,7 @@ export class CrlPublisher {
   async get(issuerId: string): Promise<PublishedCrl> {
     const st = this.state(issuerId);
     const c = st.current;
-    if (c && this.now() < c.thisUpdate + this.refreshMs(st)) return c;
+    if (c && this.now() < c.publishedAt + this.refreshMs(st)) return c;
     return this.publish(issuerId);
   }
 
@@ -202,8 +218,9 @@ export class CrlPublisher {
     const cfg = st.cfg;
     const prev = st.current?.crlNumber;
     const now = this.now();
-    const thisUpdate = Math.floor(now / 1000) * 1000;
-    const nextUpdate = thisUpdate + (cfg.validitySeconds ?? 86_400) * 1000;
+    const publishedAt = Math.floor(now / 1000) * 1000;
+    const thisUpdate = publishedAt - (this.opts.backdateMs ?? DEFAULT_REVOCATION_BACKDATE_MS);
+    const nextUpdate = publishedAt + (cfg.validitySeconds ?? 86_400) * 1000;
     let crlNumber: bigint;
     if (this.opts.nextCrlNumber) {
       crlNumber = await this.opts.nextCrlNumber(cfg.id, prev);
@@ -232,6 +249,7 @@ export class CrlPublisher {
       issuerId: cfg.id,
       der,
       crlNumber,
+      publishedAt,
       thisUpdate,
       nextUpdate,
       entries: list.length,

@@ -2,10 +2,13 @@
  * fleetpki/revocation — CRL and OCSP: checking inside `verifyPath` (createRevocationChecker),
  * the RFC 6960 codec and client, the pure OCSP responder and the CRL publisher.
  */
+
+export { DEFAULT_REVOCATION_BACKDATE_MS } from './backdate.js';
 export {
   createRevocationChecker,
   crlUrls,
   DEFAULT_REVOCATION_POLICY,
+  defaultSources,
   PolicyRevocationChecker,
   type RevocationPolicy,
   type RevocationProblem,

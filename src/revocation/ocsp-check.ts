@@ -28,7 +28,11 @@ import { digestStep, runAsync, runSync, type Steps, verifyStep } from './steps.j
 export interface OcspCheckOptions {
   crypto: CryptoProvider;
   time: number;
-  /** Allowed clock difference with the responder, ms. Default 5 minutes (Mozilla and Go use similar slack). */
+  /**
+   * How far the relying party's clock may be off, in ms: producedAt/thisUpdate may lie up to this
+   * much after `time`, nextUpdate up to this much before it. Default 0 (RFC 6960 §4.2.2.1 as
+   * written); fleetpki's responder backdates its responses instead (backdate.ts).
+   */
   clockSkewMs?: number;
   /** Age limit for responses without nextUpdate, ms. Default 7 days (RFC 5019 §4's typical validity). */
   maxAgeMs?: number;
@@ -72,7 +76,7 @@ export function* checkOcspResponseSteps(
     throw new RevocationError('response-status', `OCSP responder answered ${resp.responseStatus}`);
   const basic = resp.basic;
   const crypto = opts.crypto;
-  const skew = opts.clockSkewMs ?? 5 * 60_000;
+  const skew = opts.clockSkewMs ?? 0;
   const time = opts.time;
 
   // 2. The single response for this certificate.
@@ -152,7 +156,7 @@ export function* checkOcspResponseSteps(
         'bad-responder-certificate',
         'responder certificate keyUsage forbids signing',
       );
-    if (time < signer.notBefore || time > signer.notAfter)
+    if (time + skew < signer.notBefore || time - skew > signer.notAfter)
       throw new RevocationError(
         'bad-responder-certificate',
         'responder certificate is not valid at the validation time',

@@ -7,6 +7,7 @@ import { encodeSignatureAlgorithm, parseSignatureAlgorithm } from '../x509/algor
 import type { Certificate } from '../x509/certificate.js';
 import { makeExtension } from '../x509/encode.js';
 import type { Extension } from '../x509/extensions/types.js';
+import { DEFAULT_REVOCATION_BACKDATE_MS, isValidBackdate } from './backdate.js';
 import { RevocationError } from './errors.js';
 import { issuerKey } from './ocsp/cert-id.js';
 import { nonceExtension } from './ocsp/nonce.js';
@@ -44,6 +45,10 @@ import { type SerialStatus, type StatusSource, serialKey } from './status-source
  *   RFC 6960 §2.2's extended revoked (revocationTime 1970-01-01, reason certificateHold, plus the
  *   extended-revoke response extension, §4.4.8).
  *
+ * producedAt and thisUpdate are the moment of signing less `backdateMs` (default 5 minutes, as
+ * certificates' notBefore: see backdate.ts), so relying parties with slow clocks accept a fresh
+ * response; nextUpdate is the moment of signing plus `validitySeconds`.
+ *
  * Requests without a nonce for a single CertID are answered from a cache of pre-signed responses,
  * re-signed once half their validity has passed (so none is served close to its nextUpdate) and
  * dropped when the status source reports a change. Requests with a nonce are signed live and
@@ -79,6 +84,11 @@ export interface ResponderOptions {
   limits?: Readonly<OcspRequestLimits>;
   /** Most cached responses kept (oldest dropped first). Default 100 000 (~50 MB of P-256 responses). */
   cacheSize?: number;
+  /**
+   * How far producedAt and thisUpdate are set back from the moment of signing, in ms. Default
+   * `DEFAULT_REVOCATION_BACKDATE_MS` (5 minutes; see backdate.ts). 0 writes the signing time.
+   */
+  backdateMs?: number;
   now?: () => number;
   provider?: CryptoProvider;
 }
@@ -106,6 +116,8 @@ interface IssuerEntry {
 
 interface CacheEntry {
   result: OcspResult;
+  /** When the response was signed; a clock that went back before it bypasses the cache. */
+  signedAt: number;
   refreshAt: number;
 }
 
@@ -131,6 +143,7 @@ export class OcspResponder {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly notIssued: 'unknown' | 'revoked';
   private readonly validityMs: number;
+  private readonly backdateMs: number;
   private readonly limits: Readonly<OcspRequestLimits>;
   private readonly cacheSize: number;
   private readonly now: () => number;
@@ -144,6 +157,7 @@ export class OcspResponder {
   ) {
     this.notIssued = opts.notIssued ?? 'unknown';
     this.validityMs = (opts.validitySeconds ?? 3600) * 1000;
+    this.backdateMs = opts.backdateMs ?? DEFAULT_REVOCATION_BACKDATE_MS;
     this.limits = opts.limits ?? DEFAULT_REQUEST_LIMITS;
     this.cacheSize = opts.cacheSize ?? 100_000;
     this.now = opts.now ?? Date.now;
@@ -153,6 +167,8 @@ export class OcspResponder {
 
   /** Validates the configuration (responder certificates, signer keys) and indexes the issuers. */
   static async create(opts: ResponderOptions): Promise<OcspResponder> {
+    if (opts.backdateMs !== undefined && !isValidBackdate(opts.backdateMs))
+      throw new RevocationError('bad-configuration', 'backdateMs must be a non-negative number of ms');
     const provider = opts.provider ?? defaultProvider();
     const r = new OcspResponder(opts, provider);
     for (const issuer of opts.issuers) await r.addIssuer(issuer);
@@ -284,7 +300,7 @@ export class OcspResponder {
       const id = req.requestList[0]!.reqCert;
       cacheKey = `${entry.issuer.id}|${id.hash}|${serialKey(id.serialNumber)}`;
       const hit = this.cache.get(cacheKey);
-      if (hit && now < hit.refreshAt && now >= hit.result.thisUpdate!) return { ...hit.result, cached: true };
+      if (hit && now < hit.refreshAt && now >= hit.signedAt) return { ...hit.result, cached: true };
     }
 
     let statuses: (SerialStatus | undefined)[];
@@ -298,8 +314,9 @@ export class OcspResponder {
       return this.error('internalError');
     }
 
-    const thisUpdate = Math.floor(now / 1000) * 1000;
-    const nextUpdate = thisUpdate + this.validityMs;
+    const signedAt = Math.floor(now / 1000) * 1000;
+    const thisUpdate = signedAt - this.backdateMs;
+    const nextUpdate = signedAt + this.validityMs;
     let extendedRevoked = false;
     const responses: SingleResponseFields[] = req.requestList.map((q, i) => {
       const s = statuses[i];
@@ -348,7 +365,7 @@ export class OcspResponder {
         if (oldest !== undefined) this.cache.delete(oldest);
       }
       this.cache.delete(cacheKey);
-      this.cache.set(cacheKey, { result, refreshAt: thisUpdate + this.validityMs / 2 });
+      this.cache.set(cacheKey, { result, signedAt, refreshAt: signedAt + this.validityMs / 2 });
     }
     return result;
   }

@@ -1,9 +1,11 @@
 import type { CryptoProvider } from '../crypto/provider.js';
+import { type Step, type Steps, step } from '../verify/steps.js';
 import type { HashName, SignatureAlgorithm } from '../x509/algorithm.js';
 import { RevocationError } from './errors.js';
 
 /**
- * Revocation checks written once, run synchronously or asynchronously. A check is a generator
+ * Revocation checks written once, run synchronously or asynchronously (the runner is
+ * verify/steps.ts, which `verifyPath` uses too). A check is a generator
  * that yields a `Step` wherever it needs something from outside — a signature verified, a
  * digest, a CRL signer's path validated, an HTTP exchange — and receives the answer back.
  * `runSync` answers each step at once (the provider's synchronous `verify`/`digest`); `runAsync`
@@ -12,16 +14,7 @@ import { RevocationError } from './errors.js';
  *   function* checkSomething(): Steps<boolean> { return yield* verifyStep(crypto, alg, spki, tbs, sig); }
  *   const ok = runSync(checkSomething());        // or: await runAsync(checkSomething())
  */
-export interface Step<T> {
-  sync(): T;
-  async(): Promise<T>;
-}
-
-export type Steps<T> = Generator<Step<unknown>, T, unknown>;
-
-export function* step<T>(s: Step<T>): Steps<T> {
-  return (yield s as Step<unknown>) as T;
-}
+export { runAsync, runSync, type Step, type Steps, step } from '../verify/steps.js';
 
 /** A step that only exists asynchronously (HTTP): under `runSync` it is a typed error. */
 export function asyncOnly<T>(what: string, run: () => Promise<T>): Step<T> {
@@ -34,36 +27,6 @@ export function asyncOnly<T>(what: string, run: () => Promise<T>): Step<T> {
     },
     async: run,
   };
-}
-
-export function runSync<T>(g: Steps<T>): T {
-  let r = g.next();
-  while (!r.done) {
-    let v: unknown;
-    try {
-      v = r.value.sync();
-    } catch (e) {
-      r = g.throw(e);
-      continue;
-    }
-    r = g.next(v);
-  }
-  return r.value;
-}
-
-export async function runAsync<T>(g: Steps<T>): Promise<T> {
-  let r = g.next();
-  while (!r.done) {
-    let v: unknown;
-    try {
-      v = await r.value.async();
-    } catch (e) {
-      r = g.throw(e);
-      continue;
-    }
-    r = g.next(v);
-  }
-  return r.value;
 }
 
 export function verifyStep(

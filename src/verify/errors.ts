@@ -58,7 +58,6 @@ const RANK: Record<VerifyErrorCode, number> = {
   'hostname-mismatch': 290,
   revoked: 280,
   'revocation-unknown': 270,
-  'bad-signature': 260,
   eku: 250,
   'name-constraint-violation': 240,
   'policy-violation': 235,
@@ -66,6 +65,10 @@ const RANK: Record<VerifyErrorCode, number> = {
   'not-a-ca': 220,
   'key-usage': 215,
   'unhandled-critical-extension': 210,
+  // Below the §6.1 checks: a bad signature usually ends a branch that tried the wrong issuer,
+  // which says less than a path that chained and then failed (PKITS 4.8–4.12: the policy failure,
+  // not a same-named sibling's signature).
+  'bad-signature': 205,
   'profile-violation': 200,
   'weak-key': 190,
   'weak-algorithm': 185,

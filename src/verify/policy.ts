@@ -2,11 +2,12 @@ import type { SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { KeyUsage } from '../x509/extensions/types.js';
 import type { BudgetLimits } from './budget.js';
+import { VerifyError } from './errors.js';
 import type { DnsLeadingDot } from './name-constraints.js';
 
 /**
  * `ValidationPolicy`: what a relying party accepts, as data. A profile supplies the defaults
- * (`profileRules`); every field can be overridden.
+ * (`profilePolicy`); every field can be overridden.
  *
  * - `rfc5280`: RFC 5280 §6.1 plus the profile's MUSTs that a verifier can check (what NIST
  *   PKITS and x509-limbo's `rfc5280::` cases test). All algorithms the crypto provider verifies.
@@ -17,11 +18,15 @@ import type { DnsLeadingDot } from './name-constraints.js';
  * - `iot` (default): `webpki` strictness, plus the RFC 5280 checks, without SHA-1, for
  *   device (clientAuth) and broker (serverAuth) chains.
  */
-export type Profile = 'rfc5280' | 'webpki' | 'iot';
+export type ValidationProfile = 'rfc5280' | 'webpki' | 'iot';
+
+/** The validation profiles, for option parsing and listings. */
+export const VALIDATION_PROFILES: readonly ValidationProfile[] = ['rfc5280', 'webpki', 'iot'];
 
 /** Purposes by name, or any KeyPurposeId OID. */
 export type Purpose = 'serverAuth' | 'clientAuth' | 'any' | (string & {});
 
+/** KeyPurposeId OIDs by name (RFC 5280 §4.2.1.12). */
 export const EKU_OIDS = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
@@ -32,20 +37,24 @@ export const EKU_OIDS = {
   anyExtendedKeyUsage: '2.5.29.37.0',
 } as const;
 
-export function purposeOid(p: Purpose): string | undefined {
-  if (p === 'any') return undefined;
+/** The KeyPurposeId OID of a purpose; undefined for `any` (no EKU requirement). */
+export function purposeOid(p: Purpose | undefined): string | undefined {
+  if (p === 'any' || p === undefined) return undefined;
   return (EKU_OIDS as Record<string, string>)[p] ?? p;
 }
 
+/** anyPolicy (RFC 5280 §4.2.1.4). */
 export const ANY_POLICY = '2.5.29.32.0';
 
 // ---- revocation hook ------------------------------------------------------------------------
 
+/** A revocation checker's answer for one certificate. */
 export type RevocationStatus =
   | { status: 'good' }
   | { status: 'revoked'; reason?: string; revocationDate?: number }
   | { status: 'unknown'; why: string };
 
+/** What a revocation checker is asked about: one certificate of a validated path. */
 export interface RevocationContext {
   /** The certificate whose status is asked for. */
   cert: Certificate;
@@ -57,6 +66,11 @@ export interface RevocationContext {
   index: number;
   /** Validation time, epoch ms. */
   time: number;
+  /**
+   * The validation's clock-skew tolerance, ms (`ValidationPolicy.clockSkewMs`): a revocation
+   * checker applies it to CRL and OCSP times unless configured with its own.
+   */
+  clockSkewMs?: number;
 }
 
 /**
@@ -75,10 +89,49 @@ export interface RevocationChecker {
 
 // ---- the policy -----------------------------------------------------------------------------
 
-/** A named signature algorithm, e.g. `ecdsa-sha256`, `rsa-pkcs1-sha256`, `rsa-pss-sha256`, `ed25519`. */
-export type SignatureAlgorithmName = string;
+/**
+ * Every name a `signatureAlgorithms` allow-list may hold: `<scheme>-<hash>` for RSA PKCS#1 v1.5,
+ * RSASSA-PSS, ECDSA and DSA, and `ed25519`/`ed448`. (MD5 signatures are refused whatever the
+ * policy says, so no MD5 name is listed.)
+ */
+export const SIGNATURE_ALGORITHM_NAMES = [
+  'rsa-pkcs1-sha1',
+  'rsa-pkcs1-sha224',
+  'rsa-pkcs1-sha256',
+  'rsa-pkcs1-sha384',
+  'rsa-pkcs1-sha512',
+  'rsa-pss-sha1',
+  'rsa-pss-sha224',
+  'rsa-pss-sha256',
+  'rsa-pss-sha384',
+  'rsa-pss-sha512',
+  'ecdsa-sha1',
+  'ecdsa-sha224',
+  'ecdsa-sha256',
+  'ecdsa-sha384',
+  'ecdsa-sha512',
+  'dsa-sha1',
+  'dsa-sha256',
+  'ed25519',
+  'ed448',
+] as const;
 
-export function signatureAlgorithmName(a: SignatureAlgorithm): SignatureAlgorithmName {
+/** A signature algorithm as a validation policy names it, e.g. `ecdsa-sha256`, `rsa-pss-sha256`, `ed25519`. */
+export type SignatureAlgorithmName = (typeof SIGNATURE_ALGORITHM_NAMES)[number];
+
+const SIGNATURE_ALGORITHM_NAME_SET: ReadonlySet<string> = new Set(SIGNATURE_ALGORITHM_NAMES);
+
+/** True for a member of `SIGNATURE_ALGORITHM_NAMES`. */
+export function isSignatureAlgorithmName(name: string): name is SignatureAlgorithmName {
+  return SIGNATURE_ALGORITHM_NAME_SET.has(name);
+}
+
+/**
+ * The allow-list name of a parsed signature algorithm (`{ kind: 'ecdsa', hash: 'SHA-256' }` →
+ * `ecdsa-sha256`). Not to be confused with x509's `signatureAlgorithmName`, the display name
+ * (`ecdsa-with-SHA256`).
+ */
+export function policyAlgorithmName(a: SignatureAlgorithm): string {
   switch (a.kind) {
     case 'ed25519':
     case 'ed448':
@@ -88,17 +141,59 @@ export function signatureAlgorithmName(a: SignatureAlgorithm): SignatureAlgorith
   }
 }
 
+/**
+ * A keyUsage bit by name, as accepted in options: the field names of `KeyUsage`, plus
+ * `contentCommitment`, X.509's current name for bit 1 (RFC 5280 §4.2.1.3 notes the rename from
+ * `nonRepudiation`).
+ */
+export type KeyUsageName = keyof KeyUsage | 'contentCommitment';
+
+/** The `KeyUsage` field for a bit name (`contentCommitment` → `nonRepudiation`); undefined if unknown. */
+export function keyUsageField(name: string): keyof KeyUsage | undefined {
+  if (name === 'contentCommitment') return 'nonRepudiation';
+  return (KEY_USAGE_FIELDS as readonly string[]).includes(name) ? (name as keyof KeyUsage) : undefined;
+}
+
+const KEY_USAGE_FIELDS: readonly (keyof KeyUsage)[] = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+];
+
+/** What a relying party accepts (see the header above and `profilePolicy`). */
 export interface ValidationPolicy {
-  profile: Profile;
+  profile: ValidationProfile;
   /** Validation time (epoch ms); default: now. Compared at one-second granularity (floored). */
   time?: number;
-  purpose: Purpose;
+  /**
+   * Clock-skew tolerance in milliseconds: a certificate is accepted from `notBefore − clockSkewMs`
+   * to `notAfter + clockSkewMs`, and the revocation checker widens CRL and OCSP time windows by
+   * the same amount unless it has its own setting. Default 0 in every profile (`rfc5280`,
+   * `webpki`, `iot`): RFC 5280 §6.1.3 (a)(2) compares exactly, and fleetpki backdates what it
+   * issues (certificates' notBefore, CRL thisUpdate, OCSP thisUpdate/producedAt: 5 minutes)
+   * so that relying parties with slow clocks need no tolerance for it. Set it for issuers that
+   * do not backdate, or for devices whose clocks are known to drift.
+   */
+  clockSkewMs: number;
+  /**
+   * What the leaf must be good for (its EKU, and a CA's where the profile says so). `rfc5280` and
+   * `webpki` default to `serverAuth`. **`iot` has no default**: a device certificate is for
+   * `clientAuth`, a broker's for `serverAuth`, and guessing wrong fails every device chain, so
+   * `verifyPath` refuses (`invalid-input`) an `iot` validation without a purpose.
+   */
+  purpose?: Purpose;
   /**
    * Maximum number of intermediates (self-issued ones not counted, as for pathLenConstraint);
    * x509-limbo's `max_chain_depth`.
    */
   maxIntermediates: number;
-  /** Allowed signature algorithms (names from `signatureAlgorithmName`); undefined = any supported. */
+  /** Allowed signature algorithms (see `SIGNATURE_ALGORITHM_NAMES`); undefined = any the provider verifies. */
   signatureAlgorithms?: readonly SignatureAlgorithmName[];
   /** Minimum RSA modulus size in bits for every key in the path. */
   minRsaBits: number;
@@ -108,14 +203,23 @@ export interface ValidationPolicy {
   curves?: readonly string[];
   /** Allow DSA keys (only PKITS still has them). */
   allowDsa: boolean;
-  /** Bits the leaf's keyUsage must assert when it has the extension (x509-limbo `key_usage`). */
-  leafKeyUsage?: readonly (keyof KeyUsage)[];
+  /**
+   * Bits the leaf's keyUsage must assert when it has the extension (x509-limbo `key_usage`);
+   * `contentCommitment` and `nonRepudiation` name the same bit.
+   */
+  leafKeyUsage?: readonly KeyUsageName[];
 
   // RFC 5280 §6.1.1 (c)–(f) initial inputs
   initialPolicySet: readonly string[];
   initialExplicitPolicy: boolean;
   initialPolicyMappingInhibit: boolean;
   initialAnyPolicyInhibit: boolean;
+
+  /**
+   * What is checked and used of the trust anchor certificate (see `TrustAnchorConstraints`):
+   * `name-and-key` in `rfc5280` (§6.1.1 (d)), `enforce` in `webpki` and `iot` (RFC 5937).
+   */
+  trustAnchorConstraints: TrustAnchorConstraints;
 
   /** dNSName constraints with a leading period: malformed (RFC 5280) or subdomains-only (OpenSSL, Go). */
   dnsConstraintLeadingDot: DnsLeadingDot;
@@ -134,9 +238,32 @@ export interface ValidationPolicy {
 }
 
 /**
+ * What a path validation does with the trust anchor.
+ * - `name-and-key`: RFC 5280 §6.1.1 (d) — the anchor is its subject name and public key (with DSA
+ *   parameters); nothing else in an anchor certificate is checked or used.
+ * - `enforce`: the anchor certificate's own constraints also apply, as RFC 5937 allows and as
+ *   BoringSSL, Go and OpenSSL do: its validity period, basicConstraints cA and
+ *   pathLenConstraint, keyUsage keyCertSign, nameConstraints, unknown critical extensions, an
+ *   EKU where the profile makes CA EKUs constraining, and the profile's rules for roots.
+ * The anchor's certificatePolicies and policyConstraints are never processed (§6.1 leaves the
+ * anchor out of the path), and its own signature is never checked.
+ */
+export type TrustAnchorConstraints = 'name-and-key' | 'enforce';
+
+/**
  * Checks that differ between profiles. Each names the rule it enforces; `true` = enforced.
+ * RFC 5280 §6.1 is the same in every profile; these are the certificate-profile MUSTs of §4 (what
+ * a CA must issue, which the issuance linter enforces) and the CA/B Forum's rules, which a
+ * relying party may choose to check as well.
  */
 export interface ProfileRules {
+  /**
+   * RFC 5280 §4 MUSTs on certificate contents that a verifier can see: AKI, SKI, AIA and SIA not
+   * critical (§4.2.1.1, §4.2.1.2, §4.2.2); nameConstraints only in a CA (§4.2.1.10); a non-empty
+   * issuer (§4.1.2.4); an empty subject only in an end entity with a critical SAN (§4.1.2.6,
+   * §4.2.1.6); keyCertSign only with cA (§4.2.1.9).
+   */
+  certificateProfile: boolean;
   /** RFC 5280 §4.2.1.9: basicConstraints MUST be critical in CA certificates. */
   basicConstraintsCritical: boolean;
   /** RFC 5280 §4.2.1.11: policyConstraints MUST be critical. */
@@ -172,20 +299,23 @@ export interface ProfileRules {
   v3Only: boolean;
   /**
    * A CA certificate in leaf position: `reject` (CA/B BR §7.1.2.7.8/7.1.2.7.11), `consistent`
-   * (allowed when cA and keyCertSign agree), `allow` (RFC 5280 makes no rule).
+   * (allowed when cA and keyCertSign agree, RFC 5280 §4.2.1.3/§4.2.1.9), `allow` (RFC 5280 §6.1
+   * makes no rule).
    */
   leafCa: 'reject' | 'consistent' | 'allow';
   /** Wildcard SANs over a public suffix (or `*` alone) are rejected. */
   wildcardPublicSuffix: boolean;
 }
 
+/** RFC 5280 §6.1 alone: none of the §4 issuance MUSTs, no CA/B Forum rule. */
 const RFC5280_RULES: ProfileRules = {
-  basicConstraintsCritical: true,
-  policyConstraintsCritical: true,
-  akiRequired: true,
-  skiRequiredOnCa: true,
-  serialNumberRules: true,
-  nameConstraintsCritical: true,
+  certificateProfile: false,
+  basicConstraintsCritical: false,
+  policyConstraintsCritical: false,
+  akiRequired: false,
+  skiRequiredOnCa: false,
+  serialNumberRules: false,
+  nameConstraintsCritical: false,
   rootAkiRules: false,
   leafEkuRules: false,
   rootEkuForbidden: false,
@@ -195,11 +325,28 @@ const RFC5280_RULES: ProfileRules = {
   commonNameConstrained: false,
   nameConstraintsNonEmpty: false,
   v3Only: false,
-  leafCa: 'consistent',
+  leafCa: 'allow',
   wildcardPublicSuffix: false,
 };
 
+/**
+ * RFC 5280's certificate-profile MUSTs (§4) that a relying party can check, as rule overrides:
+ * `profilePolicy('rfc5280', { rules: RFC5280_CERTIFICATE_PROFILE_RULES })` validates by §6.1 and
+ * also refuses what a conforming CA must not issue (x509-limbo's `rfc5280::` cases test both).
+ */
+export const RFC5280_CERTIFICATE_PROFILE_RULES: Readonly<Partial<ProfileRules>> = Object.freeze({
+  certificateProfile: true,
+  basicConstraintsCritical: true,
+  policyConstraintsCritical: true,
+  akiRequired: true,
+  skiRequiredOnCa: true,
+  serialNumberRules: true,
+  nameConstraintsCritical: true,
+  leafCa: 'consistent',
+});
+
 const WEBPKI_RULES: ProfileRules = {
+  certificateProfile: true,
   basicConstraintsCritical: true,
   policyConstraintsCritical: true,
   akiRequired: true,
@@ -219,7 +366,7 @@ const WEBPKI_RULES: ProfileRules = {
   wildcardPublicSuffix: true,
 };
 
-/** Signature algorithms the BRs (§7.1.3.2) allow; Ed25519 added for IoT keys. */
+/** Signature algorithms the BRs (§7.1.3.2) allow. */
 export const WEBPKI_SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
   'rsa-pkcs1-sha256',
   'rsa-pkcs1-sha384',
@@ -232,21 +379,50 @@ export const WEBPKI_SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
   'ecdsa-sha512',
 ];
 
+/** The BRs' algorithms plus EdDSA, which IoT keys use. */
 export const IOT_SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmName[] = [
   ...WEBPKI_SIGNATURE_ALGORITHMS,
   'ed25519',
   'ed448',
 ];
 
-/** The defaults of a profile; `overrides` replace fields (rules are merged). */
+/**
+ * Overrides for `profilePolicy`. A field given as `undefined` keeps the profile's value (as if it
+ * were absent); `signatureAlgorithms: 'any'` and `curves: 'any'` remove the profile's allow-list.
+ */
+export type PolicyOverrides = Partial<
+  Omit<ValidationPolicy, 'rules' | 'profile' | 'signatureAlgorithms' | 'curves'>
+> & {
+  rules?: Partial<ProfileRules>;
+  signatureAlgorithms?: readonly SignatureAlgorithmName[] | 'any';
+  curves?: readonly string[] | 'any';
+};
+
+/**
+ * The defaults of a profile, with `overrides` applied (rules are merged field by field).
+ *
+ * | | `rfc5280` | `webpki` | `iot` (default) |
+ * |---|---|---|---|
+ * | purpose | serverAuth | serverAuth | **none: required** |
+ * | clockSkewMs | 0 | 0 | 0 |
+ * | trustAnchorConstraints | name-and-key | enforce | enforce |
+ * | signature algorithms | any verified | BR list + Ed25519 | BR list + Ed25519/Ed448 |
+ * | rules | §6.1 only | §4 MUSTs + CA/B BRs | webpki's, CN ignored, CA leaf if consistent |
+ *
+ * Throws `VerifyError('invalid-input')` for an unknown profile, signature-algorithm or keyUsage
+ * name, or a negative or non-finite number.
+ */
 export function profilePolicy(
-  profile: Profile = 'iot',
-  overrides: Partial<Omit<ValidationPolicy, 'rules'>> & { rules?: Partial<ProfileRules> } = {},
+  profile: ValidationProfile = 'iot',
+  overrides: PolicyOverrides = {},
 ): ValidationPolicy {
+  if (!VALIDATION_PROFILES.includes(profile))
+    throw new VerifyError('invalid-input', `unknown validation profile "${String(profile)}"`);
   const base: ValidationPolicy = {
     profile,
-    purpose: 'serverAuth',
+    purpose: profile === 'iot' ? undefined : 'serverAuth',
     maxIntermediates: 8,
+    clockSkewMs: 0,
     minRsaBits: profile === 'rfc5280' ? 1024 : 2048,
     rsaModulusMultipleOf8: profile !== 'rfc5280',
     allowDsa: profile === 'rfc5280',
@@ -254,6 +430,7 @@ export function profilePolicy(
     initialExplicitPolicy: false,
     initialPolicyMappingInhibit: false,
     initialAnyPolicyInhibit: false,
+    trustAnchorConstraints: profile === 'rfc5280' ? 'name-and-key' : 'enforce',
     dnsConstraintLeadingDot: 'reject',
     revocationUnknown: 'deny',
     rules: profile === 'rfc5280' ? RFC5280_RULES : WEBPKI_RULES,
@@ -269,10 +446,37 @@ export function profilePolicy(
     base.signatureAlgorithms = IOT_SIGNATURE_ALGORITHMS;
     base.curves = ['P-256', 'P-384', 'P-521'];
   }
-  const { rules, ...rest } = overrides;
-  // An explicit `undefined` means "any" for the two optional allow-lists, "default" elsewhere.
-  const given = Object.fromEntries(
-    Object.entries(rest).filter(([k, v]) => v !== undefined || k === 'signatureAlgorithms' || k === 'curves'),
-  );
-  return { ...base, ...given, rules: { ...base.rules, ...(rules ?? {}) } };
+  return applyOverrides(base, overrides);
+}
+
+/**
+ * `policy` with `overrides` applied, checked (see `profilePolicy`). `undefined` keeps a field;
+ * `'any'` clears the allow-lists.
+ */
+export function applyOverrides(policy: ValidationPolicy, overrides: PolicyOverrides): ValidationPolicy {
+  const { rules, signatureAlgorithms, curves, ...rest } = overrides;
+  const out: ValidationPolicy = { ...policy, rules: { ...policy.rules, ...(rules ?? {}) } };
+  for (const [k, v] of Object.entries(rest))
+    if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  if (signatureAlgorithms !== undefined) {
+    if (signatureAlgorithms === 'any') out.signatureAlgorithms = undefined;
+    else {
+      const bad = signatureAlgorithms.filter((n) => !isSignatureAlgorithmName(n));
+      if (bad.length)
+        throw new VerifyError(
+          'invalid-input',
+          `unknown signature algorithm ${bad.map((b) => `"${b}"`).join(', ')} (see SIGNATURE_ALGORITHM_NAMES)`,
+        );
+      out.signatureAlgorithms = signatureAlgorithms;
+    }
+  }
+  if (curves !== undefined) out.curves = curves === 'any' ? undefined : curves;
+  if (out.leafKeyUsage) {
+    const bad = out.leafKeyUsage.filter((n) => keyUsageField(n) === undefined);
+    if (bad.length) throw new VerifyError('invalid-input', `unknown keyUsage bit ${bad.join(', ')}`);
+  }
+  for (const k of ['clockSkewMs', 'maxIntermediates', 'minRsaBits'] as const)
+    if (!Number.isFinite(out[k]) || out[k] < 0)
+      throw new VerifyError('invalid-input', `${k} must be a non-negative number`);
+  return out;
 }

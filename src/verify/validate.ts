@@ -8,7 +8,7 @@ import { nextWorkingParams, spkiWithParams } from './dsa-params.js';
 import { VerifyError } from './errors.js';
 import { collectNames, NameConstraintState } from './name-constraints.js';
 import { formatIpAddress, parseIpAddress } from './names.js';
-import { EKU_OIDS, purposeOid, signatureAlgorithmName, type ValidationPolicy } from './policy.js';
+import { EKU_OIDS, keyUsageField, policyAlgorithmName, purposeOid, type ValidationPolicy } from './policy.js';
 import { PolicyGraph } from './policy-tree.js';
 
 /**
@@ -19,14 +19,18 @@ import { PolicyGraph } from './policy-tree.js';
  * anchor issued); `anchor` is a trusted certificate (it need not be self-signed).
  * Output: the user-constrained policy set (§6.1.6).
  *
- * Deviations from RFC 5280 §6.1 (all stricter, as in BoringSSL/webpki):
- * - The anchor is a certificate and its constraints are enforced: validity, basicConstraints
- *   (cA, pathLenConstraint), keyUsage, nameConstraints, unknown critical extensions, EKU where
- *   the profile says so. Its certificatePolicies/policyConstraints are not processed (the anchor
- *   is not part of the path in §6.1), and its own signature is never checked.
- * - Validity is compared at one-second granularity (the validation time is floored).
+ * Deviations from RFC 5280 §6.1 (all stricter, as in BoringSSL/webpki), and options:
+ * - `policy.trustAnchorConstraints`: `name-and-key` takes the anchor as §6.1.1 (d) does (its name
+ *   and key); `enforce` also applies the anchor certificate's constraints (RFC 5937): validity,
+ *   basicConstraints (cA, pathLenConstraint), keyUsage, nameConstraints, unknown critical
+ *   extensions, EKU where the profile says so. Either way its certificatePolicies and
+ *   policyConstraints are not processed (the anchor is not part of the path in §6.1), and its
+ *   own signature is never checked.
+ * - Validity is compared at one-second granularity (the validation time is floored), widened by
+ *   `policy.clockSkewMs` (0 unless set).
  * - v1/v2 intermediates are rejected (§6.1.4 (k) would need out-of-band CA information).
- * - The profile's MUSTs for CAs that a verifier can see (ProfileRules) are enforced.
+ * - The profile's rules (ProfileRules: RFC 5280 §4 MUSTs, CA/B Forum rules) are enforced when
+ *   the profile says so; the `rfc5280` profile enforces none of them.
  *
  * Caller's duties: match the leaf against the reference identity (names.ts), check revocation
  * (the RevocationChecker in `index.ts`), and find the path (build.ts).
@@ -74,6 +78,14 @@ export function validatePath(input: ValidateInput): string[] {
   if (n === 0) throw new VerifyError('invalid-input', 'empty path');
   const anchorIndex = n;
   const rules = policy.rules;
+  if (policy.purpose === undefined)
+    throw new VerifyError(
+      'invalid-input',
+      `the ${policy.profile} profile needs a purpose (clientAuth or serverAuth)`,
+    );
+  const enforceAnchor = policy.trustAnchorConstraints !== 'name-and-key';
+  // A hand-built policy may lack the field (JavaScript callers): no tolerance then, never NaN.
+  const skew = policy.clockSkewMs ?? 0;
 
   // Maximum depth (x509-limbo max_chain_depth): intermediates, self-issued ones not counted.
   let intermediates = 0;
@@ -85,37 +97,14 @@ export function validatePath(input: ValidateInput): string[] {
       n - 1,
     );
 
-  // ---- the trust anchor -----------------------------------------------------------------
-  checkValidity(anchor, time, anchorIndex);
-  checkCommon(anchor, policy, anchorIndex, 'anchor');
-  checkIssuerRole(anchor, policy, anchorIndex, 'anchor');
-  if (rules.rootEkuForbidden && anchor.extKeyUsage && anchor.isSelfIssued)
-    throw new VerifyError(
-      'profile-violation',
-      'a root certificate must not have extendedKeyUsage (CA/B BR §7.1.2.1.2)',
-      anchorIndex,
-    );
-  if (rules.rootAkiRules && anchor.isSelfIssued) checkRootAki(anchor, anchorIndex);
-  checkCaEku(anchor, policy, anchorIndex);
-  // RFC 5280 §4.2.1.1: only a self-signed certificate may omit the AKI; a trusted intermediate
-  // or cross-signed root is still a certificate some CA issued. "Self-signed" is judged by the
-  // key (the anchor's signature verifies with its own key) when the names differ; a self-issued
-  // anchor is taken as self-signed without spending a signature check on every verification.
-  if (
-    rules.akiRequired &&
-    !anchor.authorityKeyIdentifier?.keyIdentifier &&
-    !anchor.isSelfIssued &&
-    !isSelfSigned(anchor, input.signatures, anchorIndex)
-  )
-    throw new VerifyError(
-      'profile-violation',
-      'trusted certificate is not self-signed and has no authorityKeyIdentifier (RFC 5280 §4.2.1.1)',
-      anchorIndex,
-    );
-
+  // ---- the trust anchor (RFC 5937 constraints, when enforced) -------------------------------
+  if (enforceAnchor) checkAnchor(input, skew);
   const nc = new NameConstraintState(policy.dnsConstraintLeadingDot);
-  let maxPathLength = anchor.basicConstraints?.pathLenConstraint ?? Number.POSITIVE_INFINITY;
-  if (anchor.nameConstraints) nc.add(anchor.nameConstraints, anchorIndex);
+  let maxPathLength = Number.POSITIVE_INFINITY;
+  if (enforceAnchor) {
+    maxPathLength = anchor.basicConstraints?.pathLenConstraint ?? maxPathLength;
+    if (anchor.nameConstraints) nc.add(anchor.nameConstraints, anchorIndex);
+  }
 
   const pg = new PolicyGraph(n, policy, budget);
   let dsaParams = nextWorkingParams(anchor, undefined);
@@ -153,7 +142,7 @@ export function validatePath(input: ValidateInput): string[] {
     input.signatures.verify(cert, issuer, k, spkiWithParams(issuer, dsaParams));
     dsaParams = nextWorkingParams(cert, dsaParams);
     // (a)(2) validity
-    checkValidity(cert, time, k);
+    checkValidity(cert, time, skew, k);
 
     // (b)–(c) name constraints: not for self-issued intermediates (§6.1.3 (b))
     if (!nc.isEmpty && (isLeaf || !selfIssued)) {
@@ -193,6 +182,39 @@ export function validatePath(input: ValidateInput): string[] {
   return policySet;
 }
 
+/** The anchor certificate's own constraints (RFC 5937), for `trustAnchorConstraints: 'enforce'`. */
+function checkAnchor(input: ValidateInput, skew: number): void {
+  const { anchor, policy } = input;
+  const rules = policy.rules;
+  const anchorIndex = input.chain.length;
+  checkValidity(anchor, input.time, skew, anchorIndex);
+  checkCommon(anchor, policy, anchorIndex, 'anchor');
+  checkIssuerRole(anchor, policy, anchorIndex, 'anchor');
+  if (rules.rootEkuForbidden && anchor.extKeyUsage && anchor.isSelfIssued)
+    throw new VerifyError(
+      'profile-violation',
+      'a root certificate must not have extendedKeyUsage (CA/B BR §7.1.2.1.2)',
+      anchorIndex,
+    );
+  if (rules.rootAkiRules && anchor.isSelfIssued) checkRootAki(anchor, anchorIndex);
+  checkCaEku(anchor, policy, anchorIndex);
+  // RFC 5280 §4.2.1.1: only a self-signed certificate may omit the AKI; a trusted intermediate
+  // or cross-signed root is still a certificate some CA issued. "Self-signed" is judged by the
+  // key (the anchor's signature verifies with its own key) when the names differ; a self-issued
+  // anchor is taken as self-signed without spending a signature check on every verification.
+  if (
+    rules.akiRequired &&
+    !anchor.authorityKeyIdentifier?.keyIdentifier &&
+    !anchor.isSelfIssued &&
+    !isSelfSigned(anchor, input.signatures, anchorIndex)
+  )
+    throw new VerifyError(
+      'profile-violation',
+      'trusted certificate is not self-signed and has no authorityKeyIdentifier (RFC 5280 §4.2.1.1)',
+      anchorIndex,
+    );
+}
+
 function isSelfSigned(cert: Certificate, signatures: SignatureVerifier, k: number): boolean {
   try {
     signatures.verify(cert, cert, k);
@@ -203,9 +225,9 @@ function isSelfSigned(cert: Certificate, signatures: SignatureVerifier, k: numbe
   }
 }
 
-function checkValidity(cert: Certificate, time: number, k: number): void {
-  // RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive.
-  if (time < cert.notBefore)
+function checkValidity(cert: Certificate, time: number, skew: number, k: number): void {
+  // RFC 5280 §4.1.2.5: notBefore through notAfter, inclusive; widened by the policy's clock skew.
+  if (time + skew < cert.notBefore)
     throw new VerifyError(
       'not-yet-valid',
       `certificate is not valid before ${new Date(cert.notBefore).toISOString()}`,
@@ -215,7 +237,7 @@ function checkValidity(cert: Certificate, time: number, k: number): void {
         time,
       },
     );
-  if (time > cert.notAfter)
+  if (time - skew > cert.notAfter)
     throw new VerifyError('expired', `certificate expired at ${new Date(cert.notAfter).toISOString()}`, k, {
       notAfter: cert.notAfter,
       time,
@@ -249,7 +271,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
       );
   }
   // RFC 5280 §4.1.2.4: the issuer field MUST contain a non-empty name.
-  if (cert.issuer.isEmpty)
+  if (rules.certificateProfile && cert.issuer.isEmpty)
     throw new VerifyError('profile-violation', 'empty issuer name (RFC 5280 §4.1.2.4)', k);
   checkKey(cert, policy, k, role);
 
@@ -257,7 +279,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
   for (const e of cert.extensions) {
     switch (e.oid) {
       case OID.authorityKeyIdentifier:
-        if (e.critical)
+        if (e.critical && rules.certificateProfile)
           throw new VerifyError(
             'profile-violation',
             'critical authorityKeyIdentifier (RFC 5280 §4.2.1.1)',
@@ -265,7 +287,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
           );
         break;
       case OID.subjectKeyIdentifier:
-        if (e.critical)
+        if (e.critical && rules.certificateProfile)
           throw new VerifyError('profile-violation', 'critical subjectKeyIdentifier (RFC 5280 §4.2.1.2)', k);
         break;
       case OID.policyConstraints:
@@ -277,7 +299,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
           );
         break;
       case OID.nameConstraints:
-        if (!cert.isCA)
+        if (!cert.isCA && rules.certificateProfile)
           throw new VerifyError(
             'profile-violation',
             'nameConstraints in a non-CA certificate (RFC 5280 §4.2.1.10)',
@@ -300,7 +322,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
         break;
       case OID_AIA:
       case OID_SIA:
-        if (e.critical)
+        if (e.critical && rules.certificateProfile)
           throw new VerifyError(
             'profile-violation',
             'critical information-access extension (RFC 5280 §4.2.2)',
@@ -315,7 +337,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
     }
   }
   // RFC 5280 §4.1.2.6 / §4.2.1.6: an empty subject needs a critical subjectAltName.
-  if (cert.subject.isEmpty) {
+  if (rules.certificateProfile && cert.subject.isEmpty) {
     if (cert.isCA)
       throw new VerifyError(
         'profile-violation',
@@ -330,7 +352,7 @@ function checkCommon(cert: Certificate, policy: ValidationPolicy, k: number, rol
       );
   }
   // RFC 5280 §4.2.1.9: keyCertSign only with cA.
-  if (!cert.isCA && cert.keyUsage?.keyCertSign)
+  if (rules.certificateProfile && !cert.isCA && cert.keyUsage?.keyCertSign)
     throw new VerifyError(
       'profile-violation',
       'keyCertSign asserted without basicConstraints cA (RFC 5280 §4.2.1.9)',
@@ -372,8 +394,8 @@ function checkIssuerRole(cert: Certificate, policy: ValidationPolicy, k: number,
       'CA certificate without subjectKeyIdentifier (RFC 5280 §4.2.1.2)',
       k,
     );
-  if (cert.subject.isEmpty)
-    throw new VerifyError('profile-violation', 'CA certificate with an empty subject', k);
+  if (policy.rules.certificateProfile && cert.subject.isEmpty)
+    throw new VerifyError('profile-violation', 'CA certificate with an empty subject (RFC 5280 §4.1.2.6)', k);
 }
 
 /** CA/B BR §7.1.2.1.3: a root's AKI has only a keyIdentifier, equal to its SKI. */
@@ -456,12 +478,11 @@ function checkSignatureAlgorithm(cert: Certificate, policy: ValidationPolicy, k:
   }
   if (alg.kind !== 'ed25519' && alg.kind !== 'ed448' && alg.hash === 'MD5')
     throw new VerifyError('weak-algorithm', 'MD5 signatures are not accepted', k);
-  if (policy.signatureAlgorithms && !policy.signatureAlgorithms.includes(signatureAlgorithmName(alg)))
-    throw new VerifyError(
-      'weak-algorithm',
-      `signature algorithm ${signatureAlgorithmName(alg)} is not allowed by the policy`,
-      k,
-    );
+  if (policy.signatureAlgorithms) {
+    const name = policyAlgorithmName(alg);
+    if (!(policy.signatureAlgorithms as readonly string[]).includes(name))
+      throw new VerifyError('weak-algorithm', `signature algorithm ${name} is not allowed by the policy`, k);
+  }
   return alg;
 }
 
@@ -496,8 +517,10 @@ function checkLeaf(leaf: Certificate, policy: ValidationPolicy): void {
 
   const ku = leaf.keyUsage;
   if (ku && policy.leafKeyUsage)
-    for (const bit of policy.leafKeyUsage)
-      if (!ku[bit]) throw new VerifyError('key-usage', `keyUsage does not assert ${bit}`, 0);
+    for (const bit of policy.leafKeyUsage) {
+      const field = keyUsageField(bit);
+      if (!field || !ku[field]) throw new VerifyError('key-usage', `keyUsage does not assert ${bit}`, 0);
+    }
 
   if (rules.leafCa === 'reject' && (leaf.isCA || leaf.keyUsage?.keyCertSign))
     throw new VerifyError(

@@ -1,3 +1,5 @@
+import { allocPublicBytes } from '../der/alloc.js';
+import { Tag } from '../der/tags.js';
 import { DerWriter } from '../der/writer.js';
 import type { Certificate } from './certificate.js';
 import type { CertificateList } from './crl.js';
@@ -14,13 +16,50 @@ import type { Name } from './name.js';
 
 /** Builds an Extension from its typed value or raw extnValue content. */
 export function makeExtension(oid: string, critical: boolean, value: Uint8Array): Extension {
-  const w = new DerWriter(value.length + 24);
-  w.sequence((w) => {
+  // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+  // (RFC 5280 §4.1), assembled at its exact length: issuance makes several per certificate.
+  const id = oidTlv(oid);
+  const octets = headerLength(value.length) + value.length;
+  const content = id.length + (critical ? 3 : 0) + octets;
+  const der = allocPublicBytes(headerLength(content) + content);
+  let p = putHeader(der, 0, Tag.SEQUENCE, content);
+  der.set(id, p);
+  p += id.length;
+  if (critical) {
+    der[p++] = Tag.BOOLEAN;
+    der[p++] = 1;
+    der[p++] = 0xff;
+  }
+  p = putHeader(der, p, Tag.OCTET_STRING, value.length);
+  der.set(value, p);
+  return { oid, critical, value, der };
+}
+
+const headerLength = (n: number): number =>
+  n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6;
+
+function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
+  b[p++] = tag;
+  const k = headerLength(n) - 2;
+  if (k === 0) b[p++] = n;
+  else {
+    b[p++] = 0x80 | k;
+    for (let s = (k - 1) * 8; s >= 0; s -= 8) b[p++] = (n >>> s) & 0xff;
+  }
+  return p;
+}
+
+/** Encoded extnID TLVs; extension OIDs are few, so the cache is capped rather than evicted. */
+const OID_TLVS = new Map<string, Uint8Array>();
+function oidTlv(oid: string): Uint8Array {
+  let t = OID_TLVS.get(oid);
+  if (!t) {
+    const w = new DerWriter(32);
     w.oid(oid);
-    if (critical) w.boolean(true);
-    w.octetString(value);
-  });
-  return { oid, critical, value, der: w.finish() };
+    t = w.finish();
+    if (OID_TLVS.size < 256) OID_TLVS.set(oid, t);
+  }
+  return t;
 }
 
 /** Encodes a known extension's typed value (via its registered codec). */

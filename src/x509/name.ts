@@ -77,6 +77,9 @@ for (const [alias, oid] of [
 ] as const)
   BY_SHORT.set(alias, oid);
 
+/** SHORT's names exactly as printed (case-sensitive), for the fast path of Name.parse. */
+const BY_PRINTED = new Map<string, string>(Object.entries(SHORT).map(([oid, name]) => [name, oid]));
+
 export function attributeShortName(oid: string): string {
   return SHORT[oid] ?? oid;
 }
@@ -136,7 +139,7 @@ export class Name {
 
   /** Builds a Name from RFC 4514 text (most significant RDN last, e.g. "CN=dev,O=Acme,C=US"). */
   static parse(text: string): Name {
-    return buildName(parseRfc4514(text));
+    return parseSimpleName(text) ?? buildName(parseRfc4514(text));
   }
 
   /** Builds a Name from RDNs in DER order (most significant first) of `{type, value}` pairs. */
@@ -406,6 +409,123 @@ function buildName(
     }
   });
   return Name.fromDer(w.finish());
+}
+
+/** Attribute types whose values must be PrintableString (defaultTag); anything else fits UTF8String. */
+const PRINTABLE_TYPES = new Set<string>([
+  OID.countryName,
+  OID.serialNumber,
+  OID.dnQualifier,
+  OID.jurisdictionCountryName,
+]);
+
+/** The encoded OID TLV of each attribute type RFC 4514 text can name (a fixed set: bounded). */
+const TYPE_TLV = new Map<string, Uint8Array>();
+function typeTlv(oid: string): Uint8Array {
+  let t = TYPE_TLV.get(oid);
+  if (!t) {
+    const w = new DerWriter(16);
+    w.oid(oid);
+    t = w.finish();
+    TYPE_TLV.set(oid, t);
+  }
+  return t;
+}
+
+/** Octets of a DER length (X.690 §8.1.3: short form below 128, else minimal long form). */
+const lengthOctets = (n: number) => (n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4);
+function putLength(out: Uint8Array, p: number, n: number): number {
+  const k = lengthOctets(n);
+  if (k === 1) out[p++] = n;
+  else {
+    out[p++] = 0x80 | (k - 1);
+    for (let s = (k - 2) * 8; s >= 0; s -= 8) out[p++] = (n >> s) & 0xff;
+  }
+  return p;
+}
+
+/**
+ * The common case of `Name.parse`, without the general parser and without re-reading its own
+ * DER: single-valued RDNs with known short attribute names and plain printable-ASCII values (no
+ * escapes, quotes, `+` or `#`). It produces exactly what the general path produces (the same
+ * DER, the same parsed values; a test compares the two) and returns undefined for anything else,
+ * which the general path then parses or rejects with its precise error.
+ */
+function parseSimpleName(text: string): Name | undefined {
+  const n = text.length;
+  const types: string[] = [];
+  const values: string[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < n && text.charCodeAt(i) === 0x20) i++;
+    const eq = text.indexOf('=', i);
+    if (eq < 0) return undefined;
+    let te = eq;
+    while (te > i && text.charCodeAt(te - 1) === 0x20) te--;
+    const typeText = text.slice(i, te);
+    // Most text spells the names as printed (CN, O, OU…): try that before lower-casing.
+    const type = BY_PRINTED.get(typeText) ?? BY_SHORT.get(typeText.toLowerCase());
+    if (type === undefined) return undefined;
+    i = eq + 1;
+    while (i < n && text.charCodeAt(i) === 0x20) i++;
+    const vs = i;
+    let ve = i;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x2c || c === 0x3b) break; // ',' ';'
+      // '+' (multi-valued RDN), '\' (escape), '"' (quoted), leading '#' (hex), non-printable ASCII.
+      if (c === 0x2b || c === 0x5c || c === 0x22 || (c === 0x23 && i === vs) || c < 0x20 || c > 0x7e)
+        return undefined;
+      if (c !== 0x20) ve = i + 1;
+    }
+    const value = text.slice(vs, ve);
+    if (PRINTABLE_TYPES.has(type) && !isPrintableString(value)) return undefined;
+    if (type === OID.countryName && value.length !== 2) return undefined;
+    types.push(type);
+    values.push(value);
+    if (types.length > MAX_NAME_ATTRIBUTES) return undefined;
+    if (i >= n) break;
+    i++; // the separator
+  }
+  // Sizes first (DER order is the reverse of the text), then one buffer.
+  const k = types.length;
+  const atvLen = new Array<number>(k);
+  let total = 0;
+  for (let j = 0; j < k; j++) {
+    const v = values[j]!.length;
+    const a = typeTlv(types[j]!).length + 1 + lengthOctets(v) + v;
+    atvLen[j] = a;
+    const seq = 1 + lengthOctets(a) + a;
+    total += 1 + lengthOctets(seq) + seq;
+  }
+  const der = new Uint8Array(1 + lengthOctets(total) + total);
+  const rdns: AttributeTypeAndValue[][] = [];
+  let p = 0;
+  der[p++] = Tag.SEQUENCE;
+  p = putLength(der, p, total);
+  for (let j = k - 1; j >= 0; j--) {
+    const type = types[j]!;
+    const value = values[j]!;
+    const a = atvLen[j]!;
+    der[p++] = Tag.SET;
+    p = putLength(der, p, 1 + lengthOctets(a) + a);
+    der[p++] = Tag.SEQUENCE;
+    p = putLength(der, p, a);
+    const oid = typeTlv(type);
+    der.set(oid, p);
+    p += oid.length;
+    const tag = PRINTABLE_TYPES.has(type)
+      ? Tag.PrintableString
+      : type === OID.emailAddress || type === OID.domainComponent
+        ? Tag.IA5String
+        : Tag.UTF8String;
+    const vStart = p;
+    der[p++] = tag;
+    p = putLength(der, p, value.length);
+    for (let c = 0; c < value.length; c++) der[p++] = value.charCodeAt(c);
+    rdns.push([{ type, tag, value, der: der.subarray(vStart, p) }]);
+  }
+  return new Name(der, rdns);
 }
 
 /** RFC 4514 parser: returns RDNs in DER order (reverse of the text). */

@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CliError } from '../../src/cli/errors.js';
+import { InspectDocumentSchema } from '../../src/cli/inspect/schema.js';
 import { inspectFile } from '../../src/cli/inspect.js';
+
+/** The --json document, checked against the published schema (schemas/inspect.schema.json). */
+// biome-ignore lint/suspicious/noExplicitAny: the tests read fields by name.
+const conforming = (text: string): { objects: any[] } => InspectDocumentSchema.parse(JSON.parse(text));
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let dir: string;
@@ -46,7 +51,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('inspect: OCSP', () => {
   it('a good response: status, responder, certID serial as OpenSSL reads it', () => {
-    const o = JSON.parse(inspectFile(join(dir, 'good.resp'), { json: true })).objects[0];
+    const o = conforming(inspectFile(join(dir, 'good.resp'), { json: true })).objects[0]!;
     assert.equal(o.type, 'ocsp-response');
     assert.equal(o.responseStatus, 'successful');
     assert.equal(o.responses[0].certStatus, 'good');
@@ -61,7 +66,7 @@ describe('inspect: OCSP', () => {
   });
 
   it('a revoked response carries the reason and time OpenSSL prints', () => {
-    const o = JSON.parse(inspectFile(join(dir, 'revoked.resp'), { json: true })).objects[0];
+    const o = conforming(inspectFile(join(dir, 'revoked.resp'), { json: true })).objects[0]!;
     const r = o.responses[0];
     assert.equal(r.certStatus, 'revoked');
     assert.equal(r.revocationReason, 'keyCompromise');
@@ -74,7 +79,7 @@ describe('inspect: OCSP', () => {
   });
 
   it('a request shows its CertID', () => {
-    const o = JSON.parse(inspectFile(join(dir, 'good.req'), { json: true })).objects[0];
+    const o = conforming(inspectFile(join(dir, 'good.req'), { json: true })).objects[0]!;
     assert.equal(o.type, 'ocsp-request');
     assert.equal(o.requests.length, 1);
     assert.equal(o.requests[0].certId.hashAlgorithm, 'SHA-1');

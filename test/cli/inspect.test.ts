@@ -50,7 +50,10 @@ function cli(args: string[]): { code: number; stdout: string; stderr: string } {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-function json(file: string, at = AT): { file: string; objects: Record<string, unknown>[] } {
+function json(
+  file: string,
+  at = AT,
+): { schemaVersion: number; file: string; objects: Record<string, unknown>[] } {
   return JSON.parse(inspectFile(file, { json: true, at }));
 }
 
@@ -126,7 +129,8 @@ describe('inspect: certificate (sample device chain)', () => {
 
   it('--json has a stable key order and the same content', () => {
     const doc = json(chain);
-    assert.deepEqual(Object.keys(doc), ['file', 'objects']);
+    assert.deepEqual(Object.keys(doc), ['schemaVersion', 'file', 'objects']);
+    assert.equal(doc.schemaVersion, 1);
     assert.equal(doc.objects.length, 3);
     const c = doc.objects[0]!;
     assert.deepEqual(Object.keys(c), [

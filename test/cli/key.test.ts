@@ -64,7 +64,7 @@ describe('fleetpki key generate', () => {
   });
 
   for (const [name, args, message] of [
-    ['unknown type', ['--type', 'dsa-1024'], /unknown key type "dsa-1024"/],
+    ['unknown type', ['--type', 'dsa-1024'], /argument 'dsa-1024' is invalid/],
     ['--encrypt without a passphrase source', ['--type', 'ec-p256', '--encrypt'], /passphrase/],
     ['missing --type', [], /required option/],
   ] as const)

@@ -27,4 +27,23 @@ describe('fleetpki entry point', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown command/);
   });
+
+  it('an unknown command exits 2 with one line', () => {
+    const r = cli(['frobnicate']);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+  });
+
+  it('npm start -- <command>: stdout carries only the command output (start/provision/build chatter on stderr)', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['scripts/start.mjs', 'inspect', 'examples/sensor-0043.csr.pem', '--json'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 300_000,
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).objects[0].type, 'csr');
+  });
 });

@@ -68,6 +68,9 @@ export async function fleetpki(
     return true;
   }) as typeof process.stderr.write;
   process.chdir(opts.cwd);
+  // node:test sets process.exitCode = 1 after a failed test; main() must not read that as its own.
+  const savedExitCode = process.exitCode;
+  process.exitCode = undefined;
   try {
     const code = await main(args);
     return { code, stdout, stderr };
@@ -75,7 +78,7 @@ export async function fleetpki(
     process.stdout.write = out;
     process.stderr.write = err;
     process.chdir(savedCwd);
-    process.exitCode = undefined;
+    process.exitCode = savedExitCode;
     for (const [k, v] of Object.entries(savedEnv)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;

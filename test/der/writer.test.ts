@@ -14,6 +14,7 @@ import {
   parseDer,
   toHex,
 } from '../../src/der/index.js';
+import { useUtcTime } from '../../src/der/time.js';
 
 const h = (s: string) => s.replace(/\s+/g, '');
 
@@ -260,4 +261,15 @@ describe('writer: other primitives', () => {
     );
     assert.equal(toHex(encodeDer((w) => w.utf8String('é'))), '0c02c3a9');
   });
+});
+
+describe('useUtcTime: UTCTime exactly for the years 1950..2049 (RFC 5280 §4.1.2.5)', () => {
+  const byYear = (ms: number) => {
+    const y = new Date(ms).getUTCFullYear();
+    return y >= 1950 && y <= 2049;
+  };
+  const edges = [Date.UTC(1950, 0, 1), Date.UTC(2050, 0, 1), 0, Date.UTC(2049, 11, 31, 23, 59, 59, 999)];
+  for (const t of [...edges.flatMap((e) => [e - 1, e, e + 1]), Number.NaN, -8.64e15, 8.64e15])
+    it(`${Number.isNaN(t) ? 'NaN' : new Date(t).toISOString()}`, () =>
+      assert.equal(useUtcTime(t), byYear(t)));
 });

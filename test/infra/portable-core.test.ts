@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const CORE = ['der', 'pem', 'x509', 'build', 'verify', 'revocation'];
+const CORE = ['der', 'pem', 'x509', 'issue', 'verify', 'revocation'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -92,6 +92,9 @@ describe('openssl ocsp file mode (-reqin/-respout)', () => {
         {
           crypto: nodeCrypto,
           time: Date.now(),
+          // `openssl ocsp` stamps thisUpdate with its own clock and does not backdate: a relying
+          // party must allow for the difference between the two clocks (the default is none).
+          clockSkewMs: 5_000,
           nonce: req.nonce,
         },
       );

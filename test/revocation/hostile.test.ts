@@ -125,7 +125,14 @@ async function response(s: RespSpec): Promise<Uint8Array> {
 const NONCE = new Uint8Array(32).fill(9);
 
 describe('hostile OCSP responses', () => {
-  const cases: { name: string; spec: RespSpec; nonce?: Uint8Array; code?: string; status?: string }[] = [
+  const cases: {
+    name: string;
+    spec: RespSpec;
+    nonce?: Uint8Array;
+    clockSkewMs?: number;
+    code?: string;
+    status?: string;
+  }[] = [
     { name: 'CA-signed good response (control)', spec: { signer: 'int' }, status: 'good' },
     { name: 'delegated responder (control)', spec: { signer: 'ocsp', include: ['ocsp'] }, status: 'good' },
     {
@@ -171,8 +178,20 @@ describe('hostile OCSP responses', () => {
       code: 'response-from-future',
     },
     {
-      name: 'within the clock-skew allowance (thisUpdate in 2 minutes)',
+      name: 'thisUpdate one second ahead, no clock-skew allowance (the default) → response-from-future',
+      spec: { signer: 'int', thisUpdate: NOW + 1000 },
+      code: 'response-from-future',
+    },
+    {
+      name: 'within a clock-skew allowance of 5 minutes (thisUpdate in 2 minutes)',
       spec: { signer: 'int', thisUpdate: NOW + 120_000 },
+      clockSkewMs: 5 * 60_000,
+      status: 'good',
+    },
+    {
+      name: 'stale by 30 s, within a clock-skew allowance of 1 minute',
+      spec: { signer: 'int', thisUpdate: NOW - HOUR, nextUpdate: NOW - 30_000 },
+      clockSkewMs: 60_000,
       status: 'good',
     },
     {
@@ -201,7 +220,12 @@ describe('hostile OCSP responses', () => {
     it(c.name, async () => {
       const der = await response(c.spec);
       const run = () =>
-        checkOcspResponse(der, certs.device!, certs.int!, { crypto: nodeCrypto, time: NOW, nonce: c.nonce });
+        checkOcspResponse(der, certs.device!, certs.int!, {
+          crypto: nodeCrypto,
+          time: NOW,
+          nonce: c.nonce,
+          clockSkewMs: c.clockSkewMs,
+        });
       if (c.code)
         await assert.rejects(run, (e: unknown) => e instanceof RevocationError && e.code === c.code);
       else assert.equal((await run()).status, c.status);

@@ -12,7 +12,12 @@ export const MOSQUITTO_TEMPLATE = join(import.meta.dirname, '../../../shared/pee
 export interface Broker {
   port: number;
   log(): string;
-  hup(): void;
+  /**
+   * SIGHUP, resolved once the broker logs "Reloading config.": it reloads (and re-reads the
+   * crlfile) in the same turn of its single-threaded loop, so a connection made after that is
+   * judged by the new CRL — no sleep, no guess at how long a reload takes.
+   */
+  hup(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,9 +48,25 @@ function startOnce(pkiDir: string, workDir: string, port: number): Promise<Broke
   const broker: Broker = {
     port,
     log: () => buf,
-    hup: () => {
-      proc.kill('SIGHUP');
-    },
+    hup: () =>
+      new Promise<void>((resolve, reject) => {
+        const seen = (buf.match(/Reloading config/g) ?? []).length;
+        const onData = () => {
+          if ((buf.match(/Reloading config/g) ?? []).length > seen) done();
+        };
+        // Bounds a broker that never answers; not an expectation about its speed.
+        const timer = setTimeout(() => done(new Error(`mosquitto did not reload:\n${buf}`)), 10_000);
+        const done = (e?: Error) => {
+          clearTimeout(timer);
+          proc.stdout!.off('data', onData);
+          proc.stderr!.off('data', onData);
+          e ? reject(e) : resolve();
+        };
+        // Registered after the buffer's own listener (below), so `buf` already holds the new data.
+        proc.stdout!.on('data', onData);
+        proc.stderr!.on('data', onData);
+        proc.kill('SIGHUP');
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();

@@ -24,7 +24,11 @@ import {
 import { verifyPath, verifyPathSync } from '../../src/verify/index.js';
 import { type Certificate, makeExtension } from '../../src/x509/index.js';
 
+// The validation time of the CRL tests. Every CRL checked at NOW carries an explicit thisUpdate
+// before it: a CRL signed later with the default thisUpdate (the clock at signing) would be "not
+// yet valid" at NOW whenever a second boundary passed in between.
 const NOW = Math.floor(Date.now() / 1000) * 1000;
+const CRL_TIME = NOW - 60_000;
 let root: Certificate;
 let int: Certificate;
 let rootCa: Issuer;
@@ -65,10 +69,11 @@ before(async () => {
     // RFC 6960 §4.2.2.2.1: id-pkix-ocsp-nocheck, value NULL.
     b.extKeyUsage(eku).extension(makeExtension(OID.ocspNoCheck, false, Uint8Array.of(0x05, 0x00))),
   );
-  rootCrl = (await new CrlBuilder(rootCa).crlNumber(1).sign()).der;
+  rootCrl = (await new CrlBuilder(rootCa).crlNumber(1).thisUpdate(CRL_TIME).sign()).der;
   intCrl = (
     await new CrlBuilder(intCa)
       .crlNumber(1)
+      .thisUpdate(CRL_TIME)
       .revoke({ serialNumber: revoked.serialNumber, reason: 'keyCompromise', revocationDate: NOW - 60_000 })
       .revoke({ serialNumber: responderPlain.cert.serialNumber, reason: 'keyCompromise' })
       .sign()
@@ -148,6 +153,7 @@ describe('verifyPathSync with revocation', () => {
     const crl = (
       await new CrlBuilder(crlCa)
         .crlNumber(2)
+        .thisUpdate(CRL_TIME)
         .revoke({ serialNumber: revoked.serialNumber, reason: 'superseded' })
         .sign()
     ).der;
@@ -161,7 +167,8 @@ describe('verifyPathSync with revocation', () => {
   });
 
   const network: [string, Partial<RevocationPolicy>][] = [
-    ['default sources (stapled, crl, ocsp, crldp)', {}],
+    ['default sources when no data is given (ocsp, crldp)', { crls: [] }],
+    ['crl, then the network', { sources: ['crl', 'ocsp'] }],
     ['ocsp', { sources: ['ocsp'] }],
     ['crldp', { sources: ['crl', 'crldp'] }],
   ];

@@ -10,6 +10,7 @@ import {
   type CaseResult,
   loadLimbo,
   loadPkits,
+  raiseFloor,
   runLimboCase,
   runPkitsCase,
 } from '../../scripts/conformance-lib.js';
@@ -65,4 +66,25 @@ describe('NIST PKITS', () => {
       for (const t of runs) results.push(await runPkitsCase(t, dir, manifest));
       assert.deepEqual(unexpected('pkits', results), []);
     });
+});
+
+describe('the conformance floor (--update-floor) only rises', () => {
+  const rows: [string, Record<string, number>, Record<string, number>, Record<string, number>][] = [
+    ['a better run raises it', { limbo: 10 }, { limbo: 12 }, { limbo: 12 }],
+    [
+      'a failing run keeps it',
+      { limbo: 10, pkits: 249 },
+      { limbo: 3, pkits: 249 },
+      { limbo: 10, pkits: 249 },
+    ],
+    [
+      'a partial run (--suite pkits) keeps the others',
+      { limbo: 10, pkits: 5 },
+      { pkits: 6 },
+      { limbo: 10, pkits: 6 },
+    ],
+    ['a new counter is added', { limbo: 10 }, { 'limbo-success': 7 }, { limbo: 10, 'limbo-success': 7 }],
+  ];
+  for (const [name, floor, measured, want] of rows)
+    it(name, () => assert.deepEqual(raiseFloor(floor, measured), want));
 });

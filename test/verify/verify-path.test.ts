@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { generateKeyPair, type KeyPair, KeySigner } from '../../src/crypto/index.js';
+import { generateKeyPair, type KeyPair, KeySigner, nodeCrypto } from '../../src/crypto/index.js';
 import { CertificateBuilder, type IssuedCertificate, Issuer } from '../../src/issue/index.js';
 import {
+  DEFAULT_BUDGET,
   profilePolicy,
   SignatureCache,
   type VerifyOptions,
@@ -77,6 +78,7 @@ describe('verifyPath', () => {
   it('accepts a 3-certificate chain and returns it leaf first, anchor last', async () => {
     const leaf = await server(i, ['dns:broker.example.com']);
     const res = await verifyPath({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [i.cert.certificate],
       trustAnchors: [r.cert.certificate],
@@ -94,6 +96,7 @@ describe('verifyPath', () => {
   it('accepts PEM and DER inputs', () => {
     return server(i, ['dns:a.example.com']).then((leaf) => {
       const res = verifyPathSync({
+        purpose: 'serverAuth',
         leaf: leaf.toPem(),
         intermediates: [i.cert.certificate.der],
         trustAnchors: [r.cert.certificate.toPem()],
@@ -151,6 +154,7 @@ describe('verifyPath', () => {
     it(`rejects: ${name}`, async () => {
       const o = await make();
       const res = await verifyPath({
+        purpose: 'serverAuth',
         intermediates: [i.cert.certificate],
         time: NOW,
         ...o,
@@ -173,8 +177,8 @@ describe('verifyPath', () => {
     const ok = await server(nc, ['dns:dev1.fleet.example']);
     const bad = await server(nc, ['dns:dev1.other.example']);
     const opts = { intermediates: [nc.cert.certificate], trustAnchors: [r.cert.certificate], time: NOW };
-    assert.equal((await verifyPath({ ...opts, leaf: ok })).ok, true);
-    const res = await verifyPath({ ...opts, leaf: bad });
+    assert.equal((await verifyPath({ ...opts, purpose: 'serverAuth', leaf: ok })).ok, true);
+    const res = await verifyPath({ ...opts, purpose: 'serverAuth', leaf: bad });
     assert.equal(res.ok ? 'ok' : res.code, 'name-constraint-violation');
   });
 
@@ -191,6 +195,7 @@ describe('verifyPath', () => {
       .sign();
     const leaf = await server({ ...i, issuer }, ['dns:a.example.com']);
     const res = await verifyPath({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [expiredCopy.certificate, i.cert.certificate],
       trustAnchors: [r.cert.certificate],
@@ -207,6 +212,7 @@ describe('verifyPath', () => {
       intermediates: [i.cert.certificate],
       trustAnchors: [r.cert.certificate],
       time: NOW,
+      purpose: 'serverAuth' as const,
       signatureCache: cache,
     };
     assert.equal(verifyPathSync(opts).ok, true);
@@ -220,6 +226,7 @@ describe('verifyPath', () => {
     const leaf = await server(i, ['dns:a.example.com']);
     const base = { leaf, intermediates: [i.cert.certificate], trustAnchors: [r.cert.certificate], time: NOW };
     const revoked = await verifyPath({
+      purpose: 'serverAuth',
       ...base,
       revocation: {
         check: (c) => (c.index === 0 ? { status: 'revoked', reason: 'keyCompromise' } : { status: 'good' }),
@@ -227,13 +234,14 @@ describe('verifyPath', () => {
     });
     assert.equal(revoked.ok ? 'ok' : revoked.code, 'revoked');
     const unknown = await verifyPath({
+      purpose: 'serverAuth',
       ...base,
       revocation: { check: async () => ({ status: 'unknown', why: 'no CRL' }) },
     });
     assert.equal(unknown.ok ? 'ok' : unknown.code, 'revocation-unknown');
     const soft = await verifyPath({
       ...base,
-      policy: profilePolicy('iot', { revocationUnknown: 'allow' }),
+      policy: profilePolicy('iot', { purpose: 'serverAuth', revocationUnknown: 'allow' }),
       revocation: { check: () => ({ status: 'unknown', why: 'no CRL' }) },
     });
     assert.equal(soft.ok, true);
@@ -271,18 +279,26 @@ describe('pathological inputs end within the budget', () => {
       .notAfter(NOW + DAY)
       .signSync().certificate;
     const unrelated = await root('CN=Unrelated Root');
-    const t0 = performance.now();
+    // The work done, not the time taken (timing belongs to `npm run bench verify`): the search
+    // stops within the signature budget.
+    let verifies = 0;
+    const crypto = Object.create(nodeCrypto) as typeof nodeCrypto;
+    crypto.verify = (...a) => {
+      verifies++;
+      return nodeCrypto.verify(...a);
+    };
     const res = verifyPathSync({
+      purpose: 'serverAuth',
       leaf,
       intermediates: certs,
       trustAnchors: [unrelated.cert.certificate],
       time: NOW,
+      crypto,
     });
-    const ms = performance.now() - t0;
     assert.equal(res.ok, false);
     if (!res.ok)
       assert.ok(['budget-exceeded', 'unknown-issuer', 'path-too-long'].includes(res.code), res.code);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.ok(verifies <= DEFAULT_BUDGET.signatures, `${verifies} signature checks`);
   });
 
   it('1024 permitted + 1024 excluded subtrees against 1024 SANs', async () => {
@@ -300,15 +316,15 @@ describe('pathological inputs end within the budget', () => {
     );
     const sans = Array.from({ length: 1024 }, (_, k) => `dns:h${k}.p${k}.example`);
     const leaf = await server(ca, sans);
-    const t0 = performance.now();
+    // 1 024 names × 2 048 subtrees exceed the comparison budget: refused before the work is done.
     const res = verifyPathSync({
+      purpose: 'serverAuth',
       leaf,
       intermediates: [ca.cert.certificate],
       trustAnchors: [r.cert.certificate],
       time: NOW,
     });
-    const ms = performance.now() - t0;
     assert.equal(res.ok ? 'ok' : res.code, 'budget-exceeded');
-    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.match(res.ok ? '' : res.message, /name-constraint comparison budget/);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ekuTitle, KEY_USAGE_TITLES } from '../../src/cli/format.js';
-import { generalNameJson, generalNameText } from '../../src/cli/inspect-extensions.js';
+import { generalNameJson, generalNameText } from '../../src/cli/inspect/extensions.js';
 import { OID } from '../../src/der/index.js';
 import { attributeShortName, type Certificate, parseCertificate } from '../../src/x509/index.js';
 import { debianCertificates } from './corpus.js';

@@ -47,10 +47,13 @@ export function keyUsageMask(v: KeyUsage): number {
   return m;
 }
 
-/** A KeyUsage with the listed bits set, e.g. `keyUsage('keyCertSign', 'cRLSign')`. */
-export function keyUsage(...bits: (typeof KEY_USAGE_BITS)[number][]): KeyUsage {
+/**
+ * A KeyUsage with the listed bits set, e.g. `keyUsage('keyCertSign', 'cRLSign')`. Bit 1 may be
+ * named `contentCommitment`, its current X.509 name (RFC 5280 §4.2.1.3), or `nonRepudiation`.
+ */
+export function keyUsage(...bits: ((typeof KEY_USAGE_BITS)[number] | 'contentCommitment')[]): KeyUsage {
   const v = keyUsageFromMask(0);
-  for (const b of bits) v[b] = true;
+  for (const b of bits) v[b === 'contentCommitment' ? 'nonRepudiation' : b] = true;
   return v;
 }
 

@@ -1,20 +1,19 @@
-import { toHex } from '../der/bytes.js';
-import { DerError } from '../der/errors.js';
-import { oidName } from '../der/oid-names.js';
-import { RevocationError } from '../revocation/errors.js';
-import type { CertId } from '../revocation/ocsp/cert-id.js';
-import { parseOcspRequest } from '../revocation/ocsp/request.js';
-import { parseOcspResponse } from '../revocation/ocsp/response.js';
-import { parseSignatureAlgorithm, signatureAlgorithmName } from '../x509/algorithm.js';
-import { X509Error } from '../x509/errors.js';
-import { generalNameToString } from '../x509/general-name.js';
+import { toHex } from '../../der/bytes.js';
+import { DerError } from '../../der/errors.js';
+import { oidName } from '../../der/oid-names.js';
+import { RevocationError } from '../../revocation/errors.js';
+import type { CertId } from '../../revocation/ocsp/cert-id.js';
+import { parseOcspRequest } from '../../revocation/ocsp/request.js';
+import { parseOcspResponse } from '../../revocation/ocsp/response.js';
+import { parseSignatureAlgorithm, signatureAlgorithmName } from '../../x509/algorithm.js';
+import { X509Error } from '../../x509/errors.js';
+import { generalNameToString } from '../../x509/general-name.js';
+import type { CertIdView, OcspRequestView, OcspResponseView, ViewBody } from './schema.js';
 
 /**
  * `fleetpki inspect` views of OCSP requests and responses (RFC 6960 §4.1, §4.2). Decode errors
  * surface as the underlying DerError/X509Error so the CLI reports code, offset and path.
  */
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json | undefined };
-type Obj = { [k: string]: Json | undefined };
 
 function unwrap<T>(fn: () => T): T {
   try {
@@ -32,7 +31,7 @@ function unwrap<T>(fn: () => T): T {
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const serialHex = (s: Uint8Array) => toHex(s.length > 1 && s[0] === 0 ? s.subarray(1) : s, ':');
 
-function certIdJson(c: CertId): Obj {
+function certIdJson(c: CertId): CertIdView {
   return {
     hashAlgorithm: c.hash ?? oidName(c.hashAlgorithm.oid) ?? c.hashAlgorithm.oid,
     issuerNameHash: toHex(c.issuerNameHash),
@@ -49,7 +48,8 @@ function algorithmName(a: { oid: string; parameters?: Uint8Array; der: Uint8Arra
   }
 }
 
-export function ocspResponseView(der: Uint8Array): Obj {
+/** RFC 6960 §4.2.1 OCSPResponse, with its BasicOCSPResponse when present. */
+export function ocspResponseView(der: Uint8Array): ViewBody<OcspResponseView> {
   const r = unwrap(() => parseOcspResponse(der));
   const b = r.basic;
   return {
@@ -76,7 +76,8 @@ export function ocspResponseView(der: Uint8Array): Obj {
   };
 }
 
-export function ocspRequestView(der: Uint8Array): Obj {
+/** RFC 6960 §4.1.1 OCSPRequest. */
+export function ocspRequestView(der: Uint8Array): ViewBody<OcspRequestView> {
   const r = unwrap(() => parseOcspRequest(der));
   return {
     type: 'ocsp-request',
@@ -88,8 +89,12 @@ export function ocspRequestView(der: Uint8Array): Obj {
 }
 
 /** Text lines for the two views (the JSON shape above, indented as `openssl ocsp -text` does). */
-export function ocspText(o: Obj, line: (s: string) => void, indent: (fn: () => void) => void): void {
-  const certId = (c: Obj) => {
+export function ocspText(
+  o: OcspResponseView | OcspRequestView,
+  line: (s: string) => void,
+  indent: (fn: () => void) => void,
+): void {
+  const certId = (c: CertIdView) => {
     line(`Hash Algorithm: ${c.hashAlgorithm}`);
     line(`Issuer Name Hash: ${c.issuerNameHash}`);
     line(`Issuer Key Hash: ${c.issuerKeyHash}`);
@@ -97,9 +102,9 @@ export function ocspText(o: Obj, line: (s: string) => void, indent: (fn: () => v
   };
   if (o.type === 'ocsp-request') {
     if (o.requestorName) line(`Requestor Name: ${o.requestorName}`);
-    for (const r of (o.requests as Obj[]) ?? []) {
+    for (const r of o.requests) {
       line('Certificate ID:');
-      indent(() => certId(r.certId as Obj));
+      indent(() => certId(r.certId));
     }
     if (o.nonce) line(`Nonce: ${o.nonce}`);
     line(`Signed: ${o.signed ? 'yes' : 'no'}`);
@@ -109,11 +114,11 @@ export function ocspText(o: Obj, line: (s: string) => void, indent: (fn: () => v
   if (o.responseType) line(`Response Type: ${o.responseType}`);
   if (o.responderId) line(`Responder Id: ${o.responderId}`);
   if (o.producedAt) line(`Produced At: ${o.producedAt}`);
-  for (const r of (o.responses as Obj[]) ?? []) {
+  for (const r of o.responses ?? []) {
     line('Response:');
     indent(() => {
       line('Certificate ID:');
-      indent(() => certId(r.certId as Obj));
+      indent(() => certId(r.certId));
       line(`Cert Status: ${r.certStatus}`);
       if (r.revocationTime) line(`Revocation Time: ${r.revocationTime}`);
       if (r.revocationReason) line(`Revocation Reason: ${r.revocationReason}`);
@@ -123,5 +128,5 @@ export function ocspText(o: Obj, line: (s: string) => void, indent: (fn: () => v
   }
   if (o.nonce) line(`Nonce: ${o.nonce}`);
   if (o.signatureAlgorithm) line(`Signature Algorithm: ${o.signatureAlgorithm}`);
-  for (const c of (o.certs as string[]) ?? []) line(`Certificate: ${c}`);
+  for (const c of o.certs ?? []) line(`Certificate: ${c}`);
 }

@@ -5,13 +5,13 @@
  * bytes when no codec knows it) into a plain JSON value; `extensionText` renders text lines from
  * that JSON only, so `--json` and the text view always carry the same content.
  */
-import { toHex } from '../der/bytes.js';
-import { OID } from '../der/oid-names.js';
-import { decodeString, STRING_TAGS } from '../der/strings.js';
-import type * as T from '../x509/extensions/types.js';
-import type { Extension } from '../x509/extensions/types.js';
-import { type GeneralName, ipToString } from '../x509/general-name.js';
-import { attributeShortName } from '../x509/name.js';
+import { toHex } from '../../der/bytes.js';
+import { OID } from '../../der/oid-names.js';
+import { decodeString, STRING_TAGS } from '../../der/strings.js';
+import type * as T from '../../x509/extensions/types.js';
+import type { Extension } from '../../x509/extensions/types.js';
+import { type GeneralName, ipToString } from '../../x509/general-name.js';
+import { attributeShortName } from '../../x509/name.js';
 import {
   accessMethodTitle,
   colonHex,
@@ -22,17 +22,19 @@ import {
   oidLabel,
   policyTitle,
   serialColonHex,
-} from './format.js';
+} from '../format.js';
+import type { Json } from './schema.js';
 
 // ---- JSON shapes (documented in inspect.ts) ----
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json | undefined };
+export type { Json } from './schema.js';
 
+/** One extension as JSON (schema.ts `ExtensionSchema`). */
 export interface ExtensionJson {
   [k: string]: Json | undefined;
   oid: string;
   /** RFC 5280 / registry name (camelCase), or undefined for unknown OIDs. */
-  name: string | undefined;
+  name?: string | undefined;
   critical: boolean;
   /** Decoded value (shape per extension, see `valueJson`); absent for unknown extensions. */
   value?: Json;
