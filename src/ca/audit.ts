@@ -31,7 +31,11 @@ export interface AuditVerifyOptions {
   pageSize?: number;
 }
 
-export async function verifyAudit(store: Store, o: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+/** Only `readAudit` is used: a read-only view of a store (a backup being checked) will do. */
+export async function verifyAudit(
+  store: Pick<Store, 'readAudit'>,
+  o: AuditVerifyOptions = {},
+): Promise<AuditVerifyResult> {
   const page = o.pageSize ?? 1000;
   let prevHash = GENESIS_HASH;
   let expectSeq = 1;

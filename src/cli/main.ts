@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
 import { PemError } from '../pem/pem.js';
+import { registerAudit } from './audit.js';
+import { registerBackup } from './backup.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
@@ -34,6 +36,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCrl,
   registerVerify,
   (p) => registerServe(p, VERSION),
+  registerBackup,
+  registerAudit,
 ];
 
 export const VERSION = '0.1.0';

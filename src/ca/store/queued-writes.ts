@@ -6,6 +6,7 @@ import {
   type AuditRecord,
   type Completion,
   type CrlRecord,
+  type ImportedCertificate,
   type IssuerRecord,
   type IssuerStatus,
   type PendingDecision,
@@ -18,6 +19,7 @@ import {
   checkCompletion,
   checkCrl,
   checkDecision,
+  checkImported,
   checkIssuer,
   checkPending,
   checkReservation,
@@ -25,6 +27,7 @@ import {
   checkSerial,
   checkText,
   MAX_AUDIT_BATCH,
+  MAX_IMPORT_BATCH,
 } from './validate.js';
 
 /**
@@ -77,6 +80,19 @@ export abstract class QueuedWrites {
     checkText(issuerId, 'issuerId');
     checkSerial(serialHex);
     await this.write({ op: 'voidReservation', issuerId, serialHex, audit: queueAudit(audit) });
+  }
+
+  async importCertificates(records: readonly ImportedCertificate[], audit: AuditEvent): Promise<number> {
+    if (!Array.isArray(records) || records.length > MAX_IMPORT_BATCH)
+      throw new StoreError('bad-input', `records: at most ${MAX_IMPORT_BATCH}`);
+    for (const [i, r] of records.entries()) checkImported(r, `records[${i}]`);
+    if (records.length === 0) return 0;
+    return this.write({
+      op: 'importCertificates',
+      records: [...records],
+      keys: records.map((r) => searchKeys(r.subject, r.sans)),
+      audit: queueAudit(audit),
+    });
   }
 
   async revoke(
