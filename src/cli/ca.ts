@@ -51,6 +51,7 @@ import {
   cliRequester,
   configYaml,
   describeExisting,
+  dirConfig,
   openCliStore,
   storeUrl,
 } from './ca-dir.js';
@@ -231,6 +232,15 @@ async function sign(o: SignOptions): Promise<void> {
     if (!Number.isInteger(days) || days < 1 || days > 36500)
       throw new CliError(`--days must be a whole number 1..36500, got "${o.days}"`);
   }
+  // Before the passphrase prompt: the profiles are in DIR/config.yaml.
+  let profiles: string[];
+  try {
+    profiles = [...Object.keys(dirConfig(o.dir).profiles), 'intermediate'];
+  } catch (e) {
+    throw caCliError(e, 'config');
+  }
+  if (!profiles.includes(profile))
+    throw new CliError(`unknown profile "${profile}" (${profiles.join(', ')})`);
   const csr = new Uint8Array(readInput(o.csr, 'CSR'));
   const ca = await CaDir.open({ dir: o.dir, db: o.db, passphraseFile: o.passphraseFile });
   let cert: Certificate;
@@ -243,10 +253,6 @@ async function sign(o: SignOptions): Promise<void> {
       serial = r.serialHex;
       clamped = r.clamped;
     } else {
-      if (!ca.authority.profile(profile))
-        throw new CliError(
-          `unknown profile "${profile}" (${[...ca.authority.profiles().map((p) => p.name), 'intermediate'].join(', ')})`,
-        );
       const started = Date.now();
       const r = await ca.authority.issue(csr, { profile, requester: ca.requester, validityDays: days });
       if (r.status === 'pending') {
