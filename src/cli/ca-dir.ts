@@ -37,7 +37,7 @@ import { passphraseFile, readSecretFile } from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import { type KeyReference, type Store, StoreError } from '../ca/store/types.js';
 import type { Certificate } from '../x509/certificate.js';
-import { migrateLegacyCaDir } from './ca-migrate.js';
+import { migrateLegacyCaDir, readLegacyCaDir } from './ca-migrate.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
 import { getPassphrase, PUBLIC_MODE, writeFileAtomic } from './pki-files.js';
 
@@ -149,6 +149,8 @@ export class CaDir {
     if (where.kind === 'sqlite' && !existsSync(where.path) && !existsSync(f.legacyState))
       throw new CliError(`${o.dir} is not a fleetpki CA directory (run fleetpki ca init --dir ${o.dir})`);
     const requester = cliRequester();
+    // A directory of the file-based CLI: its ca.json is checked before anything is opened or made.
+    readLegacyCaDir(dir);
     let store: Store | undefined;
     let keys: KeyStore | undefined;
     try {

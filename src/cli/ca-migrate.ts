@@ -85,9 +85,19 @@ export interface MigrateResult {
   imported: number;
 }
 
-/** Migrates DIR/ca.json into the store (see the module comment). A no-op once ca.json is gone. */
-export async function migrateLegacyCaDir(o: MigrateOptions): Promise<MigrateResult> {
-  const f = caFiles(o.dir);
+/** What a legacy directory holds, read and checked (nothing written). */
+export interface LegacyCaDir {
+  state: LegacyState;
+  root: Certificate;
+  intermediate: Certificate;
+}
+
+/**
+ * Reads and checks DIR/ca.json and the certificates beside it (exit 2 with one line when they are
+ * not a CA state); undefined when there is no ca.json (nothing to migrate).
+ */
+export function readLegacyCaDir(dir: string): LegacyCaDir | undefined {
+  const f = caFiles(dir);
   const statePath = f.legacyState;
   let text: string;
   try {
@@ -95,7 +105,7 @@ export async function migrateLegacyCaDir(o: MigrateOptions): Promise<MigrateResu
       throw new CliError(`${statePath} is larger than ${MAX_STATE_BYTES} bytes; not migrated`);
     text = readFileSync(statePath, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { created: false, imported: 0 };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e instanceof CliError ? e : new CliError(`cannot read ${statePath}: ${(e as Error).message}`);
   }
   const state = parseLegacyState(text, statePath);
@@ -103,6 +113,16 @@ export async function migrateLegacyCaDir(o: MigrateOptions): Promise<MigrateResu
   const intermediate = readCert(f.intCert);
   for (const k of [f.rootKey, f.intKey])
     if (!existsSync(k)) throw new CliError(`cannot migrate ${statePath}: ${k} is missing`);
+  return { state, root, intermediate };
+}
+
+/** Migrates DIR/ca.json into the store (see the module comment). A no-op once ca.json is gone. */
+export async function migrateLegacyCaDir(o: MigrateOptions): Promise<MigrateResult> {
+  const legacy = readLegacyCaDir(o.dir);
+  if (!legacy) return { created: false, imported: 0 };
+  const { state, root, intermediate } = legacy;
+  const f = caFiles(o.dir);
+  const statePath = f.legacyState;
   const now = Date.now();
 
   // 1. The hierarchy, with the CRL counters where ca.json left them.
