@@ -153,13 +153,10 @@ describe('a CA directory of the file-based CLI, migrated on first use', () => {
 
     await withStore(L.dir, async (s) => {
       const issuers = await s.listIssuers();
-      assert.deepEqual(
-        issuers.map((i) => [i.id, i.key]).sort(),
-        [
-          ['issuing', { kind: 'file', path: 'intermediate.key' }],
-          ['root', { kind: 'file', path: 'root.key' }],
-        ],
-      );
+      assert.deepEqual(issuers.map((i) => [i.id, i.key]).sort(), [
+        ['issuing', { kind: 'file', path: 'intermediate.key' }],
+        ['root', { kind: 'file', path: 'root.key' }],
+      ]);
       for (const d of L.devices) {
         const [rec] = await s.findBySerial(serialKey(d.serialHex));
         assert.equal(rec?.state, 'issued');
