@@ -25,13 +25,17 @@ export type AuditVerifyResult =
       records: number;
     };
 
+/** Options of `verifyAudit`. */
 export interface AuditVerifyOptions {
   expectHead?: { seq: number; hash: string };
   /** Records read per store query (default 1000). */
   pageSize?: number;
 }
 
-/** Only `readAudit` is used: a read-only view of a store (a backup being checked) will do. */
+/**
+ * Walks the audit chain from record 1; see the header. Only `readAudit` is used: a read-only view
+ * of a store (a backup being checked) will do.
+ */
 export async function verifyAudit(
   store: Pick<Store, 'readAudit'>,
   o: AuditVerifyOptions = {},

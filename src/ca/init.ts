@@ -1,6 +1,7 @@
 import type { KeyType } from '../crypto/algorithms.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { Signer } from '../crypto/signer.js';
+import { bytesEqual } from '../der/bytes.js';
 import { IssueError } from '../issue/errors.js';
 import { Issuer } from '../issue/issuer.js';
 import { parseSignatureAlgorithm } from '../x509/algorithm.js';
@@ -30,12 +31,14 @@ export interface ImportedCa {
   key: KeyImport;
 }
 
+/** Where an imported CA's key is. */
 export type KeyImport =
   /** Copied into DATA/keys re-encrypted with the store's passphrase; `passphrase` opens the source file. */
   | { file: string; passphrase?: string }
   /** RFC 7512 URI of a key on a token (the PIN from the environment, never stored). */
   | { pkcs11: string };
 
+/** Options of `Authority.init` beyond `AuthorityOptions`. */
 export interface InitHierarchyOptions {
   /** Import an existing root instead of generating one; the intermediates are still generated. */
   root?: ImportedCa;
@@ -43,12 +46,14 @@ export interface InitHierarchyOptions {
   actor?: string;
 }
 
+/** Options of `Authority.importIssuer`. */
 export interface ImportIssuerOptions extends ImportedCa {
   /** The new issuer's id (a lineage name: lower-case letters, digits, dashes). */
   id: string;
   requester: string;
 }
 
+/** Options of `Authority.rotate`. */
 export interface RotateOptions {
   requester: string;
   /** Default: the lineage's configured key type. */
@@ -191,6 +196,11 @@ export async function importIssuer(ctx: RunContext, o: ImportIssuerOptions): Pro
     const { certificate, ref } = await importKey(ctx.keys, o, o.id, written);
     if (certificate.isSelfIssued)
       throw new CaError('bad-issuer', 'a self-issued certificate cannot be imported as an intermediate');
+    // Two issuers with one key would answer each other's OCSP CertIDs and sign each other's CRLs.
+    const twin = ctx.hierarchy
+      .all()
+      .find((i) => bytesEqual(i.certificate.subjectPublicKeyInfo.der, certificate.subjectPublicKeyInfo.der));
+    if (twin) throw new CaError('bad-issuer', `issuer ${twin.id} already has this key`);
     const parent = ctx.hierarchy
       .all()
       .find((p) => p.certificate.subject.equals(certificate.issuer) && signedBy(certificate, p.certificate));

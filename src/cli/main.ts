@@ -21,6 +21,7 @@ import { registerBackup } from './backup.js';
 import { registerCa } from './ca.js';
 import { registerCrl } from './crl.js';
 import { registerCsr } from './csr.js';
+import { registerEnroll } from './enroll.js';
 import { CliError, describeDecodeError, EXIT_INPUT, EXIT_INTERNAL, isDecodeError } from './errors.js';
 import { registerInspect } from './inspect.js';
 import { registerKey } from './key.js';
@@ -35,6 +36,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerCa,
   registerCrl,
   registerVerify,
+  registerEnroll,
   (p) => registerServe(p, VERSION),
   registerBackup,
   registerAudit,

@@ -95,8 +95,11 @@ export interface MtlsServerHandle {
 
 const identities = new WeakMap<TLSSocket, PeerIdentity>();
 
-/** The verified identity of the client on `socket` (undefined for sockets we did not verify). */
-export function peerIdentity(socket: TLSSocket | { socket?: unknown } | unknown): PeerIdentity | undefined {
+/**
+ * The verified identity of the client on `socket` — the TLSSocket of `secureConnection`, or an
+ * HTTP request's `req.socket` — undefined for sockets we did not verify.
+ */
+export function peerIdentity(socket: object): PeerIdentity | undefined {
   return identities.get(socket as TLSSocket);
 }
 
@@ -137,6 +140,15 @@ export function attachMtls(
   options: MtlsServerOptions,
   verifier?: PeerVerifier,
 ): MtlsServerHandle {
+  // tls.Server keeps these options as properties and reads them for each connection. Without
+  // requestCert no client sends a certificate; with rejectUnauthorized Node would drop clients
+  // that OpenSSL's (empty-store) verification fails before we could judge them.
+  const flags = server as unknown as { requestCert?: unknown; rejectUnauthorized?: unknown };
+  if (flags.requestCert !== true || flags.rejectUnauthorized !== false)
+    throw new MtlsError(
+      'bad-configuration',
+      'the server must be created with requestCert: true and rejectUnauthorized: false (use mtlsServerOptions)',
+    );
   const v = verifier ?? makeVerifier(options.clientAuth);
   const stats: MtlsStats = { accepted: 0, rejected: 0, byCode: {} };
   // The overloads of tls.Server#emit do not include ours; call it untyped.

@@ -152,6 +152,85 @@ describe('import', () => {
     }
   });
 
+  test('an intermediate made by OpenSSL (signed with our root key file) imported with its key file', async () => {
+    const f = await caFixture({ dir: fresh(), config: { profiles: { legacy: { issuer: 'legacy' } } } });
+    try {
+      const rootRec = (await f.store.listIssuers()).find((i) => i.role === 'root')!;
+      const rootKey = join(f.dir, (rootRec.key as { path: string }).path);
+      f.file('root.pem', pem(f.ca.rootCertificate().der));
+      f.file(
+        'ext.cnf',
+        '[v3]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' +
+          'subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+      );
+      for (const args of [
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          'legacy.key',
+          '-subj',
+          '/CN=Legacy Issuing CA',
+          '-out',
+          'legacy.csr',
+        ],
+        [
+          'x509',
+          '-req',
+          '-in',
+          'legacy.csr',
+          '-CA',
+          'root.pem',
+          '-CAkey',
+          rootKey,
+          '-passin',
+          `pass:${PASSPHRASE}`,
+          '-CAcreateserial',
+          '-days',
+          '365',
+          '-extfile',
+          'ext.cnf',
+          '-extensions',
+          'v3',
+          '-out',
+          'legacy.pem',
+        ],
+      ]) {
+        const r = run('openssl', args, { cwd: f.dir });
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const info = await f.ca.importIssuer({
+        id: 'legacy',
+        certificate: readFileSync(join(f.dir, 'legacy.pem'), 'utf8'),
+        key: { file: join(f.dir, 'legacy.key') },
+        requester: 'cli:t',
+      });
+      assert.deepEqual([info.parentId, info.keyStorage, info.status], ['root', 'file', 'active']);
+      assert.equal(keyFiles(f.dir).length, 3, 'copied into DATA/keys, encrypted');
+      const c = await issue(f.ca, 'device-legacy', 'legacy');
+      f.file('leaf.pem', pem(c.der));
+      assertVerified(f.dir, 'leaf.pem', { root: 'root.pem', untrusted: 'legacy.pem', purpose: 'sslclient' });
+      await assert.rejects(
+        f.ca.importIssuer({
+          id: 'again',
+          certificate: readFileSync(join(f.dir, 'legacy.pem'), 'utf8'),
+          key: { file: join(f.dir, 'legacy.key') },
+          requester: 'cli:t',
+        }),
+        (e: unknown) => e instanceof CaError && e.code === 'bad-issuer',
+        'the same CA certificate cannot be imported twice',
+      );
+      assert.equal(keyFiles(f.dir).length, 3, 'the refused import left no key file behind');
+    } finally {
+      await f.close();
+    }
+  });
+
   describe('keys on a SoftHSM2 token', () => {
     const MODULE = process.env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
     const PIN = '4321';
@@ -305,8 +384,19 @@ describe('rotation', () => {
       f.file('old-int.pem', pem(old.chain[0]!.der));
       f.file('old.pem', pem(old.der));
 
+      // A second instance, running before the rotation, with its OCSP responder in hand.
+      const other = await f.instance();
+      const otherResponder = await other.ca.ocspResponder();
       const info = await f.ca.rotate('issuing', { requester: 'admin:token:ops' });
       assert.equal(info.id, 'issuing-g2');
+      await other.ca.refresh();
+      const fromOther = await issue(other.ca, 'device-other-instance');
+      assert.equal(fromOther.issuerId, 'issuing-g2', 'the other instance issues from the new generation');
+      assert.deepEqual(
+        otherResponder.issuerIds.sort(),
+        ['issuing', 'issuing-g2'],
+        'its responder answers for both',
+      );
       assert.equal(info.subject, 'CN=fleetpki Issuing CA G2');
       const statuses = Object.fromEntries(f.ca.issuers().map((i) => [i.id, i.status]));
       assert.deepEqual(statuses, { root: 'active', issuing: 'retiring', 'issuing-g2': 'active' });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Server as TlsServer, connect as tlsConnect } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, connect as tlsConnect } from 'node:tls';
 import Fastify from 'fastify';
 import {
   attachMtls,
@@ -12,6 +12,7 @@ import {
   createMtlsHttpsServer,
   createMtlsServer,
   lookupFromStatusSource,
+  MtlsError,
   type MtlsRejection,
   type MtlsServerOptions,
   mtlsServerOptions,
@@ -388,6 +389,16 @@ describe('https: createMtlsHttpsServer and fastify with attachMtls, with curl', 
       );
     } finally {
       await srv.close();
+    }
+  });
+
+  it('attachMtls refuses a server made without mtlsServerOptions (it would never see, or never judge, client certificates)', () => {
+    for (const o of [{}, { requestCert: true }]) {
+      const s = createTlsServer({ key: server.keyPem, cert: server.chainPem, ...o });
+      assert.throws(
+        () => attachMtls(s, options()),
+        (e: unknown) => e instanceof MtlsError && e.code === 'bad-configuration',
+      );
     }
   });
 

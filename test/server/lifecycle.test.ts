@@ -202,6 +202,65 @@ describe('service lifecycle', () => {
   });
 });
 
+describe('extensions: routes with their own credential kind (the EST and dashboard plug point)', () => {
+  test('a route in another credential set takes only that credential; unknown sets never open a route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetpki-ext-'));
+    const svc = await Service.start({
+      dataDir: join(dir, 'data'),
+      port: 0,
+      env: { FLEETPKI_PASSPHRASE: 'extension test passphrase' },
+      logDestination: quiet(),
+      extensions: [
+        {
+          name: 'probe',
+          async register(app, ctx) {
+            ctx.auth.define('probe', {
+              method: 'probe-header',
+              authenticate: (req) =>
+                req.headers['x-probe'] === 'letmein'
+                  ? { method: 'probe-header', id: 'p1', requester: 'est:probe' }
+                  : undefined,
+            });
+            app.get('/.well-known/est/probe', { config: { auth: 'probe' } }, async (req) => ({
+              requester: req.principal?.requester,
+            }));
+            app.get('/.well-known/est/typo', { config: { auth: 'no-such-set' } }, async () => ({
+              open: true,
+            }));
+          },
+        },
+      ],
+    });
+    try {
+      const root = readFileSync(svc.rootPath, 'utf8');
+      const token = readFileSync(svc.admin.tokenPath, 'utf8').trim();
+      const url = `${svc.url}/.well-known/est/probe`;
+      assert.equal((await request(url, { ca: root })).status, 401);
+      assert.equal(
+        (await request(url, { ca: root, headers: { authorization: `Bearer ${token}` } })).status,
+        401,
+      );
+      const ok = await request(url, { ca: root, headers: { 'x-probe': 'letmein' } });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.json(), { requester: 'est:probe' });
+      // The admin API does not take the extension's credential.
+      assert.equal(
+        (await request(`${svc.url}/api/v1/cas`, { ca: root, headers: { 'x-probe': 'letmein' } })).status,
+        401,
+      );
+      const typo = await request(`${svc.url}/.well-known/est/typo`, {
+        ca: root,
+        headers: { 'x-probe': 'letmein' },
+      });
+      assert.equal(typo.status, 500);
+      assert.ok(!typo.text.includes('open'));
+    } finally {
+      await svc.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('log scrubbing', () => {
   const secrets = new SecretSet();
   secrets.add('hunter2-passphrase');

@@ -1,18 +1,14 @@
 import { closeSync, constants, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { SerialStatus } from '../../revocation/status-source.js';
 import { GroupCommit } from './group-commit.js';
-import type { Outcome, WriteOp } from './ops.js';
 import { QueuedWrites } from './queued-writes.js';
 import {
   type AuditRow,
   CERTIFICATE_COLUMNS,
   type CertificateRow,
   type CrlRow,
-  encodeCursor,
   type IssuerRow,
   PENDING_COLUMNS,
   type PendingRow,
@@ -21,16 +17,17 @@ import {
   toAudit,
   toCrl,
   toIssuer,
+  toPage,
   toPending,
   toRecord,
   toReservation,
   toRevoked,
   toStatus,
 } from './records.js';
-import { buildSearch } from './search.js';
+import { CANDIDATE_LIMIT, planSearch, SQLITE_DIALECT } from './search.js';
 import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrate.js';
-import type { WriterThreadData } from './sqlite-worker.js';
+import { WriterThread } from './sqlite-thread.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { computeStatistics, type StatisticsQueries } from './statistics.js';
 import {
@@ -72,9 +69,17 @@ export interface SqliteStoreOptions {
   writer?: 'thread' | 'inline';
   /** How long a write waits for other processes' transactions before failing `unavailable`. Default 10 s. */
   busyTimeoutMs?: number;
+  /**
+   * Search: a name filter (subject, SAN, serial prefix) with at most this many matches is resolved
+   * to its ids before the page is read; above it, the sort index is walked. Default 5000.
+   */
+  candidateLimit?: number;
   /** Most writes in one transaction. Default 512. */
   maxBatch?: number;
-  /** Page cache per connection, KiB. Default 64 MiB. */
+  /**
+   * Page cache of the read connection, KiB; the writer thread's connection gets twice as much (its
+   * random index inserts touch pages all over the indexes). Default 64 MiB.
+   */
   cacheKiB?: number;
 }
 
@@ -91,6 +96,7 @@ export class SqliteStore extends QueuedWrites implements Store {
     private readonly db: Database.Database,
     commit: GroupCommit,
     private readonly closeWriter: () => Promise<void>,
+    private readonly candidateLimit: number,
   ) {
     super(commit);
   }
@@ -126,14 +132,18 @@ export class SqliteStore extends QueuedWrites implements Store {
       throw e;
     }
     const maxBatch = options.maxBatch ?? 512;
+    const candidateLimit = options.candidateLimit ?? CANDIDATE_LIMIT;
     if ((options.writer ?? 'thread') === 'inline') {
       const writer = new SqliteWriter(db);
       const commit = new GroupCommit(async (ops) => writer.runBatch(ops), maxBatch);
-      return new SqliteStore(file, db, commit, async () => {});
+      return new SqliteStore(file, db, commit, async () => {}, candidateLimit);
     }
     let thread: WriterThread;
     try {
-      thread = await WriterThread.start({ path: file, connection });
+      thread = await WriterThread.start({
+        path: file,
+        connection: { ...connection, cacheKiB: 2 * connection.cacheKiB },
+      });
     } catch (e) {
       db.close();
       throw e;
@@ -143,7 +153,7 @@ export class SqliteStore extends QueuedWrites implements Store {
       maxBatch,
       (busy) => thread.setBusy(busy),
     );
-    return new SqliteStore(file, db, commit, () => thread.close());
+    return new SqliteStore(file, db, commit, () => thread.close(), candidateLimit);
   }
 
   async close(): Promise<void> {
@@ -266,20 +276,20 @@ export class SqliteStore extends QueuedWrites implements Store {
 
   findCertificates(q: CertificateQuery): Promise<CertificatePage> {
     return this.read('findCertificates', () => {
-      const b = buildSearch(q, () => '?');
-      if (b.empty) return { items: [] };
-      const rows = this.st(b.sql).all(...b.params) as CertificateRow[];
-      const page: CertificatePage = { items: rows.slice(0, b.limit).map(toRecord) };
-      if (rows.length > b.limit) {
-        const last = rows[b.limit - 1]!;
-        page.nextCursor = encodeCursor({
-          sort: b.sort,
-          order: b.order,
-          value: Number(last[b.sortColumn]),
-          id: Number(last.id),
-        });
+      const plan = planSearch(q, SQLITE_DIALECT);
+      if (plan.empty) return { items: [] };
+      let candidates: number[] | undefined;
+      for (const probe of plan.probes) {
+        const ids = this.st(probe.sql)
+          .pluck()
+          .all(...probe.params) as number[];
+        if (ids.length <= this.candidateLimit && (candidates === undefined || ids.length < candidates.length))
+          candidates = ids;
       }
-      return page;
+      const page = plan.page(candidates);
+      // A candidate list makes each query's text unique: not worth keeping prepared.
+      const st = candidates === undefined ? this.st(page.sql) : this.db.prepare(page.sql);
+      return toPage(st.all(...page.params) as CertificateRow[], plan);
     });
   }
 
@@ -417,114 +427,4 @@ export class SqliteStore extends QueuedWrites implements Store {
       return row?.value;
     });
   }
-}
-
-// ---- the writer thread ------------------------------------------------------------------------------
-
-/** Runs `SqliteWriter` on a worker thread; one batch at a time (group commit sends one at a time). */
-class WriterThread {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(r: Outcome[]): void; reject(e: unknown): void }>();
-  private dead: StoreError | undefined;
-  private closing: (() => void) | undefined;
-
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: { type: string; id?: number; results?: Outcome[] }) => {
-      if (m.type === 'results') {
-        const p = this.pending.get(m.id!);
-        this.pending.delete(m.id!);
-        p?.resolve(m.results!);
-      } else if (m.type === 'closed') {
-        this.closing?.();
-      }
-    });
-    const fail = (why: string) => {
-      this.dead ??= new StoreError('unavailable', `the SQLite writer thread stopped: ${why}`);
-      for (const p of this.pending.values()) p.reject(this.dead);
-      this.pending.clear();
-      this.closing?.();
-    };
-    worker.on('error', (e) => fail(e.message));
-    worker.on('exit', (code) => fail(`exit ${code}`));
-  }
-
-  static async start(data: WriterThreadData): Promise<WriterThread> {
-    const worker = await spawnWriter(data);
-    return new Promise((resolvePromise, reject) => {
-      const onMessage = (m: { type: string; code?: string; message?: string }) => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        if (m.type === 'ready') {
-          const t = new WriterThread(worker);
-          worker.unref();
-          resolvePromise(t);
-        } else {
-          void worker.terminate();
-          reject(new StoreError('unavailable', `SQLite writer thread: ${m.message}`));
-        }
-      };
-      const onError = (e: Error) => {
-        worker.off('message', onMessage);
-        reject(new StoreError('unavailable', `SQLite writer thread: ${e.message}`, { cause: e }));
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-    });
-  }
-
-  run(ops: WriteOp[]): Promise<Outcome[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolvePromise, reject) => {
-      this.pending.set(id, { resolve: resolvePromise, reject });
-      this.worker.postMessage({ type: 'batch', id, ops });
-    });
-  }
-
-  /** Keeps the process alive while writes are pending, and lets it exit when idle. */
-  setBusy(busy: boolean): void {
-    if (busy) this.worker.ref();
-    else this.worker.unref();
-  }
-
-  async close(): Promise<void> {
-    if (this.dead) return;
-    this.worker.ref();
-    await new Promise<void>((resolvePromise) => {
-      this.closing = resolvePromise;
-      this.worker.postMessage({ type: 'close' });
-    });
-    await this.worker.terminate();
-  }
-}
-
-/**
- * Starts the writer thread. Built code runs `sqlite-worker.js`. From TypeScript sources (tests and
- * benches under tsx) Node 20 cannot load a `.ts` worker and does not pass tsx's loader on to
- * worker threads, so the worker's few modules are bundled with esbuild (a dev dependency) into
- * one CommonJS script, once per process.
- */
-async function spawnWriter(data: WriterThreadData): Promise<Worker> {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', here), { workerData: data });
-  devWorkerCode ??= bundleDevWorker(fileURLToPath(new URL('./sqlite-worker.ts', here)));
-  return new Worker(await devWorkerCode, { eval: true, workerData: data });
-}
-
-let devWorkerCode: Promise<string> | undefined;
-
-async function bundleDevWorker(entry: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['better-sqlite3'],
-    write: false,
-    // An eval'd worker resolves `require` from the working directory: resolve from the sources.
-    banner: { js: `require = require('node:module').createRequire(${JSON.stringify(entry)});` },
-  });
-  return out.outputFiles[0]!.text;
 }
