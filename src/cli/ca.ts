@@ -416,7 +416,7 @@ export function registerCa(program: Command): void {
     .action(sign);
   ca.command('revoke')
     .description(
-      'revoke a certificate (publish the CRL with fleetpki crl create; serve answers OCSP at once)',
+      'revoke a certificate (publish the CRL with fleetpki crl create; serve instances answer it by OCSP within their poll interval)',
     )
     .argument('<serial>', 'serial number (hex, colons allowed)')
     .requiredOption('--dir <dir>', 'CA directory')
