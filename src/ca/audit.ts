@@ -32,8 +32,14 @@ export interface AuditVerifyOptions {
   pageSize?: number;
 }
 
-/** Walks the audit chain from record 1; see the header. */
-export async function verifyAudit(store: Store, o: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
+/**
+ * Walks the audit chain from record 1; see the header. Only `readAudit` is used: a read-only view
+ * of a store (a backup being checked) will do.
+ */
+export async function verifyAudit(
+  store: Pick<Store, 'readAudit'>,
+  o: AuditVerifyOptions = {},
+): Promise<AuditVerifyResult> {
   const page = o.pageSize ?? 1000;
   let prevHash = GENESIS_HASH;
   let expectSeq = 1;

@@ -1,164 +1,80 @@
 /**
- * `fleetpki ca init|sign|revoke` — a file-based two-level CA (root → intermediate) in DIR:
+ * `fleetpki ca init|sign|revoke|release` — the CA in a directory, through the same store and
+ * Authority as `fleetpki serve` (ca-dir.ts has the layout; `serve --data DIR` runs the same CA):
  *
  *   DIR/root.crt, DIR/intermediate.crt      PEM certificates (0644)
  *   DIR/root.key, DIR/intermediate.key      encrypted PKCS#8 PEM (PBES2: PBKDF2-HMAC-SHA256,
  *                                           600 000 iterations, + AES-256-CBC), 0600
- *   DIR/ca.json                             state (0600): key type, issued certificates, revocations,
- *                                           last CRL number per issuer — rewritten atomically
+ *   DIR/fleetpki.db                         the store: every certificate, revocation, CRL number
+ *                                           and the audit log (or `--db URL`, e.g. PostgreSQL)
+ *   DIR/config.yaml                         the CA configuration ca init wrote
  *
- * The passphrase comes from --passphrase-file FILE, FLEETPKI_PASSPHRASE, or a prompt; a new one
- * has at least MIN_NEW_PASSPHRASE (8) characters, and DIR must be writable before it is asked. Every
- * command writes temp files and renames them into place, so bad input or a crash leaves DIR as
- * it was. `ca sign` checks the CSR's proof of possession, takes only subject, key and SAN from
- * it (the profile decides everything else), lints and re-verifies the signature before writing.
- * `--profile intermediate` is signed by the root (the intermediate has pathLenConstraint 0);
- * device and server certificates by the intermediate. The CSR may be PEM or DER. The issued
- * serial is printed: in the summary with --out (or --json), on stderr when the PEM goes to stdout.
+ * The passphrase comes from --passphrase-file FILE, FLEETPKI_PASSPHRASE, DIR/secrets/passphrase
+ * (when `serve` generated it) or a prompt; a new one has at least MIN_NEW_PASSPHRASE (8)
+ * characters, and DIR must be writable before it is asked. `ca sign` runs the Authority's issuance
+ * pipeline (proof of possession, the profile's policy, lint, serial reserved in the store, signed,
+ * stored with its audit record) and writes the certificate only once it is stored; profiles come
+ * from the configuration (`device`, `server`, … — ca/profiles.ts). `--profile intermediate` is
+ * signed by the root (pathLenConstraint 0; ca-subordinate.ts). The CSR may be PEM or DER. The
+ * issued serial is printed: in the summary with --out (or --json), on stderr when the PEM goes to
+ * stdout. Commands on one directory may run at the same time (each is a store transaction), and a
+ * CA directory made by an earlier fleetpki (ca.json) is migrated on first use (ca-migrate.ts).
  *
  * `ca init --crl-url URL --ocsp-url URL` (each repeatable) records where relying parties find the
- * intermediate's CRL and OCSP responder; `ca sign` puts them into every device/server certificate
- * as cRLDistributionPoints and authorityInfoAccess (RFC 5280 §4.2.1.13, §4.2.2.1).
+ * CRLs and OCSP responder (config.yaml `urls`); `ca sign` puts them into every end-entity
+ * certificate as cRLDistributionPoints and authorityInfoAccess (RFC 5280 §4.2.1.13, §4.2.2.1).
  *
- * Exit codes: 0 done, 2 bad input (unreadable/invalid CSR, unknown serial, wrong passphrase…).
+ * Exit codes: 0 done, 2 bad input (unreadable/invalid CSR, refused by policy, unknown serial, wrong
+ * passphrase, a CA already in DIR…), 70 the store failed.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { exportKey, generateKeyPair, type PrivateKey } from '../crypto/keys.js';
-import { KeySigner } from '../crypto/signer.js';
-import { toHex } from '../der/bytes.js';
-import { CertificateBuilder } from '../issue/certificate.js';
+import { parseConfig } from '../ca/config.js';
+import { initHierarchy } from '../ca/init.js';
+import { KeyStore } from '../ca/keys.js';
+import { silentLogger } from '../ca/logger.js';
+import type { Store } from '../ca/store/types.js';
+import type { KeyType } from '../crypto/algorithms.js';
 import { isCrlReason } from '../issue/crl-extensions.js';
-import { verifyCsr } from '../issue/csr.js';
-import { Issuer } from '../issue/issuer.js';
-import { ISSUANCE_PROFILE_NAMES, type IssuanceProfileName } from '../issue/profiles.js';
 import { revocationUriProblem } from '../issue/revocation-info.js';
 import { serialFromInput } from '../issue/serial.js';
-import { type Certificate, parseCertificate } from '../x509/certificate.js';
+import { serialKey } from '../revocation/status-source.js';
+import type { Certificate } from '../x509/certificate.js';
 import { CRL_REASONS } from '../x509/extensions/reason-code.js';
 import type { CRLReason } from '../x509/extensions/types.js';
 import { generalNameToString } from '../x509/general-name.js';
+import {
+  CaDir,
+  caCliError,
+  caFiles,
+  cliRequester,
+  configYaml,
+  describeExisting,
+  dirConfig,
+  openCliStore,
+  storeUrl,
+} from './ca-dir.js';
+import { signSubordinate } from './ca-subordinate.js';
 import { CliError } from './errors.js';
 import { keyTypeOption, parseKeyType } from './key.js';
 import {
-  asCliError,
   checkOutputs,
   checkWritableDir,
   getPassphrase,
-  loadPrivateKey,
-  type PendingFile,
   PUBLIC_MODE,
   readInput,
-  SECRET_MODE,
   writeFileAtomic,
   writeFilesAtomic,
 } from './pki-files.js';
 
-export type IssuerRole = 'root' | 'intermediate';
-
-export interface IssuedRecord {
-  serial: string;
-  subject: string;
-  profile: IssuanceProfileName;
-  issuer: IssuerRole;
-  notBefore: string;
-  notAfter: string;
-  issuedAt: string;
-}
-
-export interface RevokedRecord {
-  serial: string;
-  issuer: IssuerRole;
-  reason: CRLReason;
-  revokedAt: string;
-}
-
-export interface CaState {
-  version: 1;
-  keyType: string;
-  issued: IssuedRecord[];
-  revoked: RevokedRecord[];
-  /** Last CRL number used, per issuer (RFC 5280 §5.2.3: monotonically increasing). */
-  crlNumber: Record<IssuerRole, number>;
-  /** URLs put into the certificates the intermediate issues (absent in CAs made without them). */
-  revocationInfo?: { crlUrls: string[]; ocspUrls: string[] };
-}
-
-export const caFiles = (dir: string) => ({
-  rootCert: join(dir, 'root.crt'),
-  rootKey: join(dir, 'root.key'),
-  intCert: join(dir, 'intermediate.crt'),
-  intKey: join(dir, 'intermediate.key'),
-  state: join(dir, 'ca.json'),
-});
-
-export function loadState(dir: string): CaState {
-  const f = caFiles(dir).state;
-  if (!existsSync(f))
-    throw new CliError(
-      `${dir} is not a fleetpki CA directory (no ca.json; run fleetpki ca init --dir ${dir})`,
-    );
-  let s: CaState;
-  try {
-    s = JSON.parse(readFileSync(f, 'utf8')) as CaState;
-  } catch (e) {
-    throw new CliError(`cannot read ${f}: ${(e as Error).message}`);
-  }
-  const ri = s.revocationInfo;
-  if (
-    s.version !== 1 ||
-    !Array.isArray(s.issued) ||
-    !Array.isArray(s.revoked) ||
-    typeof s.crlNumber !== 'object' ||
-    (ri !== undefined && (!isStringList(ri.crlUrls) || !isStringList(ri.ocspUrls)))
-  )
-    throw new CliError(`${f}: unsupported or corrupted CA state`);
-  return s;
-}
-
-const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-
-export function stateFile(dir: string, s: CaState): PendingFile {
-  return { path: caFiles(dir).state, data: `${JSON.stringify(s, null, 2)}\n`, mode: SECRET_MODE };
-}
-
-export function loadCertificate(path: string): Certificate {
-  try {
-    return parseCertificate(new Uint8Array(readInput(path, 'certificate')));
-  } catch (e) {
-    throw asCliError(e, path);
-  }
-}
-
-/** An Issuer for `role` from DIR: its certificate and decrypted key (passphrase asked once). */
-export async function loadIssuer(
-  dir: string,
-  role: IssuerRole,
-  passphraseFile?: string,
-  info: CaState['revocationInfo'] = undefined,
-): Promise<Issuer> {
-  const f = caFiles(dir);
-  const cert = loadCertificate(role === 'root' ? f.rootCert : f.intCert);
-  const key = await loadPrivateKey(role === 'root' ? f.rootKey : f.intKey, {
-    passphraseFile,
-    purpose: `the ${role} key in ${dir}`,
-  });
-  try {
-    return Issuer.fromCertificate(cert, await KeySigner.create(key), {
-      crlDistributionPoints: info?.crlUrls.length ? info.crlUrls : undefined,
-      authorityInfoAccess: info?.ocspUrls.length ? { ocsp: info.ocspUrls } : undefined,
-    });
-  } catch (e) {
-    throw asCliError(e, `${role} CA`);
-  }
-}
+export { caFiles } from './ca-dir.js';
 
 /** Serial as lower-case hex without separators (what we store and compare). */
 export function normalizeSerial(s: string): string {
   const b = serialFromInput(s);
   if (!b) throw new CliError(`"${s}" is not a serial number (hex, colons allowed)`);
-  return toHex(b);
+  return serialKey(b);
 }
 
 const print = (json: boolean | undefined, data: unknown, text: string) =>
@@ -166,6 +82,7 @@ const print = (json: boolean | undefined, data: unknown, text: string) =>
 
 interface InitOptions {
   dir: string;
+  db?: string;
   type: string;
   rootSubject: string;
   intermediateSubject: string;
@@ -183,57 +100,31 @@ function checkUrls(flag: string, urls: readonly string[]): string[] {
   return [...urls];
 }
 
+/** The intermediate's id in a directory made by `ca init` (the configuration's default lineage). */
+const INTERMEDIATE_ID = 'issuing';
+
 async function init(o: InitOptions): Promise<void> {
   const type = parseKeyType(o.type);
   const crlUrls = checkUrls('--crl-url', o.crlUrl ?? []);
   const ocspUrls = checkUrls('--ocsp-url', o.ocspUrl ?? []);
   const f = caFiles(o.dir);
-  for (const p of [f.rootKey, f.intKey, f.state])
-    if (existsSync(p)) throw new CliError(`${p} already exists; refusing to overwrite a CA`);
+  const existing = describeExisting(o.dir, o.db);
+  if (existing) throw new CliError(`${existing} already exists; refusing to overwrite a CA`);
   // Before the passphrase prompt: an unwritable --dir must not cost the user a passphrase.
   checkWritableDir(o.dir, `--dir ${o.dir}`);
-  checkOutputs([f.rootCert, f.intCert].map((path) => ({ path })));
+  checkOutputs([f.rootCert, f.intCert, f.config].map((path) => ({ path })));
+  const settings = initSettings(o, type, crlUrls, ocspUrls);
+  let config: ReturnType<typeof parseConfig>;
+  try {
+    config = parseConfig(settings);
+  } catch (e) {
+    throw caCliError(e, 'ca init');
+  }
   const passphrase = await getPassphrase({
     passphraseFile: o.passphraseFile,
     confirm: true,
     purpose: 'the CA keys',
   });
-  let files: PendingFile[];
-  let root: Certificate;
-  let int: Certificate;
-  try {
-    const [rk, ik] = await Promise.all([generateKeyPair(type), generateKeyPair(type)]);
-    const rootSigner = await KeySigner.create(rk.privateKey);
-    const opts = { selfCheck: 'signature' } as const;
-    root = (await new CertificateBuilder('root', opts).subject(o.rootSubject).sign(rootSigner)).certificate;
-    int = (
-      await new CertificateBuilder('intermediate', opts)
-        .subject(o.intermediateSubject)
-        .publicKey(ik.publicKey)
-        .issuer(Issuer.fromCertificate(root, rootSigner))
-        .sign()
-    ).certificate;
-    const enc = (k: PrivateKey) => exportKey(k, { format: 'pkcs8', passphrase });
-    const [rootPem, intPem] = await Promise.all([enc(rk.privateKey), enc(ik.privateKey)]);
-    const now = new Date().toISOString();
-    const state: CaState = {
-      version: 1,
-      keyType: type,
-      issued: [record(root, 'root', 'root', now), record(int, 'intermediate', 'root', now)],
-      revoked: [],
-      crlNumber: { root: 0, intermediate: 0 },
-    };
-    if (crlUrls.length || ocspUrls.length) state.revocationInfo = { crlUrls, ocspUrls };
-    files = [
-      { path: f.rootCert, data: root.toPem(), mode: PUBLIC_MODE },
-      { path: f.intCert, data: int.toPem(), mode: PUBLIC_MODE },
-      { path: f.rootKey, data: rootPem, mode: SECRET_MODE },
-      { path: f.intKey, data: intPem, mode: SECRET_MODE },
-      stateFile(o.dir, state),
-    ];
-  } catch (e) {
-    throw asCliError(e, 'ca init');
-  }
   try {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -241,7 +132,36 @@ async function init(o: InitOptions): Promise<void> {
       `cannot create --dir ${o.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  writeFilesAtomic(files);
+  const dir = resolve(o.dir);
+  let store: Store | undefined;
+  let keys: KeyStore | undefined;
+  let ca: CaDir;
+  try {
+    store = await openCliStore(storeUrl(dir, o.db));
+    keys = await KeyStore.open({ dataDir: dir, passphrase });
+    // The store decides: of concurrent inits on one directory exactly one creates the CA; the
+    // others remove the key files they wrote and stop here, before writing any file of their own.
+    const created = await initHierarchy({
+      store,
+      keys,
+      config,
+      now: Date.now,
+      logger: silentLogger,
+      actor: cliRequester(),
+    });
+    if (!created)
+      throw new CliError(`${o.dir} already holds a CA (another ca init created it first); nothing changed`);
+    writeFileAtomic(f.config, configYaml(settings), PUBLIC_MODE);
+    ca = await CaDir.adopt(dir, store, keys, config);
+    await ca.ensureFiles();
+  } catch (e) {
+    keys?.close();
+    await store?.close().catch(() => undefined);
+    throw caCliError(e, 'ca init');
+  }
+  const root = ca.root;
+  const int = ca.intermediate;
+  await ca.close();
   print(
     o.json,
     {
@@ -254,38 +174,41 @@ async function init(o: InitOptions): Promise<void> {
         subject: int.subject.toString(),
         serial: int.serialHex,
       },
-      state: f.state,
+      store: storeUrl(o.dir, o.db),
+      config: f.config,
       crlUrls,
       ocspUrls,
     },
     `initialised ${type} CA in ${o.dir}\n` +
       `  root:         ${f.rootCert} (${root.subject.toString()}), key ${f.rootKey} (encrypted, 0600)\n` +
       `  intermediate: ${f.intCert} (${int.subject.toString()}), key ${f.intKey} (encrypted, 0600)\n` +
-      `  state:        ${f.state}\n` +
+      `  store:        ${storeUrl(o.dir, o.db)}   config: ${f.config}\n` +
       (crlUrls.length ? `  CRL URLs:     ${crlUrls.join(' ')}\n` : '') +
-      (ocspUrls.length ? `  OCSP URLs:    ${ocspUrls.join(' ')}\n` : ''),
+      (ocspUrls.length ? `  OCSP URLs:    ${ocspUrls.join(' ')}\n` : '') +
+      `  the same directory serves over HTTPS with: fleetpki serve --data ${o.dir}\n`,
   );
 }
 
-function record(
-  c: Certificate,
-  profile: IssuanceProfileName,
-  issuer: IssuerRole,
-  issuedAt: string,
-): IssuedRecord {
-  return {
-    serial: c.serialHex.toLowerCase(),
-    subject: c.subject.toString(),
-    profile,
-    issuer,
-    notBefore: new Date(c.notBefore).toISOString(),
-    notAfter: new Date(c.notAfter).toISOString(),
-    issuedAt,
+/** What `ca init`'s options put into config.yaml. */
+function initSettings(
+  o: InitOptions,
+  type: KeyType,
+  crlUrls: string[],
+  ocspUrls: string[],
+): Record<string, unknown> {
+  const settings: Record<string, unknown> = {
+    hierarchy: {
+      root: { id: 'root', subject: o.rootSubject, keyType: type },
+      intermediates: [{ id: INTERMEDIATE_ID, subject: o.intermediateSubject, keyType: type }],
+    },
   };
+  if (crlUrls.length || ocspUrls.length) settings.urls = { crl: crlUrls, ocsp: ocspUrls };
+  return settings;
 }
 
 interface SignOptions {
   dir: string;
+  db?: string;
   csr: string;
   profile: string;
   out?: string;
@@ -294,13 +217,11 @@ interface SignOptions {
   json?: boolean;
 }
 
-/** Profiles `ca sign` issues with (the root is made only by `ca init`). */
-const SIGN_PROFILES = ISSUANCE_PROFILE_NAMES.filter((p) => p !== 'root');
+const DAY_MS = 86_400_000;
 
 async function sign(o: SignOptions): Promise<void> {
-  if (!(SIGN_PROFILES as readonly string[]).includes(o.profile))
-    throw new CliError(`unknown profile "${o.profile}" (${SIGN_PROFILES.join(', ')})`);
-  const profile = o.profile as IssuanceProfileName;
+  const profile = o.profile;
+  if (!/^[a-z][a-z0-9-]{0,30}$/.test(profile)) throw new CliError(`unknown profile "${profile}"`);
   const out = o.out === '-' ? undefined : o.out;
   if (o.json && !out)
     throw new CliError('--json needs --out FILE (the certificate itself would go to stdout)');
@@ -311,38 +232,48 @@ async function sign(o: SignOptions): Promise<void> {
     if (!Number.isInteger(days) || days < 1 || days > 36500)
       throw new CliError(`--days must be a whole number 1..36500, got "${o.days}"`);
   }
-  const state = loadState(o.dir);
-  let csr: ReturnType<typeof verifyCsr>;
+  // Before the passphrase prompt: the profiles are in DIR/config.yaml.
+  let profiles: string[];
   try {
-    // PEM or DER: parseCsr tells them apart.
-    csr = verifyCsr(new Uint8Array(readInput(o.csr, 'CSR')));
+    profiles = [...Object.keys(dirConfig(o.dir).profiles), 'intermediate'];
   } catch (e) {
-    throw asCliError(e, o.csr);
+    throw caCliError(e, 'config');
   }
-  const role: IssuerRole = profile === 'intermediate' ? 'root' : 'intermediate';
-  // The recorded URLs locate the intermediate's CRL and OCSP responder: only what it signs gets them.
-  const issuer = await loadIssuer(
-    o.dir,
-    role,
-    o.passphraseFile,
-    role === 'intermediate' ? state.revocationInfo : undefined,
-  );
+  if (!profiles.includes(profile))
+    throw new CliError(`unknown profile "${profile}" (${profiles.join(', ')})`);
+  const csr = new Uint8Array(readInput(o.csr, 'CSR'));
+  const ca = await CaDir.open({ dir: o.dir, db: o.db, passphraseFile: o.passphraseFile });
   let cert: Certificate;
-  let clamped: boolean;
+  let serial: string;
+  let clamped = false;
   try {
-    const b = new CertificateBuilder(profile, { selfCheck: 'signature' }).fromCsr(csr).issuer(issuer);
-    if (days !== undefined) b.days(days);
-    const issued = await b.sign();
-    cert = issued.certificate;
-    clamped = issued.clamped;
+    if (profile === 'intermediate') {
+      const r = await signSubordinate(ca, csr, { days, csrName: o.csr });
+      cert = r.certificate;
+      serial = r.serialHex;
+      clamped = r.clamped;
+    } else {
+      const started = Date.now();
+      const r = await ca.authority.issue(csr, { profile, requester: ca.requester, validityDays: days });
+      if (r.status === 'pending') {
+        process.stdout.write(
+          `request ${r.pendingId} for profile ${r.profile} is held for approval (nothing issued yet)\n`,
+        );
+        return;
+      }
+      cert = r.certificate;
+      serial = r.serialHex;
+      // The Authority keeps a certificate inside its issuer's validity (RFC 5280 §6.1.3).
+      clamped = days !== undefined && r.notAfter < started + days * DAY_MS - 10 * 60_000;
+    }
   } catch (e) {
-    throw asCliError(e, 'ca sign');
+    throw caCliError(e, profile === 'intermediate' ? 'ca sign' : o.csr);
+  } finally {
+    await ca.close();
   }
-  state.issued.push(record(cert, profile, role, new Date().toISOString()));
-  const files: PendingFile[] = [stateFile(o.dir, state)];
-  if (out) files.unshift({ path: out, data: cert.toPem(), mode: PUBLIC_MODE });
-  writeFilesAtomic(files);
-  const serial = cert.serialHex.toLowerCase();
+  // Written only now: the certificate is in the store, so whatever holds this file holds a
+  // certificate the CA knows (and can revoke).
+  if (out) writeFilesAtomic([{ path: out, data: cert.toPem(), mode: PUBLIC_MODE }]);
   if (!out) {
     process.stdout.write(cert.toPem());
     // stdout carries only the certificate (pipes stay clean); the serial is for the operator.
@@ -371,35 +302,68 @@ async function sign(o: SignOptions): Promise<void> {
 
 interface RevokeOptions {
   dir: string;
+  db?: string;
   reason: string;
+  passphraseFile?: string;
   json?: boolean;
 }
 
-function revoke(serialArg: string, o: RevokeOptions): void {
+async function revoke(serialArg: string, o: RevokeOptions): Promise<void> {
   if (!isCrlReason(o.reason) || o.reason === 'removeFromCRL')
     throw new CliError(
       `unknown reason "${o.reason}" (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise)`,
     );
-  const state = loadState(o.dir);
   const serial = normalizeSerial(serialArg);
-  const issued = state.issued.find((r) => r.serial === serial);
-  if (!issued) throw new CliError(`serial ${serial} was not issued by the CA in ${o.dir}`);
-  if (issued.profile === 'root') throw new CliError('the root certificate cannot be revoked by its own CRL');
-  if (state.revoked.some((r) => r.serial === serial))
-    throw new CliError(`serial ${serial} is already revoked`);
-  const rec: RevokedRecord = {
-    serial,
-    issuer: issued.issuer,
-    reason: o.reason,
-    revokedAt: new Date().toISOString(),
-  };
-  state.revoked.push(rec);
-  writeFileAtomic(caFiles(o.dir).state, `${JSON.stringify(state, null, 2)}\n`, SECRET_MODE);
+  const reason = o.reason as CRLReason;
+  const ca = await CaDir.open({ dir: o.dir, db: o.db, passphraseFile: o.passphraseFile });
+  let rec: Awaited<ReturnType<CaDir['authority']['get']>>;
+  let role: 'root' | 'intermediate';
+  let revokedAt: number;
+  try {
+    rec = await ca.authority.get(serial);
+    if (rec?.state !== 'issued') throw new CliError(`serial ${serial} was not issued by the CA in ${o.dir}`);
+    role = rec.issuerId === ca.issuerId('root') ? 'root' : 'intermediate';
+    revokedAt = (
+      await ca.authority.revoke(serial, reason, { requester: ca.requester, issuerId: rec.issuerId })
+    ).revocationTime;
+  } catch (e) {
+    throw caCliError(e, `revoke ${serial}`);
+  } finally {
+    await ca.close();
+  }
+  const crlHint = `run fleetpki crl create --dir ${o.dir}${role === 'root' ? ' --issuer root' : ''} to publish it`;
   print(
     o.json,
-    { ...rec, subject: issued.subject, state: caFiles(o.dir).state },
-    `revoked ${serial} (${issued.subject}), reason ${o.reason}; recorded in ${caFiles(o.dir).state}\n` +
-      `run fleetpki crl create --dir ${o.dir}${issued.issuer === 'root' ? ' --issuer root' : ''} to publish it\n`,
+    {
+      serial,
+      issuer: role,
+      issuerId: rec.issuerId,
+      reason,
+      revokedAt: new Date(revokedAt).toISOString(),
+      subject: rec.subject,
+    },
+    `revoked ${serial} (${rec.subject}), reason ${reason}; recorded in the store of ${o.dir}\n${crlHint}\n`,
+  );
+}
+
+async function release(serialArg: string, o: Omit<RevokeOptions, 'reason'>): Promise<void> {
+  const serial = normalizeSerial(serialArg);
+  const ca = await CaDir.open({ dir: o.dir, db: o.db, passphraseFile: o.passphraseFile });
+  let subject: string;
+  try {
+    const rec = await ca.authority.get(serial);
+    if (rec?.state !== 'issued') throw new CliError(`serial ${serial} was not issued by the CA in ${o.dir}`);
+    subject = rec.subject;
+    await ca.authority.releaseHold(serial, { requester: ca.requester, issuerId: rec.issuerId });
+  } catch (e) {
+    throw caCliError(e, `release ${serial}`);
+  } finally {
+    await ca.close();
+  }
+  print(
+    o.json,
+    { serial, subject, released: true },
+    `released the hold on ${serial} (${subject}): it is valid again; the next CRL no longer lists it\n`,
   );
 }
 
@@ -408,9 +372,16 @@ function collect(v: string, prev: string[]): string[] {
 }
 
 export function registerCa(program: Command): void {
-  const ca = program.command('ca').description('a file-based root + intermediate CA');
+  const ca = program
+    .command('ca')
+    .description('the CA in a directory (the same CA `fleetpki serve --data DIR` runs)');
+  const dbOption = () =>
+    new Option(
+      '--db <url>',
+      'store URL: sqlite:PATH or postgres://… (default DATABASE_URL, else DIR/fleetpki.db)',
+    );
   ca.command('init')
-    .description('create a root and an intermediate CA in DIR (keys encrypted)')
+    .description('create a root and an intermediate CA in DIR (keys encrypted, records in its store)')
     .requiredOption('--dir <dir>', 'CA directory (created if missing)')
     .addOption(keyTypeOption('ec-p256'))
     .option('--root-subject <dn>', 'root subject (RFC 4514)', 'CN=fleetpki Root CA')
@@ -419,24 +390,34 @@ export function registerCa(program: Command): void {
       '--passphrase-file <file>',
       'passphrase for the CA keys, at least 8 characters (else FLEETPKI_PASSPHRASE or a prompt)',
     )
-    .option('--crl-url <url>', 'CRL URL put into issued certificates (repeatable)', collect, [])
+    .option(
+      '--crl-url <url>',
+      'CRL URL put into issued certificates (repeatable; {issuer} = issuer id)',
+      collect,
+      [],
+    )
     .option('--ocsp-url <url>', 'OCSP responder URL put into issued certificates (repeatable)', collect, [])
+    .addOption(dbOption())
     .option('--json', 'print a JSON summary')
     .action(init);
   ca.command('sign')
     .description('issue a certificate for a CSR')
     .requiredOption('--dir <dir>', 'CA directory')
     .requiredOption('--csr <file>', 'PKCS#10 request (PEM or DER)')
-    .addOption(
-      new Option('--profile <profile>', 'issuance profile').choices(SIGN_PROFILES).makeOptionMandatory(),
+    .requiredOption(
+      '--profile <profile>',
+      'issuance profile: device, server, … (config.yaml), or intermediate',
     )
     .option('--out <file>', 'write the certificate to FILE instead of stdout ("-" is stdout)')
-    .option('--days <n>', 'validity in days (default: the profile’s; never beyond the issuer)')
+    .option('--days <n>', 'validity in days (default: the profile’s; at most its maximum)')
     .option('--passphrase-file <file>', 'passphrase for the CA key (else FLEETPKI_PASSPHRASE or a prompt)')
+    .addOption(dbOption())
     .option('--json', 'print a JSON summary (with --out)')
     .action(sign);
   ca.command('revoke')
-    .description('record a revocation (publish it with fleetpki crl create)')
+    .description(
+      'revoke a certificate (publish the CRL with fleetpki crl create; serve instances answer it by OCSP within their poll interval)',
+    )
     .argument('<serial>', 'serial number (hex, colons allowed)')
     .requiredOption('--dir <dir>', 'CA directory')
     .addOption(
@@ -444,6 +425,16 @@ export function registerCa(program: Command): void {
         .choices(CRL_REASONS.filter((r) => r !== 'removeFromCRL'))
         .makeOptionMandatory(),
     )
+    .option('--passphrase-file <file>', 'passphrase for the CA keys (else FLEETPKI_PASSPHRASE or a prompt)')
+    .addOption(dbOption())
     .option('--json', 'print a JSON summary')
     .action(revoke);
+  ca.command('release')
+    .description('release a certificateHold: the certificate is valid again (RFC 5280 §5.3.1)')
+    .argument('<serial>', 'serial number (hex, colons allowed)')
+    .requiredOption('--dir <dir>', 'CA directory')
+    .option('--passphrase-file <file>', 'passphrase for the CA keys (else FLEETPKI_PASSPHRASE or a prompt)')
+    .addOption(dbOption())
+    .option('--json', 'print a JSON summary')
+    .action(release);
 }

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
 import { PemError } from '../pem/pem.js';
+import { registerAudit } from './audit.js';
+import { registerBackup } from './backup.js';
 import { registerBrokerConfig } from './broker-config.js';
 import { registerCa } from './ca.js';
 import { registerClaim } from './claim.js';
@@ -46,6 +48,8 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (p) => registerServe(p, VERSION),
   registerClaim,
   registerProvision,
+  registerBackup,
+  registerAudit,
 ];
 
 /** The package's version, read from its package.json (next to src/ in the repo, to dist/ when installed). */

@@ -10,6 +10,8 @@
  * until SIGTERM/SIGINT, then stops accepting, finishes requests in flight, closes the store and
  * exits 0.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
@@ -68,7 +70,9 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
       port: port(o.port),
       host: o.host,
       db: o.db,
-      configFile: o.config,
+      // A CA directory made by `fleetpki ca init` keeps its configuration beside the store.
+      configFile:
+        o.config ?? (existsSync(join(o.data, 'config.yaml')) ? join(o.data, 'config.yaml') : undefined),
       passphraseFile: o.passphraseFile,
       tlsNames: o.tlsNames
         ?.split(',')
@@ -123,7 +127,10 @@ export function registerServe(program: Command, version = '0.0.0'): void {
       '--db <url>',
       'store URL: sqlite:PATH or postgres://… (default DATABASE_URL, else DATA/fleetpki.db)',
     )
-    .option('--config <file>', 'CA configuration (YAML or JSON): hierarchy, profiles, URLs')
+    .option(
+      '--config <file>',
+      'CA configuration (YAML or JSON): hierarchy, profiles, URLs (default DATA/config.yaml if present)',
+    )
     .option('--passphrase-file <file>', 'file holding the CA key passphrase (mode 0600)')
     .option('--tls-names <list>', 'names in the service certificate (comma-separated)', 'localhost,127.0.0.1')
     .option('--root-cert <file>', 'first start: import this root certificate instead of generating a root')

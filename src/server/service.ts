@@ -1,5 +1,5 @@
 import '../crypto/index.js'; // installs the node:crypto provider for library users of Service
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { Authority } from '../ca/authority.js';
@@ -7,7 +7,13 @@ import { type CaConfig, loadConfig, parseConfig } from '../ca/config.js';
 import { countingSigners } from '../ca/counting-signer.js';
 import { CaError } from '../ca/errors.js';
 import { KeyStore } from '../ca/keys.js';
-import { PKCS11_PIN_ENV, readSecretFile, resolvePassphrase } from '../ca/secrets.js';
+import {
+  PASSPHRASE_ENV,
+  PKCS11_PIN_ENV,
+  passphraseFile,
+  readSecretFile,
+  resolvePassphrase,
+} from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import type { Store } from '../ca/store/types.js';
 import type { EstServer } from '../est/server.js';
@@ -142,13 +148,19 @@ export class Service {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const secrets = new SecretSet();
 
-    const passphrase = o.passphraseFile
-      ? { passphrase: readPassphraseFile(o.passphraseFile), source: 'file', path: o.passphraseFile }
-      : resolvePassphrase({ dataDir, env, generate: true });
-    secrets.add(passphrase.passphrase);
-    secrets.add(env[PKCS11_PIN_ENV]);
     const dbUrl = o.db ?? env.DATABASE_URL ?? `sqlite:${join(dataDir, 'fleetpki.db')}`;
     addUrlSecrets(secrets, dbUrl);
+    // A passphrase is generated only for a store without a CA: one made by `fleetpki ca init` (or
+    // an earlier start) has keys that a new passphrase could not open, so its absence is an error.
+    const passphrase = o.passphraseFile
+      ? { passphrase: readPassphraseFile(o.passphraseFile), source: 'file', path: o.passphraseFile }
+      : resolvePassphrase({
+          dataDir,
+          env,
+          generate: !env[PASSPHRASE_ENV] && !existsSync(passphraseFile(dataDir)) && !(await holdsCa(dbUrl)),
+        });
+    secrets.add(passphrase.passphrase);
+    secrets.add(env[PKCS11_PIN_ENV]);
     const log = createLogger({ level: o.logLevel, secrets, destination: o.logDestination });
 
     let config = o.config ?? (o.configFile ? loadConfig(o.configFile) : parseConfig({}));
@@ -331,6 +343,21 @@ export class Service {
       `  try                curl --cacert ${this.rootPath} -H "Authorization: Bearer $(cat ${a.tokenPath})" ${u}/api/v1/cas`,
     );
     return `${lines.join('\n')}\n`;
+  }
+}
+
+/**
+ * Whether the store at `url` already holds a CA, without creating anything: a SQLite file that does
+ * not exist holds none; otherwise the store is opened and asked.
+ */
+async function holdsCa(url: string): Promise<boolean> {
+  const where = parseStoreUrl(url);
+  if (where.kind === 'sqlite' && !existsSync(where.path)) return false;
+  const store = await openStore(url, { sqlite: { writer: 'inline' } });
+  try {
+    return (await store.listIssuers()).length > 0;
+  } finally {
+    await store.close();
   }
 }
 

@@ -1,10 +1,11 @@
-// `fleetpki ca init --crl-url --ocsp-url` records the URLs in ca.json and `ca sign` puts them into
+// `fleetpki ca init --crl-url --ocsp-url` records the URLs in DIR/config.yaml and `ca sign` puts them into
 // the certificates the intermediate issues (checked with our parser and `openssl x509 -text`).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { OID } from '../../src/der/index.js';
 import { parseCertificate } from '../../src/x509/index.js';
 import { fleetpki, openssl } from './pki-cli.js';
@@ -34,15 +35,15 @@ function csr(name: string, cn: string): void {
 }
 
 describe('fleetpki ca: CRL and OCSP URLs', () => {
-  test('init --crl-url --ocsp-url stores them in ca.json', async () => {
+  test('init --crl-url --ocsp-url stores them in config.yaml', async () => {
     const r = await fleetpki(['ca', 'init', '--dir', 'ca', '--crl-url', CRL, '--ocsp-url', OCSP, '--json'], {
       cwd: dir,
       env,
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).crlUrls, [CRL]);
-    const state = JSON.parse(readFileSync(join(dir, 'ca/ca.json'), 'utf8'));
-    assert.deepEqual(state.revocationInfo, { crlUrls: [CRL], ocspUrls: [OCSP] });
+    const config = parseYaml(readFileSync(join(dir, 'ca/config.yaml'), 'utf8'));
+    assert.deepEqual(config.urls, { crl: [CRL], ocsp: [OCSP] });
   });
 
   test('sign puts cRLDistributionPoints and AIA OCSP into a device certificate', async () => {
@@ -94,7 +95,7 @@ describe('fleetpki ca: CRL and OCSP URLs', () => {
       const r = await fleetpki(['ca', 'init', '--dir', `bad-${name.length}`, ...args], { cwd: dir, env });
       assert.equal(r.code, 2, r.stdout);
       assert.match(r.stderr, /--(crl|ocsp)-url/);
-      assert.throws(() => readFileSync(join(dir, `bad-${name.length}`, 'ca.json')));
+      assert.throws(() => readFileSync(join(dir, `bad-${name.length}`, 'config.yaml')));
     });
   }
 });

@@ -32,7 +32,7 @@ describe('fleetpki crl create', () => {
       .stdout.trim()
       .split('=')[1]!;
     assert.equal(
-      (await fleetpki(['ca', 'revoke', '--dir', 'ca', serial, '--reason', 'cACompromise'], { cwd: dir }))
+      (await fleetpki(['ca', 'revoke', '--dir', 'ca', serial, '--reason', 'cACompromise'], { cwd: dir, env }))
         .code,
       0,
     );

@@ -5,6 +5,7 @@ import type {
   Completion,
   CrlRecord,
   EnrollmentCredential,
+  ImportedCertificate,
   IssuerRecord,
   IssuerStatus,
   PendingDecision,
@@ -29,6 +30,7 @@ export type WriteOp =
   | { op: 'reserve'; r: Reservation; keys: SearchKeys }
   | { op: 'complete'; c: Completion; tbsOffset: number; audit: QueuedAudit }
   | { op: 'voidReservation'; issuerId: string; serialHex: string; audit: QueuedAudit }
+  | { op: 'importCertificates'; records: ImportedCertificate[]; keys: SearchKeys[]; audit: QueuedAudit }
   | { op: 'revoke'; issuerId: string; serialHex: string; r: RevocationInfo; audit: QueuedAudit }
   | { op: 'releaseHold'; issuerId: string; serialHex: string; audit: QueuedAudit }
   | { op: 'nextCrlNumber'; issuerId: string }
@@ -70,6 +72,7 @@ export interface WriteResults {
   reserve: 'reserved' | 'serial-taken' | 'request-exists';
   complete: undefined;
   voidReservation: undefined;
+  importCertificates: number;
   revoke: 'revoked' | 'already-revoked' | 'not-issued';
   releaseHold: 'released' | 'not-on-hold' | 'not-issued';
   nextCrlNumber: bigint;

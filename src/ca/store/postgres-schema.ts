@@ -312,9 +312,19 @@ FOR EACH ROW WHEN (NEW.id IS DISTINCT FROM OLD.id OR NEW.label IS DISTINCT FROM 
 EXECUTE FUNCTION fleetpki_refuse('an enrollment credential only changes its use');
 `;
 
+/** Records imported without their DER (see V3 in sqlite-schema.ts). */
+const V3 = `
+ALTER TABLE certificates ADD COLUMN migrated boolean NOT NULL DEFAULT false;
+ALTER TABLE certificates ADD CONSTRAINT certificates_migrated_empty
+  CHECK (migrated = (length(coalesce(der, tbs)) = 0));
+
+CREATE TRIGGER certificates_migrated_fixed BEFORE UPDATE OF migrated ON certificates
+FOR EACH ROW EXECUTE FUNCTION fleetpki_refuse('a migrated record stays one');
+`;
+
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
   { version: 2, description: 'requests held for manual approval', sql: V2 },
-  // Version 3 is taken by the records imported without DER (wt/ops).
+  { version: 3, description: 'certificate records imported without DER (migrated)', sql: V3 },
   { version: 4, description: 'single-use enrollment credentials', sql: V4 },
 ];

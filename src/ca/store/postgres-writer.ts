@@ -204,6 +204,63 @@ export class PostgresWriter {
         if (done.rowCount) append(tx, op.audit);
         return undefined;
       }
+      case 'importCertificates': {
+        // Every issuer checked before the first row is written: a refusal leaves nothing behind.
+        for (const id of new Set(op.records.map((r) => r.issuerId)))
+          if (!(await this.issuerExists(tx, id))) throw new StoreError('unknown-issuer', `no issuer ${id}`);
+        let n = 0;
+        for (const [i, r] of op.records.entries()) {
+          const k = op.keys[i]!;
+          // An imported record: reserved with an empty tbs, then issued with an empty der (schema V3).
+          const got = await q(
+            'fp_import',
+            `WITH c AS (
+               INSERT INTO certificates (issuer_id, serial, state, profile, subject, subject_lc, cn_lc, sans,
+                 not_before, not_after, requester, reserved_at, listed_at, tbs, migrated)
+               VALUES ($1, $2, 'reserved', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, ''::bytea, true)
+               ON CONFLICT DO NOTHING RETURNING id),
+             s AS (INSERT INTO certificate_sans (san, certificate_id) SELECT x, c.id FROM c, unnest($12::text[]) AS x)
+             SELECT id FROM c`,
+            [
+              r.issuerId,
+              r.serialHex,
+              r.profile,
+              r.subject,
+              k.subjectLc,
+              k.cnLc,
+              JSON.stringify(r.sans),
+              r.notBefore,
+              r.notAfter,
+              r.requester,
+              r.issuedAt,
+              k.sansLc,
+            ],
+          );
+          const id = (got.rows[0] as { id: string } | undefined)?.id;
+          if (id === undefined) continue;
+          await q(
+            'fp_import_issue',
+            `UPDATE certificates SET state = 'issued', der = ''::bytea, fingerprint = '', issued_at = $1,
+               listed_at = $1, tbs = NULL WHERE id = $2`,
+            [r.issuedAt, id],
+          );
+          if (r.revocation) {
+            await q(
+              'fp_revoke',
+              'UPDATE certificates SET revoked_at = $1, revocation_reason = $2, invalidity_date = $3 WHERE id = $4',
+              [r.revocation.time, r.revocation.reason, r.revocation.invalidityDate ?? null, id],
+            );
+            await q(
+              'fp_status_change',
+              'INSERT INTO status_changes (issuer_id, serial, at) VALUES ($1, $2, $3)',
+              [r.issuerId, r.serialHex, op.audit.event.time],
+            );
+          }
+          n++;
+        }
+        if (n > 0) append(tx, op.audit);
+        return n;
+      }
       case 'revoke':
       case 'releaseHold': {
         const row = (

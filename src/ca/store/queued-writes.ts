@@ -7,6 +7,7 @@ import {
   type Completion,
   type CrlRecord,
   type EnrollmentCredential,
+  type ImportedCertificate,
   type IssuerRecord,
   type IssuerStatus,
   type PendingDecision,
@@ -20,6 +21,7 @@ import {
   checkCrl,
   checkDecision,
   checkEnrollmentCredential,
+  checkImported,
   checkIssuer,
   checkPending,
   checkReservation,
@@ -28,6 +30,7 @@ import {
   checkText,
   checkTime,
   MAX_AUDIT_BATCH,
+  MAX_IMPORT_BATCH,
 } from './validate.js';
 
 /**
@@ -80,6 +83,19 @@ export abstract class QueuedWrites {
     checkText(issuerId, 'issuerId');
     checkSerial(serialHex);
     await this.write({ op: 'voidReservation', issuerId, serialHex, audit: queueAudit(audit) });
+  }
+
+  async importCertificates(records: readonly ImportedCertificate[], audit: AuditEvent): Promise<number> {
+    if (!Array.isArray(records) || records.length > MAX_IMPORT_BATCH)
+      throw new StoreError('bad-input', `records: at most ${MAX_IMPORT_BATCH}`);
+    for (const [i, r] of records.entries()) checkImported(r, `records[${i}]`);
+    if (records.length === 0) return 0;
+    return this.write({
+      op: 'importCertificates',
+      records: [...records],
+      keys: records.map((r) => searchKeys(r.subject, r.sans)),
+      audit: queueAudit(audit),
+    });
   }
 
   async revoke(

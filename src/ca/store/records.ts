@@ -71,8 +71,13 @@ export function toRecord(row: CertificateRow): CertificateRecord {
     reservedAt: Number(row.reserved_at),
   };
   if (row.request_id !== null) r.requestId = row.request_id;
-  if (row.der !== null) r.der = bytes(row.der);
-  if (row.fingerprint !== null) r.fingerprint = row.fingerprint;
+  // An imported record without DER is stored with an empty `der` (and `migrated` set; the schema
+  // allows the empty value for those rows only).
+  if (row.der !== null && row.der.length === 0) r.migrated = true;
+  else {
+    if (row.der !== null) r.der = bytes(row.der);
+    if (row.fingerprint !== null) r.fingerprint = row.fingerprint;
+  }
   if (row.issued_at !== null) r.issuedAt = Number(row.issued_at);
   if (row.revoked_at !== null) {
     r.revocation = { time: Number(row.revoked_at), reason: row.revocation_reason as CRLReason };

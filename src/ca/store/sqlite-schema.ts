@@ -291,9 +291,24 @@ WHEN NEW.id IS NOT OLD.id OR NEW.label IS NOT OLD.label OR NEW.subject IS NOT OL
 BEGIN SELECT RAISE(ABORT, 'an enrollment credential only changes its use'); END;
 `;
 
+/**
+ * Records imported without their DER (`Store.importCertificates`: the `ca.json` of a CA directory
+ * made by an earlier fleetpki held serial, subject, profile and validity only). Such a row is
+ * `migrated`: reserved with an empty `tbs` and issued with an empty `der` in the same transaction.
+ * The CHECK ties the flag to the empty value both ways — no other row can have an empty `der` or
+ * `tbs` — and the flag never changes.
+ */
+const V3 = `
+ALTER TABLE certificates ADD COLUMN migrated INTEGER NOT NULL DEFAULT 0
+  CHECK (migrated IN (0, 1) AND migrated = (length(coalesce(der, tbs)) = 0));
+
+CREATE TRIGGER certificates_migrated_fixed BEFORE UPDATE OF migrated ON certificates
+BEGIN SELECT RAISE(ABORT, 'a migrated record stays one'); END;
+`;
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'certificates, issuers, CRLs, audit chain, settings, counters', sql: V1 },
   { version: 2, description: 'requests held for manual approval', sql: V2 },
-  // Version 3 is taken by the records imported without DER (wt/ops).
+  { version: 3, description: 'certificate records imported without DER (migrated)', sql: V3 },
   { version: 4, description: 'single-use enrollment credentials', sql: V4 },
 ];

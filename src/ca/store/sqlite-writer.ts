@@ -145,6 +145,37 @@ export class SqliteWriter {
         if (s.voidReservation.run(op.serialHex, op.issuerId).changes > 0) this.append(op.audit);
         return undefined;
       }
+      case 'importCertificates': {
+        let n = 0;
+        for (const [i, r] of op.records.entries()) {
+          const k = op.keys[i]!;
+          const info = s.importReserve.run(
+            r.issuerId,
+            r.serialHex,
+            r.profile,
+            r.subject,
+            k.subjectLc,
+            k.cnLc,
+            JSON.stringify(r.sans),
+            r.notBefore,
+            r.notAfter,
+            r.requester,
+            r.issuedAt,
+            r.issuedAt,
+          );
+          if (info.changes === 0) continue;
+          const id = info.lastInsertRowid;
+          for (const san of k.sansLc) s.insertSan.run(san, id);
+          s.importIssue.run(r.issuedAt, r.issuedAt, id);
+          if (r.revocation) {
+            s.revoke.run(r.revocation.time, r.revocation.reason, r.revocation.invalidityDate ?? null, id);
+            s.statusChange.run(r.issuerId, r.serialHex, op.audit.event.time);
+          }
+          n++;
+        }
+        if (n > 0) this.append(op.audit);
+        return n;
+      }
       case 'revoke': {
         const row = s.revocationOf.get(op.serialHex, op.issuerId) as RevocationRow | undefined;
         if (row?.state !== 'issued') return 'not-issued';
@@ -304,6 +335,16 @@ function prepare(db: Database.Database) {
        VALUES (?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     requestExists: p('SELECT 1 FROM certificates WHERE request_id = ?'),
+    // An imported record: reserved with an empty tbs, then issued with an empty der (schema V3).
+    importReserve: p(
+      `INSERT INTO certificates (issuer_id, serial, state, profile, subject, subject_lc, cn_lc, sans,
+         not_before, not_after, requester, reserved_at, listed_at, tbs, migrated)
+       VALUES (?, ?, 'reserved', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'', 1) ON CONFLICT DO NOTHING`,
+    ),
+    importIssue: p(
+      `UPDATE certificates SET state = 'issued', der = x'', fingerprint = '', issued_at = ?, listed_at = ?, tbs = NULL
+       WHERE id = ?`,
+    ),
     insertSan: p('INSERT OR IGNORE INTO certificate_sans (san, certificate_id) VALUES (?, ?)'),
     // The stored certificate must carry, at the TBSCertificate's offset, the exact bytes reserved.
     complete: p(

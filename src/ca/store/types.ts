@@ -94,6 +94,15 @@ export interface Store {
    * voids each (no client can hold a certificate that was never stored, so none may become `good`).
    */
   unresolvedReservations(before: number, limit: number): Promise<Reservation[]>;
+  /**
+   * Imports certificate records that come without their DER — a CA directory of an earlier
+   * fleetpki kept only serial, subject, profile and validity (`fleetpki ca …` migrates it). Each
+   * becomes an `issued` row marked `migrated` (its `der` and `fingerprint` absent when read):
+   * listed, revocable, on CRLs and answered by OCSP like any other. A serial the issuer already has
+   * is skipped, so importing twice imports once. The audit record is appended, in the same
+   * transaction, when at least one record was imported. Resolves how many were.
+   */
+  importCertificates(records: readonly ImportedCertificate[], audit: AuditEvent): Promise<number>;
 
   getCertificate(issuerId: string, serialHex: string): Promise<CertificateRecord | undefined>;
   /** Every issuer's certificate with that serial (serials are random, so normally one). */
@@ -329,6 +338,23 @@ export interface Completion {
 
 export type CertificateState = 'reserved' | 'issued' | 'void';
 
+/** A certificate record imported without its DER (see `Store.importCertificates`). */
+export interface ImportedCertificate {
+  issuerId: string;
+  serialHex: string;
+  profile: string;
+  /** Subject, RFC 4514 text. */
+  subject: string;
+  sans: readonly string[];
+  notBefore: number;
+  notAfter: number;
+  requester: string;
+  /** When it was issued (also its reservation time). */
+  issuedAt: number;
+  /** Present when it was revoked before the import. */
+  revocation?: RevocationInfo;
+}
+
 export interface RevocationInfo {
   time: number;
   reason: CRLReason;
@@ -353,6 +379,11 @@ export interface CertificateRecord {
   issuedAt?: number;
   /** Present while revoked (a released hold removes it). */
   revocation?: RevocationInfo;
+  /**
+   * Imported without its DER (`importCertificates`): `der` and `fingerprint` are absent although
+   * the certificate is `issued`.
+   */
+  migrated?: true;
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type Completion,
   type CrlRecord,
   type EnrollmentCredential,
+  type ImportedCertificate,
   type IssuerRecord,
   type PendingDecision,
   type PendingRequest,
@@ -146,6 +147,25 @@ export function checkReservation(r: Reservation): void {
   checkText(r.requester, 'requester');
   if (r.requestId !== undefined) checkText(r.requestId, 'requestId');
   checkTime(r.reservedAt, 'reservedAt');
+}
+
+/** Most records in one `importCertificates` call (a caller imports a larger set in batches). */
+export const MAX_IMPORT_BATCH = 5000;
+
+export function checkImported(r: ImportedCertificate, field: string): void {
+  if (typeof r !== 'object' || r === null) bad(field, 'expected an imported certificate record');
+  checkText(r.issuerId, `${field}.issuerId`);
+  checkSerial(r.serialHex);
+  checkText(r.profile, `${field}.profile`);
+  checkText(r.subject, `${field}.subject`, { empty: true });
+  if (!Array.isArray(r.sans) || r.sans.length > MAX_SANS)
+    bad(`${field}.sans`, `expected at most ${MAX_SANS} entries`);
+  for (const [i, s] of r.sans.entries()) checkText(s, `${field}.sans[${i}]`);
+  checkTime(r.notBefore, `${field}.notBefore`);
+  checkTime(r.notAfter, `${field}.notAfter`);
+  checkText(r.requester, `${field}.requester`);
+  checkTime(r.issuedAt, `${field}.issuedAt`);
+  if (r.revocation !== undefined) checkRevocation(r.revocation);
 }
 
 /**

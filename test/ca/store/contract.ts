@@ -492,6 +492,84 @@ export function storeContract(h: Harness): void {
     });
   });
 
+  describe(`${name}: records imported without DER`, PARALLEL, () => {
+    const old = (serialHex: string, revoked = false) => ({
+      issuerId: 'devices-1',
+      serialHex,
+      profile: 'device',
+      subject: `CN=old-${serialHex}`,
+      sans: [],
+      notBefore: T0,
+      notAfter: T0 + 30 * DAY,
+      requester: 'migrated:ca.json',
+      issuedAt: T0,
+      revocation: revoked ? { time: T0 + 5, reason: 'keyCompromise' as const } : undefined,
+    });
+
+    test('importCertificates: issued and marked migrated, revocable, listed; importing twice imports once', async () => {
+      const { store } = await fresh();
+      assert.equal(
+        await store.importCertificates([old('0101'), old('0202', true)], ev('migrate-records')),
+        2,
+      );
+      assert.equal(
+        await store.importCertificates([old('0101'), old('0202', true)], ev('migrate-records')),
+        0,
+      );
+      const a = await store.getCertificate('devices-1', '0101');
+      assert.equal(a?.state, 'issued');
+      assert.equal(a?.migrated, true);
+      assert.equal(a?.der, undefined);
+      assert.equal(a?.fingerprint, undefined);
+      assert.equal(a?.issuedAt, T0);
+      assert.deepEqual(await store.status('devices-1', '0101'), { status: 'good' });
+      assert.equal((await store.status('devices-1', '0202'))?.status, 'revoked');
+      assert.deepEqual(await store.revokedEntries('devices-1'), [
+        { serialHex: '0202', revocationTime: T0 + 5, reason: 'keyCompromise' },
+      ]);
+      assert.equal(
+        await store.revoke('devices-1', '0101', { time: T0 + 9, reason: 'superseded' }, ev('revoke')),
+        'revoked',
+      );
+      // One serial per issuer, imported or not.
+      const { cert: _c, ...r } = reservation('0101');
+      assert.equal(await store.reserve(r), 'serial-taken');
+      const page = await store.findCertificates({ subject: 'CN=old-', limit: 10 });
+      assert.deepEqual(page.items.map((x) => x.serialHex).sort(), ['0101', '0202']);
+      await rejectsWith(
+        store.importCertificates([old('0404'), { ...old('0303'), issuerId: 'nobody' }], ev('x')),
+        'unknown-issuer',
+      );
+      assert.equal(
+        await store.getCertificate('devices-1', '0404'),
+        undefined,
+        'a refused import writes nothing',
+      );
+      await rejectsWith(
+        store.importCertificates([{ ...old('0303'), serialHex: 'XYZ' }], ev('x')),
+        'bad-input',
+      );
+      const actions = (await verifyChain(store)).map((x) => x.action);
+      assert.equal(actions.filter((x) => x === 'migrate-records').length, 1);
+    });
+
+    test('the database allows an empty der or tbs only on a migrated row, and the flag never changes', async () => {
+      const { store, url } = await fresh();
+      await issue(store, 'aa01');
+      assert.equal(await store.importCertificates([old('0101')], ev('migrate-records')), 1);
+      const cols = `(issuer_id, serial, state, profile, subject, subject_lc, sans, not_before, not_after, requester, reserved_at, listed_at, tbs)`;
+      await dbRefuses(
+        url,
+        `INSERT INTO certificates ${cols} VALUES ('devices-1', 'bb01', 'reserved', 'p', 's', 's', '[]', 0, 1, 'r', 0, 0, ?)`,
+        [new Uint8Array(0)],
+      );
+      await dbRefuses(url, `UPDATE certificates SET migrated = NOT migrated WHERE serial = '0101'`);
+      await dbRefuses(url, `UPDATE certificates SET migrated = NOT migrated WHERE serial = 'aa01'`);
+      assert.equal((await store.getCertificate('devices-1', '0101'))?.migrated, true);
+      assert.equal((await store.getCertificate('devices-1', 'aa01'))?.migrated, undefined);
+    });
+  });
+
   describe(`${name}: CRL numbers and CRLs`, PARALLEL, () => {
     ctest(
       'nextCrlNumber counts 1, 2, 3 per issuer; 100 concurrent calls get 100 distinct numbers',
