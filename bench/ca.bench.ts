@@ -260,7 +260,12 @@ async function fleetpkiTarget(key: 'sqlite' | 'postgres' | 'base'): Promise<void
       async (okTotal, sample) => {
         const notes: string[] = [];
         if (key === 'postgres') notes.push(`PostgreSQL ${pgSettings}`);
-        const counts = await storedStates(key === 'postgres' ? 'postgres' : 'sqlite', dataDir, db);
+        // Requests still in flight when the last window closed finish first (up to 30 s).
+        let counts = await storedStates(key === 'postgres' ? 'postgres' : 'sqlite', dataDir, db);
+        for (let i = 0; i < 60 && counts.reserved; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          counts = await storedStates(key === 'postgres' ? 'postgres' : 'sqlite', dataDir, db);
+        }
         const issued = counts.issued ?? 0;
         notes.push(
           `${name}: ${okTotal} certificates answered, ${issued} issued in the store (incl. the service's own), ` +
@@ -559,6 +564,7 @@ function ratio(t: Target, other: Target | undefined): number {
 function summarise(ts: Target[], extra: { name: string; perSec: number; note: string }[], notes: string[]) {
   const step = ts.find((t) => t.key === 'step-ca');
   const cfssl = ts.find((t) => t.key === 'cfssl');
+  const base = ts.find((t) => t.key === 'base');
   const rows = ts.map((t) => {
     const lat = t.windows.flatMap((w) => w.latencies);
     const ok = t.windows.reduce((s, w) => s + w.ok, 0);
@@ -577,6 +583,7 @@ function summarise(ts: Target[], extra: { name: string; perSec: number; note: st
       prepMsPerRequest: t.windows.reduce((s, w) => s + w.prepMs, 0) / Math.max(1, ok),
       vsStepCa: t === step ? 1 : ratio(t, step),
       vsCfssl: t === cfssl ? 1 : ratio(t, cfssl),
+      vsBase: t === base ? 1 : ratio(t, base),
       ok,
       failed: t.windows.reduce((s, w) => s + w.failed, 0),
       load: median(t.windows.flatMap((w) => [w.loadBefore, w.loadAfter])),
@@ -611,6 +618,7 @@ function summarise(ts: Target[], extra: { name: string; perSec: number; note: st
     Number.isFinite(r.vsCfssl) ? `${fx(r.vsCfssl, 2)}x` : '-',
     fx(r.load),
     String(r.failed),
+    ...(base ? [Number.isFinite(r.vsBase) ? `${fx(r.vsBase, 2)}x` : '-'] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
