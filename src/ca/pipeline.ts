@@ -1,9 +1,9 @@
-import { defaultProvider } from '../crypto/default-provider.js';
 import { CryptoError } from '../crypto/errors.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import type { Signer } from '../crypto/signer.js';
 import { assembleSigned } from '../issue/assemble.js';
 import { CertificateBuilder, type Prepared } from '../issue/certificate.js';
-import { verifyCsr } from '../issue/csr.js';
+import { verifyCsr, verifyCsrAsync } from '../issue/csr.js';
 import { IssueError, LintError } from '../issue/errors.js';
 import type { Issuer } from '../issue/issuer.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
@@ -98,6 +98,8 @@ function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedRe
 
 export interface PipelineDeps {
   store: Store;
+  /** Verifies each new signature before it leaves (`verifyAsync`). */
+  crypto: CryptoProvider;
   now: () => number;
   logger: CaLogger;
   validators: readonly Validator[];
@@ -115,6 +117,31 @@ const DAY_MS = 86_400_000;
 
 /** Stage 1: parse, key soundness, proof of possession. */
 export function verifyRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
+  const csr = parseRequest(input);
+  try {
+    return verifyCsr(csr);
+  } catch (e) {
+    throw verifyFailure(csr, e);
+  }
+}
+
+/**
+ * Stage 1 with the signature checked by `crypto.verifyAsync` — a provider may run it off the event
+ * loop (crypto/ `VerifyPool`). Same answers and errors as `verifyRequest`.
+ */
+export async function verifyRequestAsync(
+  input: CertificationRequest | Uint8Array | string,
+  crypto: CryptoProvider,
+): Promise<CertificationRequest> {
+  const csr = parseRequest(input);
+  try {
+    return await verifyCsrAsync(csr, { provider: crypto });
+  } catch (e) {
+    throw verifyFailure(csr, e);
+  }
+}
+
+function parseRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
   let csr: CertificationRequest;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     try {
@@ -124,26 +151,26 @@ export function verifyRequest(input: CertificationRequest | Uint8Array | string)
     }
   } else csr = input;
   checkKeyParameters(csr.subjectPublicKeyInfo);
-  try {
-    return verifyCsr(csr);
-  } catch (e) {
-    // The platform decodes the key before it verifies anything: a key it refuses is unsound.
-    if (isBadKey(e) || isBadKey((e as Error).cause)) throw invalidKey(csr.subjectPublicKeyInfo);
-    if (e instanceof IssueError) {
-      const code: CaErrorCode =
-        e.code === 'csr-bad-signature'
-          ? 'bad-csr-signature'
-          : e.code === 'csr-unsupported-algorithm'
-            ? 'unsupported-algorithm'
-            : 'malformed-csr';
-      throw new CaError(code, e.message, {
-        rule: 'proofOfPossession',
-        section: RULE_SECTIONS.proofOfPossession,
-      });
-    }
-    if (e instanceof CryptoError) throw new CaError('unsupported-algorithm', e.message);
-    throw e;
+  return csr;
+}
+
+function verifyFailure(csr: CertificationRequest, e: unknown): unknown {
+  // The platform decodes the key before it verifies anything: a key it refuses is unsound.
+  if (isBadKey(e) || isBadKey((e as Error).cause)) return invalidKey(csr.subjectPublicKeyInfo);
+  if (e instanceof IssueError) {
+    const code: CaErrorCode =
+      e.code === 'csr-bad-signature'
+        ? 'bad-csr-signature'
+        : e.code === 'csr-unsupported-algorithm'
+          ? 'unsupported-algorithm'
+          : 'malformed-csr';
+    return new CaError(code, e.message, {
+      rule: 'proofOfPossession',
+      section: RULE_SECTIONS.proofOfPossession,
+    });
   }
+  if (e instanceof CryptoError) return new CaError('unsupported-algorithm', e.message);
+  return e;
 }
 
 function isBadKey(e: unknown): boolean {
@@ -223,12 +250,12 @@ export class IssuancePipeline {
       const sig = s.signSync ? s.signSync(prepared.tbs) : await s.sign(prepared.tbs);
       // A faulty signer (or an RSA-CRT fault that would leak the key) never releases a bad signature.
       if (
-        !defaultProvider().verify(
+        !(await this.d.crypto.verifyAsync(
           s.algorithm,
           c.issuer.certificate.subjectPublicKeyInfo.der,
           prepared.tbs,
           sig,
-        )
+        ))
       )
         throw new CaError('sign-failed', 'the new signature does not verify with the issuer key');
       der = assembleSigned(prepared.tbs, prepared.issuer.signatureAlgorithm, sig).slice();
