@@ -9,6 +9,7 @@ import { KeyStore } from '../ca/keys.js';
 import { PKCS11_PIN_ENV, readSecretFile, resolvePassphrase } from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import type { Store } from '../ca/store/types.js';
+import { VerifyPool } from '../crypto/verify-pool.js';
 import { type AdminCredential, checkAdminFiles, ensureAdminCredential } from './admin-credential.js';
 import { buildServiceApp, type ServiceApp, type ServiceAppOptions } from './app.js';
 import { PUBLIC_MODE, writeFileAtomic } from './files.js';
@@ -111,6 +112,7 @@ export class Service {
     /** Where the passphrase came from (`generated` must be said loudly). */
     readonly passphraseSource: string,
     readonly passphrasePath: string | undefined,
+    private readonly crypto: VerifyPool,
   ) {}
 
   get rootPath(): string {
@@ -155,6 +157,8 @@ export class Service {
     });
     let rawStore: Store | undefined;
     let authority: Authority | undefined;
+    // CSR proof-of-possession and new-signature checks run on worker threads, off the event loop.
+    const crypto = await VerifyPool.start();
     try {
       rawStore = await openStore(dbUrl);
       const store = metrics.instrumentStore(rawStore);
@@ -163,6 +167,7 @@ export class Service {
         keys,
         config,
         logger: log.child({ component: 'ca' }),
+        crypto,
         root: o.importRoot
           ? {
               certificate: readFileSync(o.importRoot.certificate),
@@ -230,10 +235,12 @@ export class Service {
         counter.total,
         passphrase.source,
         passphrase.path,
+        crypto,
       );
     } catch (e) {
       await authority?.close().catch(() => undefined);
       keys.close();
+      await crypto.close();
       await rawStore?.close().catch(() => undefined);
       log.flush?.();
       throw e;
@@ -258,6 +265,7 @@ export class Service {
       await this.server.app.close();
       for (const e of this.extensions) await e.close?.().catch(() => undefined);
       await this.authority.close();
+      await this.crypto.close();
       this.keys.close();
       await this.store.close();
       this.logger.info({}, 'service stopped');
