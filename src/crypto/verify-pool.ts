@@ -101,7 +101,8 @@ export class VerifyPool implements CryptoProvider {
     if (this.closed || this.broken)
       return Promise.resolve().then(() => nodeCrypto.verify(alg, spki, data, signature));
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { alg, spki, data, signature }, resolve, reject });
+      const job = { alg, spki: compact(spki), data: compact(data), signature: compact(signature) };
+      this.queue.push({ job, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -191,6 +192,14 @@ export class VerifyPool implements CryptoProvider {
   scrypt: CryptoProvider['scrypt'] = (p, s, o, l) => nodeCrypto.scrypt(p, s, o, l);
   hmac: CryptoProvider['hmac'] = (h, k, d) => nodeCrypto.hmac(h, k, d);
   cbc: CryptoProvider['cbc'] = (op, c, k, iv, d) => nodeCrypto.cbc(op, c, k, iv, d);
+}
+
+/**
+ * The bytes of a view in an array of their own: a posted view carries its whole ArrayBuffer, and
+ * parsed DER and built TBS are views into larger ones (Node's 8 KiB pool, issue/'s slabs).
+ */
+function compact(u: Uint8Array): Uint8Array {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice();
 }
 
 function spawn(code: URL | string): Worker {
