@@ -85,6 +85,25 @@ function firstCert(pem: string): string {
 }
 
 /**
+ * Request ids: 64 random bits each (they appear in problem answers, so they reveal nothing about
+ * the traffic), drawn 512 at a time — one CSPRNG call per 512 requests instead of one per request
+ * (~10 µs → ~0.3 µs of CPU per id under load).
+ */
+function requestIds(): () => string {
+  let pool = Buffer.alloc(0);
+  let at = 0;
+  return () => {
+    if (at >= pool.length) {
+      pool = randomBytes(4096);
+      at = 0;
+    }
+    const id = pool.toString('hex', at, at + 8);
+    at += 8;
+    return id;
+  };
+}
+
+/**
  * Handlers must answer within `ms` (a hung store or PKCS#11 token): a request still unanswered
  * then gets the `timeout` problem (503) and its handler's later answer is dropped. One sweep per
  * second over the requests in flight does it — fastify's own `handlerTimeout` gives each request
@@ -135,7 +154,7 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<ServiceApp>
     loggerInstance: log as unknown as FastifyBaseLogger,
     // Request logs are written by our onResponse hook (without headers, bodies or query strings).
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: () => randomBytes(8).toString('hex'),
+    genReqId: requestIds(),
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     requestTimeout: o.requestTimeoutMs ?? 30_000,
     keepAliveTimeout: o.keepAliveTimeoutMs ?? 5_000,
