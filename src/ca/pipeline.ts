@@ -64,6 +64,9 @@ export interface IssuedResult {
   serialHex: string;
   issuerId: string;
   profile: string;
+  /** The subject as RFC 4514 text and the subjectAltName entries (`dns:…`), as stored. */
+  subject: string;
+  sans: readonly string[];
   notBefore: number;
   notAfter: number;
   /** SHA-256 of `der`, lower-case hex. */
@@ -218,6 +221,8 @@ export class IssuancePipeline {
     let prepared = c.prepared;
     const issuerId = c.issuer.id;
     let serialHex = '';
+    const subject = input.subject.toString();
+    const sans = input.sans.map(sanEntry);
     for (let draw = 1; ; draw++) {
       serialHex = serialKeyOf(prepared.serialNumber);
       const r = await this.store(() =>
@@ -225,8 +230,8 @@ export class IssuancePipeline {
           issuerId,
           serialHex,
           profile: input.profile.name,
-          subject: input.subject.toString(),
-          sans: input.sans.map(sanEntry),
+          subject,
+          sans,
           notBefore: prepared.notBefore,
           notAfter: prepared.notAfter,
           // A compact copy: `tbs` is a view into a shared 8 KiB slab (issue/assemble.ts), and the store
@@ -287,6 +292,8 @@ export class IssuancePipeline {
       serialHex,
       issuerId,
       profile: input.profile.name,
+      subject,
+      sans,
       notBefore: prepared.notBefore,
       notAfter: prepared.notAfter,
       fingerprint,
@@ -315,6 +322,8 @@ export class IssuancePipeline {
       serialHex: rec.serialHex,
       issuerId: rec.issuerId,
       profile: rec.profile,
+      subject: rec.subject,
+      sans: rec.sans,
       notBefore: rec.notBefore,
       notAfter: rec.notAfter,
       fingerprint: rec.fingerprint ?? sha256Hex(rec.der),
