@@ -89,10 +89,9 @@ export interface AuthorityOptions {
   /** Audit actor for what the Authority does by itself (CRLs, recovery). Default `system`. */
   systemActor?: string;
   /**
-   * Verifies CSR signatures (proof of possession, through `verifyAsync`) and each new
-   * certificate's signature (`verify` when the provider is synchronous). Default: the default
-   * provider. A service passes crypto/ `VerifyPool` to keep CSR verification — a key never seen
-   * before, the costliest step — off its event loop.
+   * Verifies CSR signatures (proof of possession) and each new certificate's signature, through
+   * `verifyAsync`. Default: the default provider. A service passes crypto/ `VerifyPool` to keep
+   * these public-key operations off its event loop.
    */
   crypto?: CryptoProvider;
 }

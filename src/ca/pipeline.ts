@@ -101,7 +101,7 @@ function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedRe
 
 export interface PipelineDeps {
   store: Store;
-  /** Verifies each new signature before it leaves (`verify` when it is synchronous, else `verifyAsync`). */
+  /** Verifies each new signature before it leaves (`verifyAsync`). */
   crypto: CryptoProvider;
   now: () => number;
   logger: CaLogger;
@@ -254,14 +254,15 @@ export class IssuancePipeline {
       const s = c.signer;
       const sig = s.signSync ? s.signSync(prepared.tbs) : await s.sign(prepared.tbs);
       // A faulty signer (or an RSA-CRT fault that would leak the key) never releases a bad signature.
-      // Checked here when the provider can (the issuer's key is cached, so this costs one
-      // verification — less than a trip to another thread and back).
-      const crypto = this.d.crypto;
-      const issuerKey = c.issuer.certificate.subjectPublicKeyInfo.der;
-      const good = crypto.supportsSync
-        ? crypto.verify(s.algorithm, issuerKey, prepared.tbs, sig)
-        : await crypto.verifyAsync(s.algorithm, issuerKey, prepared.tbs, sig);
-      if (!good) throw new CaError('sign-failed', 'the new signature does not verify with the issuer key');
+      if (
+        !(await this.d.crypto.verifyAsync(
+          s.algorithm,
+          c.issuer.certificate.subjectPublicKeyInfo.der,
+          prepared.tbs,
+          sig,
+        ))
+      )
+        throw new CaError('sign-failed', 'the new signature does not verify with the issuer key');
       der = assembleSigned(prepared.tbs, prepared.issuer.signatureAlgorithm, sig).slice();
     } catch (e) {
       const err =
