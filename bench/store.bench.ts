@@ -13,7 +13,9 @@
 // the table, default 4000 here), FLEETPKI_BENCH_STORE_ONLY=sqlite|postgres.
 // The seeded SQLite file is kept in .tmp/bench-store/ and copied for each run (seeding takes a
 // while); PostgreSQL is seeded in a fresh throwaway cluster each run.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +59,8 @@ interface LoadResult {
   p50: number;
   p99: number;
   loopP99: number;
+  /** CPU time of this process (all its threads) per issuance: what the machine's load does not change. */
+  cpuUs: number;
 }
 const results: Record<string, { seedS?: number; queries: QueryTiming[]; load: LoadResult[] }> = {};
 
@@ -184,6 +188,7 @@ async function load(store: Store, name: string, callers: number, cpuMs: number):
   await Promise.all(Array.from({ length: callers }, () => one()));
   lat.length = 0;
   h.enable();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: callers }, async () => {
@@ -191,6 +196,7 @@ async function load(store: Store, name: string, callers: number, cpuMs: number):
     }),
   );
   const elapsed = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   h.disable();
   lat.sort((a, b) => a - b);
   return {
@@ -199,12 +205,18 @@ async function load(store: Store, name: string, callers: number, cpuMs: number):
     p50: lat[Math.floor(lat.length * 0.5)]!,
     p99: lat[Math.floor(lat.length * 0.99)]!,
     loopP99: h.percentile(99) / 1e6,
+    cpuUs: (cpu.user + cpu.system) / lat.length,
   };
 }
 
 async function sqliteBench(): Promise<void> {
-  const schema = SQLITE_MIGRATIONS.at(-1)!.version;
-  const seeded = join(tmp, `sqlite-${ROWS}-v${schema}.db`);
+  // Keyed by the schema's text, so that a changed schema (or seed) is never measured on old files.
+  const schema = createHash('sha256')
+    .update(JSON.stringify(SQLITE_MIGRATIONS))
+    .update(readFileSync(new URL('./store-seed.ts', import.meta.url)))
+    .digest('hex')
+    .slice(0, 12);
+  const seeded = join(tmp, `sqlite-${ROWS}-${schema}.db`);
   const r: (typeof results)[string] = { queries: [], load: [] };
   results.sqlite = r;
   if (!existsSync(seeded)) {
@@ -285,9 +297,15 @@ if (ONLY !== 'sqlite') await postgresBench();
 log(`\nDurable issuances (reserve + complete with audit), 64 concurrent callers, ${LOAD_MS} ms each`);
 const all = Object.values(results).flatMap((r) => r.load);
 const w = Math.max(...all.map((l) => l.name.length));
-log(`  ${''.padEnd(w)}  issuances/s      p50      p99  event-loop p99`);
+log(`  ${''.padEnd(w)}  issuances/s      p50      p99  event-loop p99  CPU/issuance`);
 for (const l of all)
   log(
-    `  ${l.name.padEnd(w)}  ${l.perSec.toFixed(0).padStart(11)}  ${l.p50.toFixed(1).padStart(6)} ms ${l.p99.toFixed(1).padStart(6)} ms  ${l.loopP99.toFixed(1).padStart(10)} ms`,
+    `  ${l.name.padEnd(w)}  ${l.perSec.toFixed(0).padStart(11)}  ${l.p50.toFixed(1).padStart(6)} ms ${l.p99.toFixed(1).padStart(6)} ms  ${l.loopP99.toFixed(1).padStart(10)} ms  ${l.cpuUs.toFixed(0).padStart(9)} µs`,
   );
+log('  (CPU/issuance: this process, every thread; the PostgreSQL server CPU is not in it)');
+log(
+  `  machine load average during the run: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (${cpus().length} CPUs)`,
+);
 log(`\nresults: ${writeResults('store', { rows: ROWS, ...results })}`);

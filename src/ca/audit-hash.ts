@@ -14,6 +14,7 @@ import type { AuditEvent } from './store/types.js';
  */
 export const GENESIS_HASH = '0'.repeat(64);
 
+/** The hash of record `seq` after `prevHash` (see above). */
 export function auditHash(prevHash: string, seq: number, e: AuditEvent): string {
   const body = canonicalJson({
     seq,

@@ -25,12 +25,14 @@ export type AuditVerifyResult =
       records: number;
     };
 
+/** Options of `verifyAudit`. */
 export interface AuditVerifyOptions {
   expectHead?: { seq: number; hash: string };
   /** Records read per store query (default 1000). */
   pageSize?: number;
 }
 
+/** Walks the audit chain from record 1; see the header. */
 export async function verifyAudit(store: Store, o: AuditVerifyOptions = {}): Promise<AuditVerifyResult> {
   const page = o.pageSize ?? 1000;
   let prevHash = GENESIS_HASH;

@@ -96,6 +96,7 @@ export interface AuthorityOptions {
   crypto?: CryptoProvider;
 }
 
+/** Options of `Authority.issue`. */
 export interface IssueOptions {
   /** Profile name (`device`, `server`, …). */
   profile: string;
@@ -110,22 +111,26 @@ export interface IssueOptions {
   validityDays?: number;
 }
 
+/** Who asks, and for which issuer's serial. */
 export interface RequesterOptions {
   requester: string;
   /** The issuer, when the serial alone is ambiguous (serials are random: normally not needed). */
   issuerId?: string;
 }
 
+/** Options of `Authority.revoke`. */
 export interface RevokeOptions extends RequesterOptions {
   /** RFC 5280 §5.3.2: when the key is known or suspected to have been compromised (epoch ms). */
   invalidityDate?: number;
 }
 
+/** Options of `Authority.renew` and `Authority.rekey`. */
 export interface RenewOptions extends RequesterOptions {
   requestId?: string;
   validityDays?: number;
 }
 
+/** What `Authority.revoke` recorded. */
 export interface RevocationResult {
   issuerId: string;
   serialHex: string;
@@ -151,6 +156,7 @@ export const REVOCATION_REASONS: readonly CRLReason[] = [
 
 const HIERARCHY_REFRESH_MS = 30_000;
 
+/** The CA; see `AuthorityOptions` above for the whole picture. */
 export class Authority {
   readonly config: CaConfig;
   readonly store: Store;
@@ -258,6 +264,7 @@ export class Authority {
     csr: CertificationRequest | Uint8Array | string,
     o: IssueOptions,
   ): Promise<IssueResult> {
+    this.checkRequest(o);
     const profile = this.config.profiles[o.profile];
     if (!profile) {
       const name = String(o.profile).slice(0, 64);
@@ -302,6 +309,7 @@ export class Authority {
   }
 
   private async renewNow(serial: SerialInput, o: RenewOptions): Promise<IssuedResult> {
+    this.checkRequest(o);
     const { rec, cert, profile } = await this.current(serial, o, 'renew');
     const input: IssuanceInput = {
       action: 'renew',
@@ -336,6 +344,7 @@ export class Authority {
     csr: CertificationRequest | Uint8Array | string,
     o: RenewOptions,
   ): Promise<IssuedResult> {
+    this.checkRequest(o);
     const { rec, cert, profile } = await this.current(serial, o, 'rekey');
     const base = {
       action: 'rekey' as const,
@@ -388,12 +397,18 @@ export class Authority {
    * concurrent approvals one issues; the other gets `not-pending`.
    */
   approve(id: string, o: { requester: string }): Promise<IssuedResult> {
-    return this.run(() => this.approvals.approve(id, o.requester));
+    return this.run(async () => {
+      this.checkRequest(o);
+      return this.approvals.approve(id, o.requester);
+    });
   }
 
   /** Rejects a pending request (`not-pending` when it was decided already). */
   reject(id: string, o: { requester: string; reason?: string }): Promise<void> {
-    return this.run(() => this.approvals.reject(id, o.requester, o.reason));
+    return this.run(async () => {
+      this.checkRequest(o);
+      return this.approvals.reject(id, o.requester, o.reason);
+    });
   }
 
   // ---- certificates -----------------------------------------------------------------------------
@@ -438,6 +453,7 @@ export class Authority {
     reason: CRLReason,
     o: RevokeOptions,
   ): Promise<RevocationResult> {
+    this.checkRequest(o);
     if (!isCrlReason(reason) || !REVOCATION_REASONS.includes(reason))
       throw new CaError(
         'bad-reason',
@@ -478,6 +494,7 @@ export class Authority {
   }
 
   private async releaseHoldNow(serial: SerialInput, o: RequesterOptions): Promise<void> {
+    this.checkRequest(o);
     const rec = await this.issued(serial, o.issuerId);
     const r = await this.store.releaseHold(
       rec.issuerId,
@@ -691,6 +708,17 @@ export class Authority {
 
   private checkOpen(): void {
     if (this.closed) throw new CaError('closed', 'the Authority is closed');
+  }
+
+  /** Who asks and the request id are written to the store and the audit log: bounded, printable. */
+  private checkRequest(o: { requester: string; requestId?: string; validityDays?: number }): void {
+    const ok = (v: unknown, max: number) =>
+      typeof v === 'string' && v.length > 0 && v.length <= max && !/[\u0000-\u001f\u007f]/.test(v);
+    if (!ok(o.requester, 256)) throw new CaError('bad-request', 'requester: 1 to 256 printable characters');
+    if (o.requestId !== undefined && !ok(o.requestId, 256))
+      throw new CaError('bad-request', 'requestId: 1 to 256 printable characters');
+    if (o.validityDays !== undefined && !Number.isSafeInteger(o.validityDays))
+      throw new CaError('bad-request', 'validityDays: a whole number of days');
   }
 
   /** Runs a request while the Authority is open, tracked so that `close()` can wait for it. */

@@ -50,6 +50,7 @@ export interface UrlConfig {
   ocsp: readonly string[];
 }
 
+/** The root `Authority.init` creates. */
 export interface RootConfig {
   id: string;
   subject: string;
@@ -57,6 +58,7 @@ export interface RootConfig {
   validityDays: number;
 }
 
+/** An issuing intermediate `Authority.init` creates. */
 export interface IntermediateConfig {
   id: string;
   subject: string;
@@ -67,6 +69,7 @@ export interface IntermediateConfig {
   nameConstraints?: { permitted: readonly string[]; excluded: readonly string[] };
 }
 
+/** The validated configuration with every default filled in. */
 export interface CaConfig {
   hierarchy: {
     root: RootConfig;

@@ -40,6 +40,8 @@ export type CaErrorCode =
   | 'forbidden'
   /** The `requestId` was used before for a different request. */
   | 'request-conflict'
+  /** A request option is malformed: an empty or oversized requester or request id, a non-integer validity. */
+  | 'bad-request'
   // ---- certificates and revocation ----------------------------------------------------------------
   /** No certificate (or pending request) with that serial (or id). */
   | 'not-found'
@@ -96,6 +98,7 @@ export interface CaErrorDetails {
   [k: string]: unknown;
 }
 
+/** The Authority's error: `code` is API (see CaErrorCode), `details` structured context. */
 export class CaError extends Error {
   override readonly name = 'CaError';
   constructor(
@@ -126,8 +129,10 @@ export const REQUEST_ERROR_CODES: ReadonlySet<CaErrorCode> = new Set<CaErrorCode
   'unknown-profile',
   'forbidden',
   'request-conflict',
+  'bad-request',
 ]);
 
+/** Narrows to a CaError (of `code`, when given). */
 export function isCaError(e: unknown, code?: CaErrorCode): e is CaError {
   return e instanceof CaError && (code === undefined || e.code === code);
 }

@@ -70,10 +70,12 @@ export interface IssuerInfo {
   certificatePem: string;
 }
 
+/** SHA-256 of DER, lower-case hex (certificate fingerprints, as the store keeps them). */
 export function sha256Hex(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
+/** Every stored issuer, linked to its parents, with lookups by id and lineage. */
 export class Hierarchy {
   private constructor(
     readonly byId: ReadonlyMap<string, LoadedIssuer>,

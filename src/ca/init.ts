@@ -31,12 +31,14 @@ export interface ImportedCa {
   key: KeyImport;
 }
 
+/** Where an imported CA's key is. */
 export type KeyImport =
   /** Copied into DATA/keys re-encrypted with the store's passphrase; `passphrase` opens the source file. */
   | { file: string; passphrase?: string }
   /** RFC 7512 URI of a key on a token (the PIN from the environment, never stored). */
   | { pkcs11: string };
 
+/** Options of `Authority.init` beyond `AuthorityOptions`. */
 export interface InitHierarchyOptions {
   /** Import an existing root instead of generating one; the intermediates are still generated. */
   root?: ImportedCa;
@@ -44,12 +46,14 @@ export interface InitHierarchyOptions {
   actor?: string;
 }
 
+/** Options of `Authority.importIssuer`. */
 export interface ImportIssuerOptions extends ImportedCa {
   /** The new issuer's id (a lineage name: lower-case letters, digits, dashes). */
   id: string;
   requester: string;
 }
 
+/** Options of `Authority.rotate`. */
 export interface RotateOptions {
   requester: string;
   /** Default: the lineage's configured key type. */

@@ -60,6 +60,7 @@ export interface KeyStoreOptions {
   wrapSigner?: (signer: Signer) => Signer;
 }
 
+/** A key the store just wrote (or imported), with its signer. */
 export interface CreatedKey {
   ref: KeyReference;
   /** SubjectPublicKeyInfo DER. */
@@ -69,6 +70,7 @@ export interface CreatedKey {
 
 const KEY_DIR = 'keys';
 
+/** The CA's key files and token keys (described above `KeyStoreOptions`). */
 export class KeyStore {
   private readonly signers = new Map<string, Promise<Signer>>();
   private readonly tokenSigners: Pkcs11Signer[] = [];
@@ -239,6 +241,7 @@ export class KeyStore {
   }
 }
 
+/** A key reference for messages (a path or a PKCS#11 URI, which never holds a PIN). */
 export function describeRef(ref: KeyReference): string {
   return ref.kind === 'file' ? ref.path : ref.uri;
 }
@@ -254,6 +257,7 @@ function keyError(e: unknown, path: string): CaError {
   return new CaError('key-unavailable', `${path}: ${(e as Error).message}`, {}, { cause: e });
 }
 
+/** Options of `openKeys`. */
 export interface OpenKeysOptions extends Omit<KeyStoreOptions, 'passphrase'> {
   /** The store: a passphrase is generated only when it holds no CA yet. */
   store: Store;

@@ -84,6 +84,7 @@ export interface PendingResult {
   profile: string;
 }
 
+/** What `Authority.issue` resolves to. */
 export type IssueResult = IssuedResult | PendingResult;
 
 /** An IssuedResult whose `certificate` is parsed on first use (EST and the CLI only need `der`). */
@@ -99,6 +100,7 @@ function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedRe
   };
 }
 
+/** What the pipeline needs from the Authority. */
 export interface PipelineDeps {
   store: Store;
   /** Verifies each new signature before it leaves (`verifyAsync`). */
@@ -188,6 +190,7 @@ export function authorise(profile: IssuanceProfile, requester: string): void {
     });
 }
 
+/** Stages 2–8 (stage 1 is `verifyRequest`). */
 export class IssuancePipeline {
   constructor(private readonly d: PipelineDeps) {}
 
@@ -460,6 +463,7 @@ export class IssuancePipeline {
   }
 }
 
+/** A request that passed stages 2–5, ready to reserve and sign. */
 export interface Checked {
   builder: CertificateBuilder;
   issuer: LoadedIssuer;

@@ -40,6 +40,7 @@ function bad(message: string): CaError {
   return new CaError('key-unavailable', `PKCS#11 URI: ${message}`);
 }
 
+/** Parses a key's URI (`key-unavailable` with the reason when it is not one we accept). */
 export function parsePkcs11Uri(uri: string): Pkcs11Uri {
   if (uri.length > MAX_URI || !uri.startsWith('pkcs11:')) throw bad('must start with "pkcs11:"');
   const body = uri.slice('pkcs11:'.length);

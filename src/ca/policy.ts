@@ -84,11 +84,13 @@ export function sanEntry(g: GeneralName): string {
   return t.type ? `${t.type}:${t.value}` : `${g.type}:`;
 }
 
+/** RFC 5280 §4.1.2.7: a key type and size the profile allows. */
 export const keyValidator: Validator = {
   rule: 'keyType',
   check: (i) => checkKeyAllowed(i.spki, i.profile),
 };
 
+/** RFC 5280 §4.1.2.6: the subject's attributes, counts and patterns. */
 export const subjectValidator: Validator = {
   rule: 'subject',
   check({ subject, profile }) {
@@ -143,6 +145,7 @@ export const subjectValidator: Validator = {
   },
 };
 
+/** RFC 5280 §6.1: no subject equal to a CA name of the issuing chain. */
 export const subjectNotIssuerValidator: Validator = {
   rule: 'subjectNotIssuer',
   check({ subject, issuer, issuerChain }) {
@@ -156,6 +159,7 @@ export const subjectNotIssuerValidator: Validator = {
   },
 };
 
+/** RFC 5280 §4.2.1.6, RFC 9525 §6.3: SAN types, patterns, count, presence. */
 export const sanValidator: Validator = {
   rule: 'san',
   check({ sans, profile }) {
@@ -202,6 +206,7 @@ export function isPublicSuffix(domain: string): boolean {
   return getPublicSuffix(domain, { allowPrivateDomains: true }) === domain;
 }
 
+/** CA/B BR §3.2.2.6: wildcards only where allowed, never over a public suffix. */
 export const wildcardValidator: Validator = {
   rule: 'wildcards',
   check({ sans, profile }) {
@@ -229,6 +234,7 @@ export const wildcardValidator: Validator = {
 /** URI schemes never issued, whatever a profile says: they run code or read local files in browsers and dashboards. */
 const FORBIDDEN_SCHEMES = new Set(['javascript', 'data', 'vbscript', 'file']);
 
+/** RFC 3986 §3.1: URI SANs with an allowed scheme; never script or file schemes. */
 export const uriSchemeValidator: Validator = {
   rule: 'uriSchemes',
   check({ sans, profile }) {
@@ -248,6 +254,7 @@ export const uriSchemeValidator: Validator = {
   },
 };
 
+/** CA/B BR §7.1.4.3: a DNS- or IP-like CN must be in the SAN. */
 export const commonNameInSanValidator: Validator = {
   rule: 'commonNameInSan',
   check({ subject, sans, profile }) {
@@ -271,6 +278,7 @@ export const commonNameInSanValidator: Validator = {
   },
 };
 
+/** RFC 5280 §4.2.1.10: inside the issuing chain's name constraints. */
 export const nameConstraintsValidator: Validator = {
   rule: 'nameConstraints',
   check({ subject, sans, issuer, issuerChain }) {

@@ -20,6 +20,7 @@ import type { KeyUsage } from '../x509/extensions/types.js';
 
 /** Key types a profile may allow. `rsa` is any RSA size in [rsaMinBits, rsaMaxBits]. */
 export type AllowedKeyType = 'ec-p256' | 'ec-p384' | 'ec-p521' | 'ed25519' | 'ed448' | 'rsa';
+/** Every AllowedKeyType. */
 export const ALLOWED_KEY_TYPES: readonly AllowedKeyType[] = [
   'ec-p256',
   'ec-p384',
@@ -61,8 +62,10 @@ export interface SubjectAttributeRule {
 
 /** SubjectAltName entry types a profile can allow. */
 export type SanType = 'dns' | 'ip' | 'uri' | 'email';
+/** Every SanType. */
 export const SAN_TYPES: readonly SanType[] = ['dns', 'ip', 'uri', 'email'];
 
+/** A profile's subjectAltName rules. */
 export interface SanRules {
   /** At least one entry is required (RFC 9525 §6.3: TLS server names come only from the SAN). */
   required: boolean;
@@ -168,6 +171,7 @@ export const EKU_NAMES: Readonly<Record<string, string>> = {
   timeStamping: OID.timeStampingEku,
 };
 
+/** The rules every profile starts from (the strict choices). */
 export const DEFAULT_RULES: IssuanceRules = {
   subjectNotIssuer: true,
   wildcards: 'forbid',
@@ -191,6 +195,7 @@ const rule = (required: boolean, pattern?: string): SubjectAttributeRule => ({
 
 const FREE_TEXT = '[^\\u0000-\\u001f\\u007f]{1,64}';
 
+/** The built-in profiles (see the table above); the config may replace their fields. */
 export const BUILTIN_PROFILES: Readonly<Record<string, Omit<IssuanceProfile, 'name' | 'issuer'>>> = {
   device: {
     description: 'IoT device client certificate (mTLS to brokers and APIs)',

@@ -24,6 +24,7 @@ export interface ServingIssuer {
   signer: Signer;
 }
 
+/** CRLs and OCSP for the serving issuers, from one store-backed status source (described above). */
 export class Publication {
   readonly source: StoreStatusSource;
   private crl?: CrlPublisher;

@@ -38,6 +38,7 @@ export interface PassphraseOptions {
   generate?: boolean;
 }
 
+/** A passphrase and where it came from. */
 export interface ResolvedPassphrase {
   passphrase: string;
   source: 'option' | 'env' | 'data-dir' | 'generated';
@@ -45,13 +46,17 @@ export interface ResolvedPassphrase {
   path?: string;
 }
 
+/** The environment variable holding the key passphrase. */
 export const PASSPHRASE_ENV = 'FLEETPKI_PASSPHRASE';
+/** The environment variable holding the PKCS#11 user PIN. */
 export const PKCS11_PIN_ENV = 'FLEETPKI_PKCS11_PIN';
 
+/** `DATA/secrets/passphrase`. */
 export function passphraseFile(dataDir: string): string {
   return join(dataDir, 'secrets', 'passphrase');
 }
 
+/** The key passphrase from the sources above, in their order (generating one only with `generate`). */
 export function resolvePassphrase(o: PassphraseOptions): ResolvedPassphrase {
   if (o.passphrase !== undefined)
     return { passphrase: checkNonEmpty(o.passphrase, 'the passphrase'), source: 'option' };

@@ -30,6 +30,7 @@ const REREAD_WINDOW = 256;
 /** Changes read per poll query. */
 const PAGE = 1000;
 
+/** The store as a revocation StatusSource, with local and polled change notices (described above). */
 export class StoreStatusSource implements StatusSource {
   private readonly listeners = new Set<(issuerId: string, serialHex: string) => void>();
   private timer?: ReturnType<typeof setTimeout>;

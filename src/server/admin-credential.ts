@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Authority } from '../ca/authority.js';
 import type { CaLogger } from '../ca/logger.js';
 import { checkMode, readSecretFile } from '../ca/secrets.js';
 import { exportKey, generateKeyPair } from '../crypto/keys.js';
+import { writePkcs12 } from '../crypto/pkcs12.js';
 import { KeySigner } from '../crypto/signer.js';
 import { CsrBuilder } from '../issue/csr.js';
+import { decodePemOne } from '../pem/pem.js';
 import { parseCertificates } from '../x509/certificate.js';
 import { createToken, tokenIsRegistered } from './auth/bearer.js';
 import { exists, SECRET_MODE, withLockFile, writeFileAtomic } from './files.js';
@@ -15,6 +18,8 @@ import { exists, SECRET_MODE, withLockFile, writeFileAtomic } from './files.js';
  * - `admin.crt` (leaf then chain) and `admin.key` (PKCS#8, unencrypted: curl and browsers take it
  *   as is — it is protected by its mode, like an SSH key): an `admin`-profile client certificate
  *   issued by the CA itself, for mTLS to the admin API;
+ * - `admin.p12` (the same certificate, chain and key as PKCS#12, for a browser) and
+ *   `admin.p12.password` (its random password);
  * - `token`: a bearer token (`fpk_<id>_<secret>`) whose hash only is in the store.
  * Later starts reuse them; a certificate that is missing, revoked, unknown to the store (a new
  * database) or within 30 days of expiry is replaced, as is a token the store does not know.
@@ -24,6 +29,10 @@ export interface AdminCredential {
   certPath: string;
   keyPath: string;
   tokenPath: string;
+  /** The same certificate and key as PKCS#12 (for browsers), and the file holding its password. */
+  p12Path: string;
+  p12PasswordPath: string;
+  p12Password: string;
   token: string;
   /** What this start made anew. */
   created: { certificate: boolean; token: boolean };
@@ -42,6 +51,8 @@ export function adminPaths(dataDir: string) {
     certPath: join(dir, 'admin.crt'),
     keyPath: join(dir, 'admin.key'),
     tokenPath: join(dir, 'token'),
+    p12Path: join(dir, 'admin.p12'),
+    p12PasswordPath: join(dir, 'admin.p12.password'),
     lockPath: join(dir, '.lock'),
   };
 }
@@ -49,7 +60,8 @@ export function adminPaths(dataDir: string) {
 /** Refuses admin credential files that group or others can access (`key-file-permissions`). */
 export function checkAdminFiles(dataDir: string): void {
   const p = adminPaths(dataDir);
-  for (const f of [p.keyPath, p.tokenPath, p.certPath]) if (exists(f)) checkMode(f);
+  for (const f of [p.keyPath, p.tokenPath, p.certPath, p.p12Path, p.p12PasswordPath])
+    if (exists(f)) checkMode(f);
 }
 
 export async function ensureAdminCredential(
@@ -76,11 +88,24 @@ export async function ensureAdminCredential(
       fingerprint = await issueAdminCertificate(ca, p.certPath, p.keyPath);
       log.info({ path: p.certPath, fingerprint }, 'admin client certificate issued');
     }
+    // PKCS#12 for browsers (RFC 7292, PBES2/AES-256 + PBKDF2), with a random password beside it.
+    let p12Password = readSecretFile(p.p12PasswordPath);
+    if (certCreated || p12Password === undefined || !exists(p.p12Path)) {
+      p12Password = randomBytes(18).toString('base64url');
+      const key = decodePemOne(readFileSync(p.keyPath, 'utf8'), ['PRIVATE KEY']).der;
+      const certs = parseCertificates(readFileSync(p.certPath, 'utf8')).map((c) => c.der);
+      const pfx = await writePkcs12({ pkcs8: key }, certs, p12Password, { friendlyName: ADMIN_CN });
+      writeFileAtomic(p.p12PasswordPath, `${p12Password}\n`, SECRET_MODE);
+      writeFileAtomic(p.p12Path, pfx, SECRET_MODE);
+    }
     return {
       dir: p.dir,
       certPath: p.certPath,
       keyPath: p.keyPath,
       tokenPath: p.tokenPath,
+      p12Path: p.p12Path,
+      p12PasswordPath: p.p12PasswordPath,
+      p12Password,
       token,
       created: { certificate: certCreated, token: tokenCreated },
       fingerprint,

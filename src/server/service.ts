@@ -191,6 +191,7 @@ export class Service {
       );
       const admin = await ensureAdminCredential(ca, dataDir, log.child({ component: 'admin' }));
       secrets.add(admin.token);
+      secrets.add(admin.p12Password);
 
       const names = o.tlsNames?.length ? o.tlsNames : DEFAULT_TLS_NAMES;
       const tls = await issueServiceCertificate(ca, names);
@@ -292,6 +293,7 @@ export class Service {
       `  admin API          ${u}/api/v1/   (admin client certificate or bearer token)`,
       `  admin credential   certificate ${a.certPath}`,
       `                     key         ${a.keyPath}`,
+      `                     PKCS#12     ${a.p12Path}   (password in ${a.p12PasswordPath})`,
       `                     bearer token in ${a.tokenPath}   (files 0600${a.created.certificate || a.created.token ? '; created now' : ''})`,
     ];
     if (this.passphraseSource === 'generated')

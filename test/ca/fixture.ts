@@ -104,13 +104,23 @@ export function pem(der: Uint8Array, label = 'CERTIFICATE'): string {
   return encodePem(label, der);
 }
 
-/** `openssl verify` exit code and output. */
+/**
+ * `openssl verify` exit code and output, at this process's time (`-attime`): OpenSSL runs on the
+ * real clock, and under scripts/test-clock.sh this process's clock runs ahead of it.
+ */
 export function opensslVerify(
   cwd: string,
   leaf: string,
   opts: { root: string; untrusted?: string; crls?: string[]; purpose?: string },
 ): { ok: boolean; out: string } {
-  const args = ['verify', '-x509_strict', '-CAfile', opts.root];
+  const args = [
+    'verify',
+    '-x509_strict',
+    '-attime',
+    String(Math.floor(Date.now() / 1000)),
+    '-CAfile',
+    opts.root,
+  ];
   if (opts.untrusted) args.push('-untrusted', opts.untrusted);
   if (opts.purpose) args.push('-purpose', opts.purpose);
   if (opts.crls?.length) {

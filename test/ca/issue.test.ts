@@ -205,6 +205,40 @@ describe('refused requests: typed code, nothing stored, no CA key used, audited'
   });
 });
 
+describe('malformed options', () => {
+  const cases: { name: string; o: { requester: string; requestId?: string; validityDays?: number } }[] = [
+    { name: 'an empty requester', o: { requester: '' } },
+    { name: 'a requester with a newline', o: { requester: 'est:a\nadmin:forged' } },
+    { name: 'an oversized request id', o: { requester: 'est:x', requestId: 'r'.repeat(300) } },
+    { name: 'a fractional validity', o: { requester: 'est:x', validityDays: 1.5 } },
+  ];
+  for (const c of cases)
+    test(`${c.name} is bad-request, before anything else`, async () => {
+      const csr = await makeCsr({ subject: 'CN=device-opts' });
+      const before = await counts();
+      await assert.rejects(
+        f.ca.issue(csr, { profile: 'device', ...c.o }),
+        (e: unknown) => e instanceof CaError && e.code === 'bad-request',
+      );
+      const now = await counts();
+      assert.deepEqual(
+        [now.certs, now.signatures, now.audit.length],
+        [before.certs, before.signatures, before.audit.length],
+      );
+    });
+
+  test('a validity above the profile maximum is validity-not-allowed (audited)', async () => {
+    await assert.rejects(
+      f.ca.issue(await makeCsr({ subject: 'CN=device-long' }), {
+        profile: 'device',
+        requester: 'est:x',
+        validityDays: 400,
+      }),
+      (e: unknown) => e instanceof CaError && e.code === 'validity-not-allowed',
+    );
+  });
+});
+
 describe('request ids', () => {
   test('a retry with the same request id returns the first certificate, without signing again', async () => {
     const csr = await makeCsr({ subject: 'CN=device-retry' }, await freshSigner());

@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/ca/config.js';
 import { CaError } from '../../src/ca/errors.js';
 import type { IssuedResult } from '../../src/ca/pipeline.js';
 import { registerOcspRoutes } from '../../src/server/ocsp.js';
+import { parseCrl } from '../../src/x509/index.js';
 import { run } from '../interop/helpers.js';
 import { assertVerified, type CaFixture, caFixture, opensslVerify, pem, runAsync } from './fixture.js';
 import { freshSigner, makeCsr } from './requests.js';
@@ -204,6 +205,36 @@ describe('several instances, with their timers', () => {
       status = (await ocsp(url2, 'device-polled.pem')).status;
     }
     assert.equal(status, 'revoked');
+  });
+});
+
+describe('CRLs on change and on schedule', () => {
+  /** Waits (bounded) until `f` returns true; polls every 50 ms. */
+  async function until(what: string, f: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if (await f()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  }
+
+  test('a revocation republishes the CRL after the debounce; the schedule republishes by itself', async () => {
+    const three = await f.instance({
+      background: 'on',
+      config: parseConfig({ crl: { debounceMs: 50, refreshSeconds: 1 } }),
+    });
+    const c = await issue('device-crl-on-change');
+    const listed = async () => {
+      const crl = await f.store.latestCrl('issuing');
+      return (
+        crl !== undefined && parseCrl(crl.der).revokedCertificates.some((e) => e.serialHex === c.serialHex)
+      );
+    };
+    assert.equal(await listed(), false);
+    await three.ca.revoke(c.serialHex, 'affiliationChanged', { requester: 'admin:token:ops' });
+    await until('the CRL listing the revocation', listed);
+    const n = (await f.store.latestCrl('root'))!.crlNumber;
+    await until('a scheduled root CRL', async () => (await f.store.latestCrl('root'))!.crlNumber > n);
   });
 });
 

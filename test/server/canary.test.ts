@@ -245,6 +245,7 @@ describe('canary secrets never appear in logs or responses', () => {
       ...CANARY,
       token,
       tokenSecret: token.slice(-43),
+      p12Password: readFileSync(join(dir, 'data', 'admin', 'admin.p12.password'), 'utf8').trim(),
       dbPasswordInUrl: encodeURIComponent(CANARY.dbPassword),
     };
     const logLines = svc!.stderr().split('\n').filter(Boolean);

@@ -38,12 +38,26 @@ describe('fleetpki serve on a fresh directory (embedded SQLite)', () => {
     assert.ok(out.includes(join(data(), 'admin', 'admin.key')));
     assert.ok(out.includes(join(data(), 'admin', 'token')));
     assert.ok(out.includes(join(data(), 'ca', 'root.pem')));
-    for (const name of ['admin.crt', 'admin.key', 'token'])
+    assert.ok(out.includes(join(data(), 'admin', 'admin.p12')));
+    for (const name of ['admin.crt', 'admin.key', 'admin.p12', 'admin.p12.password', 'token'])
       assert.equal(
         (await import('node:fs')).statSync(join(data(), 'admin', name)).mode & 0o777,
         0o600,
         `${name} is 0600`,
       );
+    // The PKCS#12 opens with its password in OpenSSL and holds the admin certificate and key.
+    const p12 = await run('openssl', [
+      'pkcs12',
+      '-in',
+      join(data(), 'admin', 'admin.p12'),
+      '-passin',
+      `file:${join(data(), 'admin', 'admin.p12.password')}`,
+      '-nodes',
+      '-info',
+    ]);
+    assert.equal(p12.code, 0, p12.stderr);
+    assert.match(p12.stdout, /subject=CN\s?=\s?fleetpki-admin/);
+    assert.match(p12.stdout, /BEGIN PRIVATE KEY/);
     // Logs are JSON lines on stderr, stdout is the summary only.
     for (const line of svc
       .stderr()

@@ -69,7 +69,16 @@ export class PostgresWriter {
       if (!head) throw new StoreError('unavailable', 'audit_head row missing');
       const tx: Tx = { client, seq: Number(head.seq), hash: head.hash, audit: [] };
       const out: Outcome[] = [];
-      for (const op of ops) {
+      for (let i = 0; i < ops.length; ) {
+        const run = sameKindRun(ops, i);
+        if (run.length > 1) {
+          // Consecutive reserves or completions: one statement for the whole run.
+          if (ops[i]!.op === 'reserve') await this.reserveRun(tx, run as ReserveOp[], out);
+          else await this.completeRun(tx, run as CompleteOp[], out);
+          i += run.length;
+          continue;
+        }
+        const op = ops[i++]!;
         const mark = { seq: tx.seq, hash: tx.hash, n: tx.audit.length };
         try {
           out.push({ ok: true, value: await this.apply(tx, op) });
@@ -316,6 +325,138 @@ export class PostgresWriter {
     }
   }
 
+  /** A run of reserves (distinct serials and request ids) as one INSERT; outcomes appended to `out`. */
+  private async reserveRun(tx: Tx, run: ReserveOp[], out: Outcome[]): Promise<void> {
+    const results: Outcome[] = run.map(() => ({ ok: true, value: 'reserved' }));
+    const live: number[] = [];
+    for (const [k, op] of run.entries()) {
+      if (await this.issuerExists(tx, op.r.issuerId)) live.push(k);
+      else results[k] = fail(new StoreError('unknown-issuer', `no issuer ${op.r.issuerId}`));
+    }
+    const col = <T>(f: (op: ReserveOp) => T) => live.map((k) => f(run[k]!));
+    const sanOrd: number[] = [];
+    const sanText: string[] = [];
+    for (const k of live)
+      for (const s of run[k]!.keys.sansLc) {
+        sanOrd.push(k);
+        sanText.push(s);
+      }
+    const inserted = await tx.client.query({
+      name: 'fp_reserve_run',
+      text: `WITH i AS (
+               SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                 $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::bigint[], $14::bytea[])
+                 AS t(ord, issuer_id, serial, profile, subject, subject_lc, cn_lc, sans, not_before, not_after,
+                      requester, request_id, reserved_at, tbs)),
+             ins AS (
+               INSERT INTO certificates (issuer_id, serial, state, profile, subject, subject_lc, cn_lc, sans,
+                 not_before, not_after, requester, request_id, reserved_at, listed_at, tbs)
+               SELECT issuer_id, serial, 'reserved', profile, subject, subject_lc, cn_lc, sans, not_before, not_after,
+                 requester, request_id, reserved_at, reserved_at, tbs FROM i ORDER BY ord
+               ON CONFLICT DO NOTHING RETURNING id, issuer_id, serial),
+             done AS (SELECT i.ord, ins.id FROM ins JOIN i USING (issuer_id, serial)),
+             s AS (
+               INSERT INTO certificate_sans (certificate_id, san)
+               SELECT done.id, x.san FROM done JOIN unnest($15::int[], $16::text[]) AS x(ord, san) USING (ord))
+           SELECT ord FROM done`,
+      values: [
+        live,
+        col((o) => o.r.issuerId),
+        col((o) => o.r.serialHex),
+        col((o) => o.r.profile),
+        col((o) => o.r.subject),
+        col((o) => o.keys.subjectLc),
+        col((o) => o.keys.cnLc),
+        col((o) => JSON.stringify(o.r.sans)),
+        col((o) => o.r.notBefore),
+        col((o) => o.r.notAfter),
+        col((o) => o.r.requester),
+        col((o) => o.r.requestId ?? null),
+        col((o) => o.r.reservedAt),
+        col((o) => o.r.tbs),
+        sanOrd,
+        sanText,
+      ],
+    });
+    const won = new Set((inserted.rows as { ord: number }[]).map((r) => r.ord));
+    const lost = live.filter((k) => !won.has(k));
+    if (lost.length > 0) {
+      const ids = lost.map((k) => run[k]!.r.requestId).filter((x): x is string => x !== undefined);
+      const taken = new Set(
+        ids.length === 0
+          ? []
+          : (
+              await tx.client.query({
+                name: 'fp_requests_exist',
+                text: 'SELECT request_id FROM certificates WHERE request_id = ANY($1::text[])',
+                values: [ids],
+              })
+            ).rows.map((r: { request_id: string }) => r.request_id),
+      );
+      for (const k of lost) {
+        const id = run[k]!.r.requestId;
+        results[k] = {
+          ok: true,
+          value: id !== undefined && taken.has(id) ? 'request-exists' : 'serial-taken',
+        };
+      }
+    }
+    out.push(...results);
+  }
+
+  /** A run of completions (distinct rows) as one UPDATE; each audited, in order, once it is done. */
+  private async completeRun(tx: Tx, run: CompleteOp[], out: Outcome[]): Promise<void> {
+    const col = <T>(f: (op: CompleteOp) => T) => run.map(f);
+    const done = await tx.client.query({
+      name: 'fp_complete_run',
+      // The stored certificate must carry, at the TBSCertificate's offset, the exact bytes reserved.
+      text: `UPDATE certificates c SET state = 'issued', der = i.der, fingerprint = i.fingerprint,
+               issued_at = i.issued_at, listed_at = i.issued_at, tbs = NULL
+             FROM unnest($1::int[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::bigint[], $7::int[])
+               AS i(ord, issuer_id, serial, der, fingerprint, issued_at, off)
+             WHERE c.serial = i.serial AND c.issuer_id = i.issuer_id AND c.state = 'reserved'
+               AND substring(i.der from i.off for length(c.tbs)) = c.tbs
+             RETURNING i.ord`,
+      values: [
+        run.map((_, k) => k),
+        col((o) => o.c.issuerId),
+        col((o) => o.c.serialHex),
+        col((o) => o.c.der),
+        col((o) => o.c.fingerprint),
+        col((o) => o.c.issuedAt),
+        col((o) => o.tbsOffset + 1),
+      ],
+    });
+    const ok = new Set((done.rows as { ord: number }[]).map((r) => r.ord));
+    for (const [k, op] of run.entries()) {
+      if (ok.has(k)) {
+        append(tx, op.audit);
+        out.push({ ok: true, value: undefined });
+        continue;
+      }
+      const row = (
+        await tx.client.query({
+          name: 'fp_state',
+          text: 'SELECT state FROM certificates WHERE serial = $1 AND issuer_id = $2',
+          values: [op.c.serialHex, op.c.issuerId],
+        })
+      ).rows[0] as { state: string } | undefined;
+      out.push(
+        fail(
+          row?.state !== 'reserved'
+            ? new StoreError(
+                'not-reserved',
+                `${op.c.issuerId}/${op.c.serialHex} is ${row ? row.state : 'not reserved'}`,
+              )
+            : new StoreError(
+                'constraint',
+                `${op.c.issuerId}/${op.c.serialHex}: der is not the reserved TBSCertificate`,
+              ),
+        ),
+      );
+    }
+  }
+
   private async issuerExists(tx: Tx, id: string): Promise<boolean> {
     if (this.issuers.has(id)) return true;
     const found = (
@@ -347,6 +488,38 @@ export class PostgresWriter {
     });
     return Boolean(r.rowCount);
   }
+}
+
+type ReserveOp = Extract<WriteOp, { op: 'reserve' }>;
+type CompleteOp = Extract<WriteOp, { op: 'complete' }>;
+
+/** Most ops in one run statement. */
+const MAX_RUN = 256;
+
+/**
+ * The ops from `i` on that can go in one statement: consecutive reserves (or completions) with no
+ * serial — and no request id — twice, so that each input row matches at most one table row.
+ */
+function sameKindRun(ops: readonly WriteOp[], i: number): WriteOp[] {
+  const first = ops[i]!;
+  if (first.op !== 'reserve' && first.op !== 'complete') return [first];
+  const seen = new Set<string>();
+  const out: WriteOp[] = [];
+  for (let j = i; j < ops.length && out.length < MAX_RUN; j++) {
+    const op = ops[j]!;
+    if (op.op !== first.op) break;
+    const keys =
+      op.op === 'reserve'
+        ? [
+            `s:${op.r.issuerId}/${op.r.serialHex}`,
+            ...(op.r.requestId === undefined ? [] : [`r:${op.r.requestId}`]),
+          ]
+        : [`s:${op.c.issuerId}/${op.c.serialHex}`];
+    if (keys.some((k) => seen.has(k))) break;
+    for (const k of keys) seen.add(k);
+    out.push(op);
+  }
+  return out;
 }
 
 /** A batch transaction in progress: its connection, the audit head, the audit rows still to insert. */

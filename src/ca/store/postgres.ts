@@ -10,7 +10,6 @@ import {
   CERTIFICATE_COLUMNS,
   type CertificateRow,
   type CrlRow,
-  encodeCursor,
   type IssuerRow,
   PENDING_COLUMNS,
   type PendingRow,
@@ -19,13 +18,14 @@ import {
   toAudit,
   toCrl,
   toIssuer,
+  toPage,
   toPending,
   toRecord,
   toReservation,
   toRevoked,
   toStatus,
 } from './records.js';
-import { buildSearch } from './search.js';
+import { CANDIDATE_LIMIT, POSTGRES_DIALECT, planSearch } from './search.js';
 import { computeStatistics, type StatisticsQueries } from './statistics.js';
 import {
   type AuditRecord,
@@ -63,6 +63,11 @@ import {
 export interface PostgresStoreOptions {
   /** Pool connections (reads and the writer). Default 10. */
   poolSize?: number;
+  /**
+   * Search: a name filter (subject, SAN, serial prefix) with at most this many matches is resolved
+   * to its ids before the page is read; above it, the sort index is walked. Default 5000.
+   */
+  candidateLimit?: number;
   /** Most writes in one transaction. Default 256. */
   maxBatch?: number;
   /** Further `pg.Pool` settings (TLS, timeouts); the connection string comes from the URL. */
@@ -78,6 +83,7 @@ export class PostgresStore extends QueuedWrites implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     commit: GroupCommit,
+    private readonly candidateLimit: number,
   ) {
     super(commit);
   }
@@ -109,7 +115,7 @@ export class PostgresStore extends QueuedWrites implements Store {
     }
     const writer = new PostgresWriter(pool);
     const commit = new GroupCommit((ops) => writer.runBatch(ops), options.maxBatch ?? 256);
-    return new PostgresStore(pool, commit);
+    return new PostgresStore(pool, commit, options.candidateLimit ?? CANDIDATE_LIMIT);
   }
 
   async close(): Promise<void> {
@@ -190,20 +196,18 @@ export class PostgresStore extends QueuedWrites implements Store {
   }
 
   async findCertificates(q: CertificateQuery): Promise<CertificatePage> {
-    const b = buildSearch(q, (i) => `$${i + 1}`);
-    if (b.empty) return { items: [] };
-    const rows = await this.rows<CertificateRow>('findCertificates', b.sql, b.params);
-    const page: CertificatePage = { items: rows.slice(0, b.limit).map(toRecord) };
-    if (rows.length > b.limit) {
-      const last = rows[b.limit - 1]!;
-      page.nextCursor = encodeCursor({
-        sort: b.sort,
-        order: b.order,
-        value: Number(last[b.sortColumn]),
-        id: Number(last.id),
-      });
+    const plan = planSearch(q, POSTGRES_DIALECT);
+    if (plan.empty) return { items: [] };
+    let candidates: number[] | undefined;
+    for (const probe of plan.probes) {
+      const ids = (await this.rows<{ id: string }>('findCertificates', probe.sql, probe.params)).map((r) =>
+        Number(r.id),
+      );
+      if (ids.length <= this.candidateLimit && (candidates === undefined || ids.length < candidates.length))
+        candidates = ids;
     }
-    return page;
+    const page = plan.page(candidates);
+    return toPage(await this.rows<CertificateRow>('findCertificates', page.sql, page.params), plan);
   }
 
   async statistics(now: number, expiringUntil: number): Promise<CertificateStatistics> {

@@ -2,6 +2,7 @@ import type { SerialStatus } from '../../revocation/status-source.js';
 import type { CRLReason } from '../../x509/extensions/types.js';
 import {
   type AuditRecord,
+  type CertificatePage,
   type CertificateRecord,
   type CertificateState,
   type CrlRecord,
@@ -301,4 +302,27 @@ export function toPending(r: PendingRow): PendingRequest {
   if (r.decided_at !== null) p.decidedAt = Number(r.decided_at);
   if (r.reason !== null) p.reason = r.reason;
   return p;
+}
+
+/** A page from up to `limit + 1` rows: the first `limit`, and a cursor when there was one more. */
+export function toPage(
+  rows: CertificateRow[],
+  plan: {
+    limit: number;
+    sort: CursorKey['sort'];
+    order: CursorKey['order'];
+    sortColumn: 'not_after' | 'listed_at';
+  },
+): CertificatePage {
+  const page: CertificatePage = { items: rows.slice(0, plan.limit).map(toRecord) };
+  if (rows.length > plan.limit) {
+    const last = rows[plan.limit - 1]!;
+    page.nextCursor = encodeCursor({
+      sort: plan.sort,
+      order: plan.order,
+      value: Number(last[plan.sortColumn]),
+      id: Number(last.id),
+    });
+  }
+  return page;
 }

@@ -106,24 +106,32 @@ BEGIN SELECT RAISE(ABORT, 'what was reserved never changes'); END;
 CREATE TRIGGER certificates_kept BEFORE DELETE ON certificates
 BEGIN SELECT RAISE(ABORT, 'certificate rows are never deleted'); END;
 
-CREATE INDEX certificates_not_after ON certificates (not_after, id);
-CREATE INDEX certificates_listed ON certificates (listed_at, id);
-CREATE INDEX certificates_issuer_not_after ON certificates (issuer_id, not_after, id);
-CREATE INDEX certificates_issuer_listed ON certificates (issuer_id, listed_at, id);
-CREATE INDEX certificates_profile_not_after ON certificates (profile, not_after, id);
-CREATE INDEX certificates_profile_listed ON certificates (profile, listed_at, id);
+-- Sort indexes: (sort key, id) then the columns the usual filters read, so that walking one from a
+-- cursor checks state, revocation and expiry in the index and reads only the rows it returns.
+CREATE INDEX certificates_not_after ON certificates (not_after, id, state, revoked_at);
+CREATE INDEX certificates_listed ON certificates (listed_at, id, state, revoked_at, not_after);
+CREATE INDEX certificates_issuer_not_after ON certificates (issuer_id, not_after, id, state, revoked_at);
+CREATE INDEX certificates_issuer_listed ON certificates (issuer_id, listed_at, id, state, revoked_at, not_after);
+CREATE INDEX certificates_profile_not_after
+  ON certificates (profile, not_after, id, state, revoked_at, issuer_id);
+CREATE INDEX certificates_profile_listed
+  ON certificates (profile, listed_at, id, state, revoked_at, not_after, issuer_id);
+CREATE INDEX certificates_revoked_not_after ON certificates (not_after, id, revocation_reason, issuer_id, profile)
+  WHERE revoked_at IS NOT NULL;
+CREATE INDEX certificates_revoked_listed ON certificates (listed_at, id, revocation_reason, issuer_id, profile)
+  WHERE revoked_at IS NOT NULL;
+CREATE INDEX certificates_revoked_serial ON certificates (issuer_id, serial) WHERE revoked_at IS NOT NULL;
 CREATE INDEX certificates_subject ON certificates (subject_lc);
 CREATE INDEX certificates_cn ON certificates (cn_lc) WHERE cn_lc IS NOT NULL;
-CREATE INDEX certificates_revoked_not_after ON certificates (not_after, id) WHERE revoked_at IS NOT NULL;
-CREATE INDEX certificates_revoked_listed ON certificates (listed_at, id) WHERE revoked_at IS NOT NULL;
-CREATE INDEX certificates_revoked_serial ON certificates (issuer_id, serial) WHERE revoked_at IS NOT NULL;
 CREATE INDEX certificates_pending ON certificates (reserved_at) WHERE state = 'reserved';
 
+-- One row per lower-cased SAN entry: found by name (the index) or by certificate (the key).
 CREATE TABLE certificate_sans (
-  san TEXT NOT NULL,
   certificate_id INTEGER NOT NULL REFERENCES certificates (id),
-  PRIMARY KEY (san, certificate_id)
+  san TEXT NOT NULL,
+  PRIMARY KEY (certificate_id, san)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX certificate_sans_san ON certificate_sans (san);
 
 CREATE TABLE status_changes (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -156,7 +164,7 @@ CREATE TABLE audit (
   fingerprint TEXT,
   detail TEXT,
   prev_hash TEXT NOT NULL UNIQUE,
-  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+  hash TEXT NOT NULL CHECK (length(hash) = 64)
 ) STRICT;
 
 CREATE TRIGGER audit_linked BEFORE INSERT ON audit

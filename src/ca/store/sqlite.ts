@@ -12,7 +12,6 @@ import {
   CERTIFICATE_COLUMNS,
   type CertificateRow,
   type CrlRow,
-  encodeCursor,
   type IssuerRow,
   PENDING_COLUMNS,
   type PendingRow,
@@ -21,13 +20,14 @@ import {
   toAudit,
   toCrl,
   toIssuer,
+  toPage,
   toPending,
   toRecord,
   toReservation,
   toRevoked,
   toStatus,
 } from './records.js';
-import { buildSearch } from './search.js';
+import { CANDIDATE_LIMIT, planSearch, SQLITE_DIALECT } from './search.js';
 import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrate.js';
 import type { WriterThreadData } from './sqlite-worker.js';
@@ -72,9 +72,17 @@ export interface SqliteStoreOptions {
   writer?: 'thread' | 'inline';
   /** How long a write waits for other processes' transactions before failing `unavailable`. Default 10 s. */
   busyTimeoutMs?: number;
+  /**
+   * Search: a name filter (subject, SAN, serial prefix) with at most this many matches is resolved
+   * to its ids before the page is read; above it, the sort index is walked. Default 5000.
+   */
+  candidateLimit?: number;
   /** Most writes in one transaction. Default 512. */
   maxBatch?: number;
-  /** Page cache per connection, KiB. Default 64 MiB. */
+  /**
+   * Page cache of the read connection, KiB; the writer thread's connection gets twice as much (its
+   * random index inserts touch pages all over the indexes). Default 64 MiB.
+   */
   cacheKiB?: number;
 }
 
@@ -91,6 +99,7 @@ export class SqliteStore extends QueuedWrites implements Store {
     private readonly db: Database.Database,
     commit: GroupCommit,
     private readonly closeWriter: () => Promise<void>,
+    private readonly candidateLimit: number,
   ) {
     super(commit);
   }
@@ -126,14 +135,18 @@ export class SqliteStore extends QueuedWrites implements Store {
       throw e;
     }
     const maxBatch = options.maxBatch ?? 512;
+    const candidateLimit = options.candidateLimit ?? CANDIDATE_LIMIT;
     if ((options.writer ?? 'thread') === 'inline') {
       const writer = new SqliteWriter(db);
       const commit = new GroupCommit(async (ops) => writer.runBatch(ops), maxBatch);
-      return new SqliteStore(file, db, commit, async () => {});
+      return new SqliteStore(file, db, commit, async () => {}, candidateLimit);
     }
     let thread: WriterThread;
     try {
-      thread = await WriterThread.start({ path: file, connection });
+      thread = await WriterThread.start({
+        path: file,
+        connection: { ...connection, cacheKiB: 2 * connection.cacheKiB },
+      });
     } catch (e) {
       db.close();
       throw e;
@@ -143,7 +156,7 @@ export class SqliteStore extends QueuedWrites implements Store {
       maxBatch,
       (busy) => thread.setBusy(busy),
     );
-    return new SqliteStore(file, db, commit, () => thread.close());
+    return new SqliteStore(file, db, commit, () => thread.close(), candidateLimit);
   }
 
   async close(): Promise<void> {
@@ -266,20 +279,20 @@ export class SqliteStore extends QueuedWrites implements Store {
 
   findCertificates(q: CertificateQuery): Promise<CertificatePage> {
     return this.read('findCertificates', () => {
-      const b = buildSearch(q, () => '?');
-      if (b.empty) return { items: [] };
-      const rows = this.st(b.sql).all(...b.params) as CertificateRow[];
-      const page: CertificatePage = { items: rows.slice(0, b.limit).map(toRecord) };
-      if (rows.length > b.limit) {
-        const last = rows[b.limit - 1]!;
-        page.nextCursor = encodeCursor({
-          sort: b.sort,
-          order: b.order,
-          value: Number(last[b.sortColumn]),
-          id: Number(last.id),
-        });
+      const plan = planSearch(q, SQLITE_DIALECT);
+      if (plan.empty) return { items: [] };
+      let candidates: number[] | undefined;
+      for (const probe of plan.probes) {
+        const ids = this.st(probe.sql)
+          .pluck()
+          .all(...probe.params) as number[];
+        if (ids.length <= this.candidateLimit && (candidates === undefined || ids.length < candidates.length))
+          candidates = ids;
       }
-      return page;
+      const page = plan.page(candidates);
+      // A candidate list makes each query's text unique: not worth keeping prepared.
+      const st = candidates === undefined ? this.st(page.sql) : this.db.prepare(page.sql);
+      return toPage(st.all(...page.params) as CertificateRow[], plan);
     });
   }
 

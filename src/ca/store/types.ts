@@ -24,10 +24,17 @@ import type { CRLReason } from '../../x509/extensions/types.js';
  * revocation/. Times are epoch milliseconds. Binary values are `Uint8Array`.
  *
  * Audit records given with a write are appended, in the same transaction, only when the write
- * changes something (`created`, `added`, `reserved`…, a completed or voided reservation, `revoked`,
- * `released`): an outcome that leaves the store as it was (`exists`, `duplicate`, `already-revoked`,
- * `not-issued`, a void of a row that is not reserved) appends nothing, and the caller records the
- * refusal itself with `appendAudit` if it wants one.
+ * changes something (`created`, `added`, a status that differs, a completed or voided reservation,
+ * `revoked`, `released`): an outcome that leaves the store as it was (`exists`, `duplicate`,
+ * `already-revoked`, `not-issued`, a void of a row that is not reserved) appends nothing, and the
+ * caller records the refusal itself with `appendAudit` if it wants one.
+ *
+ * The database refuses UPDATE and DELETE on the audit table (triggers): a test that edits a record
+ * to see `audit verify` fail drops `audit_no_update` first (SQLite: `DROP TRIGGER`; PostgreSQL:
+ * `ALTER TABLE audit DISABLE TRIGGER audit_no_update`).
+ *
+ * `unavailable` from a write means it may or may not have committed when the connection broke
+ * during the commit (PostgreSQL): after `complete` fails so, read the row back before answering.
  *
  * Refinements made while implementing it (SQLite and PostgreSQL in `sqlite.ts`, `postgres.ts`):
  * - `backup(path)` is on the interface (SQLite's online backup; PostgreSQL → `unsupported`);
@@ -101,7 +108,7 @@ export interface Store {
    * Counts by status at `now`, issued certificates per issuer, certificates (valid, not revoked)
    * expiring per UTC day in [now, expiringUntil), and issued per hour over the 7 days before `now`
    * (the dashboard's charts). Served from counters the database maintains, so it costs the same at
-   * 1 M certificates as at 10.
+   * 1 M certificates as at 10. `expiringUntil` lies at most 3660 days after `now` (`bad-input`).
    */
   statistics(now: number, expiringUntil: number): Promise<CertificateStatistics>;
 
@@ -109,8 +116,10 @@ export interface Store {
 
   /**
    * Revokes an issued certificate with its audit record, in one transaction. `already-revoked`
-   * leaves the first revocation as it is (except that certificateHold may be escalated to another
-   * reason, RFC 5280 §5.3.1); `not-issued` for a serial that is not an issued certificate.
+   * leaves the first revocation as it is, except that certificateHold may be escalated to another
+   * reason (RFC 5280 §5.3.1: then `revoked`, keeping the hold's revocation time); `not-issued` for a
+   * serial that is not an issued certificate. `removeFromCRL` is not a revocation reason here
+   * (`bad-input`): a hold is lifted with `releaseHold`.
    */
   revoke(
     issuerId: string,

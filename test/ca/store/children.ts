@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -17,6 +19,47 @@ export interface ChildResult {
 }
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const SQLITE_SOURCE = new URL('../../../src/ca/store/sqlite.ts', import.meta.url).href;
+
+/**
+ * child.ts bundled once per test process (esbuild, a dev dependency) and run by plain `node`: a
+ * child then starts in a fraction of the time tsx takes to load the sources. `import.meta.url` is
+ * pinned to sqlite.ts's source URL, so the store still finds (and bundles) its writer thread's
+ * sources as it does under tsx.
+ */
+let bundled: Promise<string> | undefined;
+function childScript(): Promise<string> {
+  bundled ??= (async () => {
+    const { build } = await import('esbuild');
+    // Inside the repository (its .tmp/), so that the external packages resolve from node_modules.
+    const base = fileURLToPath(new URL('../../../.tmp/', import.meta.url));
+    mkdirSync(base, { recursive: true });
+    const dir = mkdtempSync(join(base, 'store-child-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const outfile = join(dir, 'child.mjs');
+    await build({
+      entryPoints: [CHILD],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      external: ['better-sqlite3', 'pg', 'esbuild'],
+      define: { 'import.meta.url': JSON.stringify(SQLITE_SOURCE) },
+      // Bundled CommonJS dependencies call require(): give the ESM bundle one.
+      banner: {
+        js: `import { createRequire as __cr } from 'node:module'; const require = __cr(${JSON.stringify(CHILD)});`,
+      },
+      logLevel: 'error',
+    });
+    return outfile;
+  })();
+  return bundled;
+}
+
+async function spawnChild(args: string[]) {
+  return spawn(process.execPath, [await childScript(), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
 
 /**
  * `writers`: the SQLite writer of each child, in turn (`thread` as `serve` runs, `inline` as the CLI
@@ -30,13 +73,9 @@ export async function runChildren(
   writers: readonly ('thread' | 'inline')[] = ['inline'],
 ): Promise<ChildResult[]> {
   const seed = randomBytes(8).toString('hex');
-  const procs = Array.from({ length: n }, (_, i) =>
-    spawn(
-      process.execPath,
-      ['--import', 'tsx', CHILD, url, task, String(count), seed, writers[i % writers.length]!],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
+  const procs = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      spawnChild([url, task, String(count), seed, writers[i % writers.length]!]),
     ),
   );
   const outputs = procs.map((p) => {
@@ -88,9 +127,7 @@ export interface Looper {
 }
 
 export async function startLooper(url: string, writer: 'thread' | 'inline'): Promise<Looper> {
-  const p = spawn(process.execPath, ['--import', 'tsx', CHILD, url, 'loop', '0', 'x', writer], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const p = await spawnChild([url, 'loop', '0', 'x', writer]);
   const issued: string[] = [];
   let buf = '';
   let err = '';
