@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { importPrivateKey, KeySigner } from '../src/crypto/index.js';
 import { CrlPublisher } from '../src/revocation/crl-publisher.js';
-import type { RevokedEntry, StatusSource } from '../src/revocation/status-source.js';
+import type { RevokedSerial, StatusSource } from '../src/revocation/status-source.js';
 import { parseCertificate, parseCrl } from '../src/x509/index.js';
 
 const [mode, dir, nText] = process.argv.slice(2);
@@ -18,7 +18,7 @@ const out = (o: Record<string, unknown>) =>
 
 if (mode === 'build') {
   // 16-byte serials as a CA using random serials issues them (CA/B BR §7.1: ≥ 64 bits of entropy).
-  const entries: RevokedEntry[] = new Array(n);
+  const entries: RevokedSerial[] = new Array(n);
   const t0base = Date.parse('2030-01-01T00:00:00Z');
   const reasons = ['keyCompromise', 'superseded', 'cessationOfOperation', 'unspecified'] as const;
   for (let i = 0; i < n; i++) {

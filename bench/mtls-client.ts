@@ -5,7 +5,8 @@
 import { connect, createSecureContext, type SecureContext } from 'node:tls';
 
 interface Init {
-  devices: { cert: string; key: string }[];
+  /** `cert`: leaf + intermediate; `leaf`: the leaf alone. */
+  devices: { cert: string; leaf: string; key: string }[];
 }
 interface Run {
   port: number;
@@ -14,9 +15,12 @@ interface Run {
   /** Device indices used: `pool` devices starting at `first`, in turn. */
   first: number;
   pool: number;
+  /** Send the leaf alone (the server holds the intermediate). */
+  leafOnly: boolean;
 }
 
 let contexts: SecureContext[] = [];
+let leafContexts: SecureContext[] = [];
 
 function once(port: number, ctx: SecureContext): Promise<boolean> {
   return new Promise((resolve) => {
@@ -41,7 +45,7 @@ async function run(r: Run): Promise<{ count: number; errors: number; elapsedMs: 
   const end = start + r.ms;
   const loop = async () => {
     while (performance.now() < end) {
-      const ctx = contexts[r.first + (next++ % r.pool)]!;
+      const ctx = (r.leafOnly ? leafContexts : contexts)[r.first + (next++ % r.pool)]!;
       if (await once(r.port, ctx)) count++;
       else errors++;
     }
@@ -53,6 +57,7 @@ async function run(r: Run): Promise<{ count: number; errors: number; elapsedMs: 
 process.on('message', (m: { init?: Init; run?: Run }) => {
   if (m.init) {
     contexts = m.init.devices.map((d) => createSecureContext({ cert: d.cert, key: d.key }));
+    leafContexts = m.init.devices.map((d) => createSecureContext({ cert: d.leaf, key: d.key }));
     process.send!({ ready: contexts.length });
   } else if (m.run) run(m.run).then((r) => process.send!({ result: r }));
 });

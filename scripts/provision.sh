@@ -13,11 +13,11 @@ npm_only=0
 
 if [[ $npm_only == 0 ]]; then
   # tool to look for on PATH -> Debian package that provides it
-  tools=(openssl certtool go mosquitto mosquitto_pub softhsm2-util curl ss unshare pg_ctl)
+  tools=(openssl certtool go mosquitto mosquitto_pub softhsm2-util curl ss unshare pg_ctl chromium)
   declare -A pkg_of=(
     [openssl]=openssl [certtool]=gnutls-bin [go]=golang-go [mosquitto]=mosquitto
     [mosquitto_pub]=mosquitto-clients [softhsm2-util]=softhsm2 [curl]=curl [ss]=iproute2
-    [unshare]=util-linux [pg_ctl]=postgresql
+    [unshare]=util-linux [pg_ctl]=postgresql [chromium]=chromium
   )
   # Debian installs mosquitto and ss under /usr/sbin, which a non-login root shell may lack, and the
   # PostgreSQL server tools (initdb, pg_ctl: the store tests' throwaway cluster) in a versioned
@@ -44,7 +44,7 @@ if [[ $npm_only == 0 ]]; then
   fi
 
   if ((${#missing_pkgs[@]} == 0)); then
-    say "system tools present (openssl certtool go mosquitto softhsm2-util curl ss unshare pg_ctl)"
+    say "system tools present (${tools[*]})"
   else
     say "missing tools: ${missing_tools[*]} (packages: ${missing_pkgs[*]})"
     fail() {

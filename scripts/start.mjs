@@ -42,11 +42,14 @@ function newest(dir) {
 // npm deps only: `npm start` never installs system packages (that is `npm test`'s job).
 if (run('bash', ['scripts/provision.sh', '--npm-only']) !== 0) process.exit(1);
 
+// src/ includes the dashboard's sources (src/web/), which `npm run build` bundles into dist/web/.
 const inputs = Math.max(
   newest('src'),
-  ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(f).mtimeMs),
+  ...['tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/build-web.ts'].map(
+    (f) => statSync(f).mtimeMs,
+  ),
 );
-if (newest('dist') < inputs) {
+if (newest('dist') < inputs || !existsSync('dist/web/.vite/manifest.json')) {
   say('building dist/ (npm run build)');
   if (run('npm', ['run', '--silent', 'build']) !== 0) {
     say('build failed');

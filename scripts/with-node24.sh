@@ -77,13 +77,15 @@ mkdir -p "$work"
     fi
     echo "$want" >"$stamp"
   fi
-  # Sources: a fresh copy every run (small).
-  for f in package.json package-lock.json tsconfig.json tsconfig.build.json biome.json; do
-    [[ -f $root/$f ]] && cp "$root/$f" "$dst/$f"
-  done
-  for d in src test bench scripts examples conformance; do
-    rm -rf "${dst:?}/$d"
-    [[ -d $root/$d ]] && cp -a "$root/$d" "$dst/$d"
+  # Sources: a fresh copy every run (small): every top-level entry git tracks (src, test, schemas,
+  # api, docs, …), so a file the tests read is never missing from the copy.
+  mapfile -t tops < <(cd "$root" && git ls-files 2>/dev/null | cut -d/ -f1 | LC_ALL=C sort -u)
+  ((${#tops[@]} > 0)) || tops=(package.json package-lock.json tsconfig.json tsconfig.build.json biome.json
+    src test bench scripts examples conformance schemas api docs)
+  for t in "${tops[@]}"; do
+    [[ $t == node_modules || $t == .tmp || $t == .tools ]] && continue
+    rm -rf "${dst:?}/$t"
+    [[ -e $root/$t ]] && cp -a "$root/$t" "$dst/$t"
   done
   rm -rf "$dst/bench/results"
 ) 9>"$work/.lock"

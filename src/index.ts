@@ -1,11 +1,102 @@
 /**
- * fleetpki — PKI and private CA for IoT fleets (Node entry). The public surface of DESIGN.md:
- * the portable core plus the `node:crypto` provider (the default here) and the PKCS#11 signer.
- * Each layer is also a subpath export (`fleetpki/der`, `fleetpki/x509`, `fleetpki/verify`, …).
+ * fleetpki — PKI and private CA for IoT fleets (the Node entry, `fleetpki` under the `node`
+ * condition): the user's tasks of the portable entry (`portable.ts`) with `node:crypto` as the
+ * default provider — synchronous verification, fast enough for every TLS handshake — plus the
+ * PKCS#11 signer (its native addon, the optional dependency `pkcs11js`, loads only when a signer
+ * is opened) and the CA (`Authority`, `openStore`). Every name is listed explicitly and reviewed
+ * in `api/root-exports.txt`.
  */
 
-// The CA (Node only): the rest of its surface is the subpath `fleetpki/ca`.
+// Run the CA (Node only): the Authority and its store; the rest of the CA's surface is the
+// subpath `fleetpki/ca`.
 export { Authority } from './ca/authority.js';
 export { openStore } from './ca/store/index.js';
-export * from './crypto/index.js';
-export * from './portable.js';
+// Installs node:crypto as the default provider (crypto/index.ts) and adds the PKCS#11 signer.
+export { type Pkcs11GenerateOptions, Pkcs11Signer, type Pkcs11SignerOptions } from './crypto/index.js';
+export {
+  Certificate,
+  CertificateBuilder,
+  type CertificateBuilderOptions,
+  CertificateCache,
+  CertificateList,
+  CertificationRequest,
+  type CRLReason,
+  CrlBuilder,
+  type CrlBuilderOptions,
+  type CrlEntryInput,
+  type CrlIssuer,
+  CrlPublisher,
+  type CrlPublisherOptions,
+  CryptoError,
+  type CryptoErrorCode,
+  CsrBuilder,
+  createRevocationChecker,
+  DerError,
+  type DerErrorCode,
+  type ExportOptions,
+  exportKey,
+  type GeneralName,
+  generateKeyPair,
+  type ImportOptions,
+  type IssuanceProfileName,
+  IssuedCertificate,
+  IssuedCrl,
+  IssueError,
+  type IssueErrorCode,
+  Issuer,
+  type IssuerOptions,
+  importKey,
+  importPrivateKey,
+  importPublicKey,
+  isDecodeError,
+  type Jwk,
+  KEY_TYPES,
+  type KeyFormat,
+  type KeyPair,
+  KeySigner,
+  type KeySignerOptions,
+  type KeyType,
+  LintError,
+  type LintFinding,
+  MemoryStatusSource,
+  Name,
+  OcspResponder,
+  type OcspResult,
+  type ParseOptions,
+  type PrivateKey,
+  type PublicKey,
+  type PublishedCrl,
+  type Purpose,
+  parseCertificate,
+  parseCertificates,
+  parseCrl,
+  parseCsr,
+  profilePolicy,
+  type ResponderIssuer,
+  type ResponderOptions,
+  RevocationError,
+  type RevocationErrorCode,
+  type RevocationPolicy,
+  type RevocationResult,
+  type RevocationSource,
+  type RevokedSerial,
+  type SerialStatus,
+  SIGNATURE_ALGORITHM_NAMES,
+  type SignatureAlgorithm,
+  type SignatureAlgorithmName,
+  SignatureCache,
+  type Signer,
+  type StatusSource,
+  type ValidationPolicy,
+  type ValidationProfile,
+  VerifyError,
+  type VerifyErrorCode,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyCsr,
+  verifyCsrAsync,
+  verifyPath,
+  verifyPathSync,
+  X509Error,
+  type X509ErrorCode,
+} from './portable.js';

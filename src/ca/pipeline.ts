@@ -237,8 +237,8 @@ export class IssuancePipeline {
           sans,
           notBefore: prepared.notBefore,
           notAfter: prepared.notAfter,
-          // A compact copy: `tbs` is a view into a shared 8 KiB slab (issue/assemble.ts), and the store
-          // posts it to its writer thread, where a view would clone the whole slab.
+          // A compact copy: `tbs` is a view into the buffer the certificate is assembled in, with
+          // room for its signature (issue/assemble.ts), and the store posts it to its writer thread.
           tbs: prepared.tbs.slice(),
           requester: input.requester,
           requestId: input.requestId,
@@ -266,7 +266,8 @@ export class IssuancePipeline {
         ))
       )
         throw new CaError('sign-failed', 'the new signature does not verify with the issuer key');
-      der = assembleSigned(prepared.tbs, prepared.issuer.signatureAlgorithm, sig).slice();
+      // An exact copy: the assembly buffer may end with unused room for a longer signature.
+      der = assembleSigned(prepared.assembly, prepared.issuer.signatureAlgorithm, sig).der.slice();
     } catch (e) {
       const err =
         e instanceof CaError ? e : new CaError('sign-failed', `signing failed: ${(e as Error).message}`);

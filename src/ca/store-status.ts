@@ -1,5 +1,5 @@
 import {
-  type RevokedEntry,
+  type RevokedSerial,
   type SerialStatus,
   type StatusSource,
   serialBytes,
@@ -48,7 +48,7 @@ export class StoreStatusSource implements StatusSource {
     return this.store.status(issuerId, serialHex);
   }
 
-  async revoked(issuerId: string): Promise<readonly RevokedEntry[]> {
+  async revoked(issuerId: string): Promise<readonly RevokedSerial[]> {
     const rows = await this.store.revokedEntries(issuerId);
     return rows.map((r) => ({
       serialNumber: serialBytes(r.serialHex),

@@ -32,7 +32,7 @@ import { CertificateBuilder } from '../issue/certificate.js';
 import { isCrlReason } from '../issue/crl-extensions.js';
 import { verifyCsr } from '../issue/csr.js';
 import { Issuer } from '../issue/issuer.js';
-import { PROFILE_NAMES, type ProfileName } from '../issue/profiles.js';
+import { ISSUANCE_PROFILE_NAMES, type IssuanceProfileName } from '../issue/profiles.js';
 import { revocationUriProblem } from '../issue/revocation-info.js';
 import { serialFromInput } from '../issue/serial.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
@@ -60,7 +60,7 @@ export type IssuerRole = 'root' | 'intermediate';
 export interface IssuedRecord {
   serial: string;
   subject: string;
-  profile: ProfileName;
+  profile: IssuanceProfileName;
   issuer: IssuerRole;
   notBefore: string;
   notAfter: string;
@@ -267,7 +267,12 @@ async function init(o: InitOptions): Promise<void> {
   );
 }
 
-function record(c: Certificate, profile: ProfileName, issuer: IssuerRole, issuedAt: string): IssuedRecord {
+function record(
+  c: Certificate,
+  profile: IssuanceProfileName,
+  issuer: IssuerRole,
+  issuedAt: string,
+): IssuedRecord {
   return {
     serial: c.serialHex.toLowerCase(),
     subject: c.subject.toString(),
@@ -290,12 +295,12 @@ interface SignOptions {
 }
 
 /** Profiles `ca sign` issues with (the root is made only by `ca init`). */
-const SIGN_PROFILES = PROFILE_NAMES.filter((p) => p !== 'root');
+const SIGN_PROFILES = ISSUANCE_PROFILE_NAMES.filter((p) => p !== 'root');
 
 async function sign(o: SignOptions): Promise<void> {
   if (!(SIGN_PROFILES as readonly string[]).includes(o.profile))
     throw new CliError(`unknown profile "${o.profile}" (${SIGN_PROFILES.join(', ')})`);
-  const profile = o.profile as ProfileName;
+  const profile = o.profile as IssuanceProfileName;
   const out = o.out === '-' ? undefined : o.out;
   if (o.json && !out)
     throw new CliError('--json needs --out FILE (the certificate itself would go to stdout)');

@@ -11,7 +11,7 @@
  * Exit codes: 0 success, 1 negative verdict (e.g. `verify` found the chain invalid), 2 usage or
  * input error, 70 internal error.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { CryptoError } from '../crypto/errors.js';
@@ -38,7 +38,12 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   (p) => registerServe(p, VERSION),
 ];
 
-export const VERSION = '0.1.0';
+/** The package's version, read from its package.json (next to src/ in the repo, to dist/ when installed). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 export function buildProgram(): Command {
   const program = new Command('fleetpki')

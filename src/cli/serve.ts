@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { CaError } from '../ca/errors.js';
 import { StoreError } from '../ca/store/types.js';
+import { dashboardExtension } from '../server/dashboard/index.js';
 import { Service } from '../server/service.js';
 import { CliError, EXIT_INPUT, EXIT_INTERNAL } from './errors.js';
 
@@ -67,6 +68,8 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
       logLevel: o.logLevel,
       importRoot: o.rootCert && o.rootKey ? { certificate: o.rootCert, key: o.rootKey } : undefined,
       version,
+      // The web dashboard at / (FLEETPKI_DASHBOARD_DIR: serve another build, e.g. a test's).
+      extensions: [dashboardExtension({ assetsDir: process.env.FLEETPKI_DASHBOARD_DIR || undefined })],
     });
   } catch (e) {
     if (e instanceof CaError)
@@ -78,6 +81,8 @@ async function serve(o: ServeOptions, version: string): Promise<void> {
     throw e;
   }
   process.stdout.write(svc.summary());
+  if (svc.server.app.hasRoute({ method: 'GET', url: '/login' }))
+    process.stdout.write(`  dashboard          ${svc.url}/   (sign in with the admin token)\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stdout.write(`fleetpki serve: ${signal}: finishing requests in flight, then stopping\n`);

@@ -1,5 +1,5 @@
-import { fromHex } from '../der/index.js';
 import type { HashName, SignatureAlgorithm } from '../x509/algorithm.js';
+import { curveByName, curveByOid, type NamedCurve } from '../x509/curves.js';
 import { CryptoError } from './errors.js';
 
 // The signature vocabulary is x509's (parsed from AlgorithmIdentifiers there); re-exported here
@@ -16,6 +16,7 @@ export type KeyType =
   | 'rsa-2048'
   | 'rsa-3072'
   | 'rsa-4096';
+/** Every `KeyType`, in the order the CLI lists them. */
 export const KEY_TYPES: readonly KeyType[] = [
   'ec-p256',
   'ec-p384',
@@ -38,46 +39,24 @@ export type KeyAlgorithm =
   /** Verification only (PKITS 4.1.4–5 and legacy chains); we never generate DSA keys. */
   | { kind: 'dsa'; pBits: number };
 
-export interface CurveInfo {
-  name: CurveName;
-  oid: string;
-  /** Field element / scalar size in bytes (P-521: 66). */
-  size: number;
-  /** Group order n, big-endian, for the ECDSA r/s range check (SEC 1 §4.1.4 step 1). */
-  order: Uint8Array;
+/** A curve crypto/ signs and verifies on: an entry of x509's one curve table (x509/curves.ts). */
+export interface CurveInfo extends NamedCurve {
+  readonly name: CurveName;
 }
 
-// Group orders from SEC 2 v2 §2.4.2, §2.5.1, §2.6.1 (public curve constants, not key material).
-export const CURVES: Readonly<Record<CurveName, CurveInfo>> = {
-  'P-256': {
-    name: 'P-256',
-    oid: '1.2.840.10045.3.1.7',
-    size: 32,
-    order: fromHex('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
-  },
-  'P-384': {
-    name: 'P-384',
-    oid: '1.3.132.0.34',
-    size: 48,
-    order: fromHex(
-      'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973',
-    ),
-  },
-  'P-521': {
-    name: 'P-521',
-    oid: '1.3.132.0.35',
-    size: 66,
-    order: fromHex(
-      '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409',
-    ),
-  },
-};
+const supported = (name: CurveName): CurveInfo => curveByName(name) as CurveInfo;
 
-export function curveByOid(oid: string): CurveInfo | undefined {
-  if (oid === CURVES['P-256'].oid) return CURVES['P-256'];
-  if (oid === CURVES['P-384'].oid) return CURVES['P-384'];
-  if (oid === CURVES['P-521'].oid) return CURVES['P-521'];
-  return undefined;
+/** The supported curves by name (the same objects as x509's `NAMED_CURVES` entries). */
+export const CURVES: Readonly<Record<CurveName, CurveInfo>> = Object.freeze({
+  'P-256': supported('P-256'),
+  'P-384': supported('P-384'),
+  'P-521': supported('P-521'),
+});
+
+/** The supported curve named by `oid` or by a `NamedCurve` name, or undefined (x509 also knows curves we do not sign with). */
+export function supportedCurve(oidOrName: string): CurveInfo | undefined {
+  const c = curveByOid(oidOrName) ?? curveByName(oidOrName);
+  return c && (c.name === 'P-256' || c.name === 'P-384' || c.name === 'P-521') ? (c as CurveInfo) : undefined;
 }
 
 export function keyAlgorithmOfType(type: KeyType): KeyAlgorithm {

@@ -27,8 +27,14 @@ export type CryptoErrorCode =
   /** A PKCS#11 call failed (the module's CKR_* name is in the message). */
   | 'pkcs11-error'
   /** No key with the requested label/id (or no token with the label) was found. */
-  | 'key-not-found';
+  | 'key-not-found'
+  /**
+   * An optional dependency the feature needs is not installed or does not load (the PKCS#11
+   * signer's `pkcs11js`); the message names the package and how to install it.
+   */
+  | 'missing-dependency';
 
+/** The error `crypto/` throws: a `code` from `CryptoErrorCode` and a message for humans. */
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';
   constructor(

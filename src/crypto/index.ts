@@ -9,6 +9,6 @@ import { nodeCrypto } from './node.js';
 setDefaultProviderIfUnset(nodeCrypto);
 
 export { nodeCrypto } from './node.js';
-export type { Pkcs11GenerateOptions, Pkcs11SignerOptions } from './pkcs11.js';
+export type { Pkcs11Constants, Pkcs11GenerateOptions, Pkcs11SignerOptions } from './pkcs11.js';
 export { Pkcs11Signer } from './pkcs11.js';
 export * from './portable.js';

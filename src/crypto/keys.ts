@@ -10,7 +10,7 @@ import {
   parseRsaPrivateKey,
   parseRsaPublicKey,
 } from '../x509/private-key.js';
-import { CURVES, curveByOid, type KeyAlgorithm, type KeyType, keyAlgorithmOfType } from './algorithms.js';
+import { CURVES, type KeyAlgorithm, type KeyType, keyAlgorithmOfType, supportedCurve } from './algorithms.js';
 import { defaultProvider } from './default-provider.js';
 import { CryptoError } from './errors.js';
 import { type Jwk, jwkToPkcs8, jwkToSpki, pkcs8ToJwk, spkiToJwk } from './jwk.js';
@@ -42,17 +42,22 @@ export interface PrivateKey {
   readonly spki: Uint8Array;
 }
 
+/** A public key: its algorithm and its SubjectPublicKeyInfo DER (immutable). */
 export interface PublicKey {
   readonly type: 'public';
   readonly algorithm: KeyAlgorithm;
   readonly spki: Uint8Array;
 }
 
+/** What `generateKeyPair` returns. */
 export interface KeyPair {
   privateKey: PrivateKey;
   publicKey: PublicKey;
 }
 
+/**
+ * Key encodings: PKCS#8 (RFC 5958), SPKI (RFC 5280), SEC1 (RFC 5915), PKCS#1 (RFC 8017), JWK (RFC 7517).
+ */
 export type KeyFormat = 'pkcs8' | 'spki' | 'sec1' | 'pkcs1' | 'jwk';
 
 export interface ProviderOption {
@@ -79,6 +84,7 @@ export async function generateKeyPair(type: KeyType, options: ProviderOption = {
   };
 }
 
+/** How `importKey` reads a key: the format (default: detected), a passphrase, KDF caps. */
 export interface ImportOptions extends ProviderOption {
   /** Default: detected from the PEM label or the DER structure. */
   format?: KeyFormat | 'encrypted-pkcs8';
@@ -203,6 +209,7 @@ export async function importKey(
   }
 }
 
+/** `importKey` for a private key: refuses a public one with `bad-format`. */
 export async function importPrivateKey(
   input: string | Uint8Array | Jwk,
   options: ImportOptions = {},
@@ -212,6 +219,7 @@ export async function importPrivateKey(
   return k;
 }
 
+/** `importKey` for a public key: a private key given here yields its public half. */
 export async function importPublicKey(
   input: string | Uint8Array | Jwk,
   options: ImportOptions = {},
@@ -247,7 +255,7 @@ function sec1ToPkcs8(der: Uint8Array): Uint8Array {
   try {
     const k = parseEcPrivateKey(der);
     if (!k.curveOid) throw new CryptoError('bad-key', 'SEC1 key without curve parameters');
-    const c = curveByOid(k.curveOid);
+    const c = supportedCurve(k.curveOid);
     if (!c) throw new CryptoError('unsupported-key-type', `unsupported curve ${k.curveOid}`);
     return encodePrivateKeyInfo({
       version: 0,
@@ -272,6 +280,7 @@ function pkcs1ToPkcs8(der: Uint8Array): Uint8Array {
   });
 }
 
+/** How `exportKey` writes a key: the format, PEM or DER, and optional PKCS#8 encryption. */
 export interface ExportOptions extends ProviderOption {
   format: KeyFormat;
   /** Default 'pem'. Ignored for 'jwk'. */
@@ -281,6 +290,10 @@ export interface ExportOptions extends ProviderOption {
   encryption?: EncryptOptions;
 }
 
+/**
+ * Writes a key as PKCS#8 (optionally encrypted, RFC 5958 §3), SPKI, SEC1, PKCS#1 or JWK: PEM
+ * text by default, DER bytes with `encoding: 'der'`, a JWK object for `format: 'jwk'`.
+ */
 export async function exportKey(
   key: PrivateKey | PublicKey,
   o: ExportOptions & { format: 'jwk' },

@@ -7,6 +7,7 @@ import {
   defaultSignatureAlgorithm,
   type KeyAlgorithm,
   type SignatureAlgorithm,
+  supportedCurve,
 } from './algorithms.js';
 import { defaultProvider } from './default-provider.js';
 import { ecdsaP1363ToDer } from './ecdsa-sig.js';
@@ -48,12 +49,17 @@ export interface Pkcs11SignerOptions {
   provider?: CryptoProvider;
 }
 
+/**
+ * Options of `Pkcs11Signer.generate`: where to find the token, plus the new key's label and type.
+ */
 export interface Pkcs11GenerateOptions extends Pkcs11SignerOptions {
   keyLabel: string;
   keyType: 'ec-p256' | 'ec-p384' | 'ec-p521' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096';
 }
 
 type P11Module = typeof Pkcs11Types;
+/** PKCS#11 constants by name (CKA_*, CKO_*, CKK_*, CKM_*, …), as `Pkcs11Signer.pkcs11` gives them. */
+export type Pkcs11Constants = Readonly<Record<`CK${string}`, number>>;
 type P11 = InstanceType<P11Module['PKCS11']>;
 type Handle = Buffer;
 
@@ -66,14 +72,26 @@ interface LoadedModule {
 }
 const loaded = new Map<string, LoadedModule>();
 
+/** The package the PKCS#11 signer loads on first use (an optional dependency of fleetpki). */
+const PKCS11JS = 'pkcs11js';
+
 async function loadPkcs11js(): Promise<P11Module> {
   try {
-    const m = (await import('pkcs11js')) as unknown as { default?: P11Module } & P11Module;
+    // A variable specifier: bundlers leave the optional native addon alone, and nothing loads it
+    // until a PKCS#11 signer is opened.
+    const m = (await import(PKCS11JS)) as { default?: P11Module } & P11Module;
     return m.default ?? m;
   } catch (e) {
-    throw new CryptoError('unsupported-algorithm', 'the optional dependency pkcs11js is not installed', {
-      cause: e,
-    });
+    const absent =
+      (e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((e as Error).message).includes(`'${PKCS11JS}'`);
+    throw new CryptoError(
+      'missing-dependency',
+      absent
+        ? `the PKCS#11 signer needs the optional dependency ${PKCS11JS}, which is not installed: run \`npm install ${PKCS11JS}\` (it builds a native addon)`
+        : `the optional dependency ${PKCS11JS} is installed but does not load (${(e as Error).message}): reinstall it with \`npm install ${PKCS11JS}\``,
+      { cause: e },
+    );
   }
 }
 
@@ -117,6 +135,11 @@ const RSA_MECH: Record<string, 'CKM_SHA256_RSA_PKCS' | 'CKM_SHA384_RSA_PKCS' | '
   'SHA-512': 'CKM_SHA512_RSA_PKCS',
 };
 
+/**
+ * A `Signer` over a key on a PKCS#11 token (see `Pkcs11SignerOptions` above for the design).
+ * Open one with `Pkcs11Signer.open` or `generate`; without the optional dependency `pkcs11js`
+ * both fail with `CryptoError('missing-dependency')` naming what to install.
+ */
 export class Pkcs11Signer implements Signer {
   readonly signSync: (tbs: Uint8Array) => Uint8Array;
   private closed = false;
@@ -311,9 +334,13 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  /** The loaded pkcs11js module (constants such as CKA_VALUE), for callers that need them. */
-  get pkcs11(): P11Module {
-    return this.mod.lib;
+  /**
+   * The PKCS#11 constants of the loaded module (CKA_VALUE, CKO_PRIVATE_KEY, …), for callers that
+   * need them. Typed without pkcs11js's own types, so that fleetpki's declarations do not require
+   * the optional dependency.
+   */
+  get pkcs11(): Pkcs11Constants {
+    return this.mod.lib as unknown as Pkcs11Constants;
   }
 
   close(): void {
@@ -368,7 +395,7 @@ function readPublicKey(mod: LoadedModule, session: Handle, pub: Handle): Uint8Ar
     const pr = DerReader.from(params!.value as Buffer, 'CKA_EC_PARAMS');
     const curveOid = pr.readOid('namedCurve');
     pr.finish();
-    const curve = Object.values(CURVES).find((c) => c.oid === curveOid);
+    const curve = supportedCurve(curveOid);
     if (!curve) throw new CryptoError('unsupported-key-type', `token key on curve ${curveOid}`);
     // PKCS#11 v2.40 §2.3.3: CKA_EC_POINT is DER OCTET STRING(04||X||Y); some modules give the bare point.
     let pt = point!.value as Buffer as Uint8Array;

@@ -21,6 +21,7 @@ export interface Signer {
   signSync?(tbs: Uint8Array): Uint8Array;
 }
 
+/** Options of `KeySigner.create`. */
 export interface KeySignerOptions {
   /** Default: `defaultSignatureAlgorithm(key.algorithm)` (P-256→SHA-256, P-384→SHA-384, P-521→SHA-512, RSA→PKCS#1 v1.5 SHA-256, EdDSA pure). */
   algorithm?: SignatureAlgorithm;

@@ -1,10 +1,11 @@
 /**
- * Allocation of small *public* DER outputs (certificates, TBS, CRLs we issue) from shared 8 KiB
- * slabs. V8 gives typed arrays over 64 bytes their own off-heap backing store, which costs about
- * 1.5–2.5 µs each — as much as the rest of building a certificate; a view into a slab costs
- * ~0.15 µs (the same trick as Node's Buffer pool). The views share an ArrayBuffer with other
- * outputs, so never use this for secrets (keys, passphrases): anyone holding `.buffer` of one
- * view can read its neighbours.
+ * Allocation of small *public*, intermediate DER (extension TLVs that a builder copies into the
+ * certificate it assembles) from shared 8 KiB slabs. V8 gives typed arrays over 64 bytes their
+ * own off-heap backing store, which costs about 0.3–1 µs each; a view into a slab costs ~0.15 µs
+ * (the same trick as Node's Buffer pool). The views share an ArrayBuffer with other outputs, so
+ * never use this for secrets (keys, passphrases) — anyone holding `.buffer` of one view can read
+ * its neighbours — nor for what issuance hands out: each IssuedCertificate owns its buffer
+ * (issue/assemble.ts).
  */
 const SLAB_SIZE = 8192;
 /** Larger outputs get their own buffer: they would waste most of a slab. */
@@ -13,6 +14,7 @@ const MAX_POOLED = 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let pos = 0;
 
+/** `n` zeroed octets: a view into the current slab (or an array of their own above 1 KiB). */
 export function allocPublicBytes(n: number): Uint8Array {
   if (n > MAX_POOLED) return new Uint8Array(n);
   if (pos + n > SLAB_SIZE) {

@@ -85,3 +85,11 @@ export function bigIntToBytes(n: bigint): Uint8Array {
   if (h.length % 2) h = `0${h}`;
   return fromHex(h);
 }
+
+/** Bit length of an unsigned big-endian magnitude (leading zero octets ignored; 0 for zero). */
+export function bitLength(mag: Uint8Array): number {
+  let i = 0;
+  while (i < mag.length && mag[i] === 0) i++;
+  if (i === mag.length) return 0;
+  return (mag.length - i - 1) * 8 + (32 - Math.clz32(mag[i]!));
+}

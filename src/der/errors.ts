@@ -49,6 +49,9 @@ export type DerErrorCode =
   /** Writer misuse: a value that cannot be encoded (bad OID text, out-of-range time, …). */
   | 'cannot-encode';
 
+/**
+ * A DER decoding or encoding error: a `code`, the absolute `offset` and the `path` of types read.
+ */
 export class DerError extends Error {
   override readonly name = 'DerError';
   constructor(

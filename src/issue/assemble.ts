@@ -1,13 +1,26 @@
-import { allocPublicBytes } from '../der/alloc.js';
 import { DerWriter } from '../der/writer.js';
+import type { SignatureAlgorithm } from '../x509/algorithm.js';
+import { curveByName } from '../x509/curves.js';
 import type { Extension } from '../x509/extensions/types.js';
+import type { SubjectPublicKeyInfo } from '../x509/spki.js';
 
 /**
- * Exact-length assembly of a TBSCertificate and a Certificate from pre-encoded TLVs (the
- * issuer's constant parts, the subject Name DER, the SPKI DER, encoded extensions): one
- * allocation each, no intermediate writers. Produces exactly what x509/encode.ts's
- * `writeTbsCertificate`/`encodeSigned` produce (the tests compare them byte for byte); it
- * exists because issuance runs at the raw signing rate and every allocation shows.
+ * Assembly of a TBSCertificate and a Certificate from pre-encoded TLVs (the issuer's constant
+ * parts, the subject Name DER, the SPKI DER, encoded extensions) with no intermediate writers.
+ * Produces exactly what x509/encode.ts's `writeTbsCertificate`/`encodeSigned` produce (the tests
+ * compare them byte for byte); it exists because issuance runs at the raw signing rate and every
+ * allocation shows.
+ *
+ * Ownership: each certificate gets one ArrayBuffer of its own, which no other object shares.
+ * The TBS is written straight into it, at the offset it will have in the Certificate, with room
+ * behind it for the largest signature the issuer's key can make; the signer signs that view and
+ * the signature is appended in place. So `der.buffer` can be transferred (postMessage) or wrapped
+ * without touching any other certificate, at the cost of one allocation per certificate (the
+ * same as any Uint8Array). When an ECDSA signature comes out shorter than its maximum, the buffer
+ * ends with those few unused zero octets after `der` (`der.byteOffset` is always 0). We chose
+ * this over shared slabs of many certificates (cheaper by ~1 µs, but transferring one view's
+ * buffer detached its neighbours and `new Uint8Array(der.buffer)` read them) and over copying
+ * into an exact buffer after signing (a second allocation and copy per certificate).
  *
  *   TBSCertificate ::= SEQUENCE { [0] EXPLICIT Version (v3 = 2), serialNumber INTEGER,
  *     signature AlgorithmIdentifier, issuer Name, validity Validity, subject Name,
@@ -65,7 +78,22 @@ export interface TbsParts {
   extensions: readonly Extension[];
 }
 
-export function assembleTbs(t: TbsParts): Uint8Array {
+/** A TBSCertificate written at its final place inside the buffer its Certificate will use. */
+export interface TbsInPlace {
+  /** The TBSCertificate (the bytes to sign): a view into `buffer`. */
+  tbs: Uint8Array;
+  /** The whole buffer: Certificate header, TBS, room for signatureAlgorithm and signatureValue. */
+  buffer: Uint8Array;
+  /** Length of the Certificate SEQUENCE header the room was sized for (= the TBS offset). */
+  header: number;
+}
+
+/**
+ * Writes the TBSCertificate into a fresh buffer with `tail` octets of room behind it (the
+ * signatureAlgorithm and the BIT STRING of the largest expected signature; see `signedTail`).
+ * With `tail` 0 the buffer holds exactly the TBS.
+ */
+export function assembleTbs(t: TbsParts, tail = 0): TbsInPlace {
   let extLen = 0;
   for (const e of t.extensions) extLen += e.der.length;
   const seqLen = extLen > 0 ? headerLength(extLen) + extLen : 0;
@@ -80,52 +108,104 @@ export function assembleTbs(t: TbsParts): Uint8Array {
     t.subject.length +
     t.spki.length +
     a3Len;
-  const b = allocPublicBytes(headerLength(content) + content);
-  let p = putHeader(b, 0, 0x30, content);
-  b.set(VERSION_3, p);
+  const tbsLen = headerLength(content) + content;
+  const header = tail > 0 ? headerLength(tbsLen + tail) : 0;
+  const buffer = new Uint8Array(header + tbsLen + tail);
+  let p = putHeader(buffer, header, 0x30, content);
+  buffer.set(VERSION_3, p);
   p += VERSION_3.length;
-  p = putHeader(b, p, 0x02, t.serialNumber.length);
-  b.set(t.serialNumber, p);
+  p = putHeader(buffer, p, 0x02, t.serialNumber.length);
+  buffer.set(t.serialNumber, p);
   p += t.serialNumber.length;
-  b.set(t.signatureAlgorithm, p);
+  buffer.set(t.signatureAlgorithm, p);
   p += t.signatureAlgorithm.length;
-  b.set(t.issuer, p);
+  buffer.set(t.issuer, p);
   p += t.issuer.length;
-  b.set(t.validity, p);
+  buffer.set(t.validity, p);
   p += t.validity.length;
-  b.set(t.subject, p);
+  buffer.set(t.subject, p);
   p += t.subject.length;
-  b.set(t.spki, p);
+  buffer.set(t.spki, p);
   p += t.spki.length;
   if (extLen > 0) {
-    p = putHeader(b, p, 0xa3, seqLen);
-    p = putHeader(b, p, 0x30, extLen);
+    p = putHeader(buffer, p, 0xa3, seqLen);
+    p = putHeader(buffer, p, 0x30, extLen);
     for (const e of t.extensions) {
-      b.set(e.der, p);
+      buffer.set(e.der, p);
       p += e.der.length;
     }
   }
-  return b;
+  return { tbs: buffer.subarray(header, header + tbsLen), buffer, header };
 }
 
-/** Certificate (or CRL, CSR) ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue BIT STRING } */
+/**
+ * The room `assembleTbs` must leave for signatureAlgorithm and the signatureValue BIT STRING, or
+ * 0 when the largest signature is not known in advance (the Certificate is then copied once).
+ */
+export function signedTail(
+  signatureAlgorithm: Uint8Array,
+  alg: SignatureAlgorithm,
+  key: SubjectPublicKeyInfo,
+): number {
+  const max = maxSignatureLength(alg, key);
+  return max === 0 ? 0 : signatureAlgorithm.length + headerLength(max + 1) + max + 1;
+}
+
+/** The longest signature `key` makes with `alg` in X.509's encoding, 0 if unknown. */
+function maxSignatureLength(alg: SignatureAlgorithm, key: SubjectPublicKeyInfo): number {
+  switch (alg.kind) {
+    case 'ecdsa': {
+      // RFC 3279 §2.2.3 Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, 0 < r, s < n:
+      // each INTEGER holds at most ⌊bits/8⌋ + 1 octets (a 00 sign octet when the order's bit
+      // length is a multiple of 8; P-521's 521 bits need none).
+      const k = key.keyAlgorithm;
+      const c = k.kind === 'ec' ? curveByName(k.curve) : undefined;
+      if (!c) return 0;
+      const content = 2 * (2 + (c.bits >> 3) + 1);
+      return headerLength(content) + content;
+    }
+    case 'rsa-pkcs1':
+    case 'rsa-pss':
+      // RFC 8017 §8.1.1, §8.2.1: exactly the modulus length.
+      return Math.ceil(key.keySize / 8);
+    case 'ed25519':
+      return 64; // RFC 8032 §5.1.6
+    case 'ed448':
+      return 114; // RFC 8032 §5.2.6
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Certificate (or CRL, CSR) ::= SEQUENCE { tbs, signatureAlgorithm, signatureValue BIT STRING }.
+ * Completes the Certificate in the TBS's own buffer when the signature fits the room left for it
+ * (and the outer header keeps its length); otherwise copies into a new exact buffer. Returns the
+ * Certificate and the TBS as a view into it.
+ */
 export function assembleSigned(
-  tbs: Uint8Array,
+  t: TbsInPlace,
   signatureAlgorithm: Uint8Array,
   signature: Uint8Array,
-): Uint8Array {
+): { der: Uint8Array; tbs: Uint8Array } {
+  const tbsLen = t.tbs.length;
   const bitLen = signature.length + 1;
-  const content = tbs.length + signatureAlgorithm.length + headerLength(bitLen) + bitLen;
-  const b = allocPublicBytes(headerLength(content) + content);
-  let p = putHeader(b, 0, 0x30, content);
-  b.set(tbs, p);
-  p += tbs.length;
+  const content = tbsLen + signatureAlgorithm.length + headerLength(bitLen) + bitLen;
+  const header = headerLength(content);
+  let b = t.buffer;
+  if (header !== t.header || header + content > b.length) {
+    b = new Uint8Array(header + content);
+    b.set(t.tbs, header);
+  }
+  putHeader(b, 0, 0x30, content);
+  let p = header + tbsLen;
   b.set(signatureAlgorithm, p);
   p += signatureAlgorithm.length;
   p = putHeader(b, p, 0x03, bitLen);
   b[p++] = 0;
   b.set(signature, p);
-  return b;
+  const der = b.length === header + content ? b : b.subarray(0, header + content);
+  return { der, tbs: der.subarray(header, header + tbsLen) };
 }
 
 // 30 1d | 06 03 55 1d 0e | 04 16 | 04 14 <20-octet key id>   (RFC 5280 §4.2.1.2, non-critical)
@@ -135,6 +215,6 @@ const SKI_PREFIX = Uint8Array.of(0x30, 0x1d, 0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04,
 export function subjectKeyIdentifierExtension(keyId: Uint8Array): Extension {
   const der = new Uint8Array(31);
   der.set(SKI_PREFIX, 0);
-  der.set(keyId.subarray(0, 20), 11);
+  der.set(keyId.length === 20 ? keyId : keyId.subarray(0, 20), 11);
   return { oid: '2.5.29.14', critical: false, value: der.subarray(9), der };
 }

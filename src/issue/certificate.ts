@@ -21,7 +21,14 @@ import type {
 import type { GeneralName } from '../x509/general-name.js';
 import { Name } from '../x509/name.js';
 import { parseSpki, SubjectPublicKeyInfo } from '../x509/spki.js';
-import { assembleSigned, assembleTbs, encodeValidity, subjectKeyIdentifierExtension } from './assemble.js';
+import {
+  assembleSigned,
+  assembleTbs,
+  encodeValidity,
+  signedTail,
+  subjectKeyIdentifierExtension,
+  type TbsInPlace,
+} from './assemble.js';
 import { IssueError, LintError } from './errors.js';
 import { Issuer } from './issuer.js';
 import { keyIdentifier } from './key-id.js';
@@ -29,11 +36,11 @@ import { hasErrors, type LintFinding, lintCertificate } from './lint.js';
 import {
   basicConstraintsExtension,
   extKeyUsageExtension,
+  ISSUANCE_PROFILES,
+  type IssuanceProfile,
+  type IssuanceProfileName,
   keyUsageExtension,
   keyUsageExtensionOf,
-  PROFILES,
-  type Profile,
-  type ProfileName,
   type TypedExtension,
 } from './profiles.js';
 import {
@@ -86,8 +93,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * A freshly signed certificate. `certificate` parses the DER on first use.
- * `der` and `tbs` are views into a shared pool of public DER (see der/alloc.ts): use them as
- * they are, but copy (`der.slice()`) before transferring or detaching their `.buffer`.
+ * `der` starts at offset 0 of an ArrayBuffer that belongs to this certificate alone (`tbs` is a
+ * view into the same buffer), so `der.buffer` may be transferred to a worker without affecting
+ * any other object. The buffer may end with a few unused zero octets after the DER (an ECDSA
+ * signature shorter than its maximum): use `der` (or `der.byteLength`), not the whole buffer.
  */
 export class IssuedCertificate {
   private parsed?: Certificate;
@@ -120,8 +129,13 @@ export class IssuedCertificate {
 
 type PublicKeyInput = Uint8Array | SubjectPublicKeyInfo | { spki: Uint8Array };
 
+/**
+ * Builds, lints and signs one X.509 v3 certificate under an issuance profile (defaults above).
+ *
+ *   const cert = new CertificateBuilder('device').subject('CN=dev-1').publicKey(spki).issuer(ca).signSync();
+ */
 export class CertificateBuilder {
-  private readonly profile: Profile;
+  private readonly profile: IssuanceProfile;
   private readonly provider: CryptoProvider;
   private readonly opts: CertificateBuilderOptions;
   private _subject?: Name;
@@ -141,8 +155,8 @@ export class CertificateBuilder {
   private _aia?: TypedExtension<AuthorityInfoAccess> | null;
   private readonly _extra: Extension[] = [];
 
-  constructor(profile: ProfileName = 'device', options: CertificateBuilderOptions = {}) {
-    const p = PROFILES[profile];
+  constructor(profile: IssuanceProfileName = 'device', options: CertificateBuilderOptions = {}) {
+    const p = ISSUANCE_PROFILES[profile];
     if (!p) throw new IssueError('bad-input', `unknown profile "${String(profile)}"`);
     this.profile = p;
     this.opts = options;
@@ -379,16 +393,19 @@ export class CertificateBuilder {
     });
     if (hasErrors(findings)) throw new LintError(findings);
 
-    const tbs = assembleTbs({
-      serialNumber,
-      signatureAlgorithm: issuer.signatureAlgorithm,
-      issuer: issuer.name.der,
-      validity: encodeValidity(notBefore, notAfter),
-      subject: subject.der,
-      spki: spki.der,
-      extensions: exts,
-    });
-    return { tbs, issuer, serialNumber, notBefore, notAfter, clamped, findings };
+    const assembly = assembleTbs(
+      {
+        serialNumber,
+        signatureAlgorithm: issuer.signatureAlgorithm,
+        issuer: issuer.name.der,
+        validity: encodeValidity(notBefore, notAfter),
+        subject: subject.der,
+        spki: spki.der,
+        extensions: exts,
+      },
+      signedTail(issuer.signatureAlgorithm, issuer.signer.algorithm, issuer.spki),
+    );
+    return { tbs: assembly.tbs, assembly, issuer, serialNumber, notBefore, notAfter, clamped, findings };
   }
 
   private resolveIssuer(subject: Name | undefined, signer: Signer | undefined): Issuer {
@@ -415,8 +432,8 @@ export class CertificateBuilder {
       !p.issuer.provider.verify(p.issuer.signer.algorithm, p.issuer.spki.der, p.tbs, sig)
     )
       throw new IssueError('signature-check-failed', 'the new signature does not verify with the issuer key');
-    const der = assembleSigned(p.tbs, p.issuer.signatureAlgorithm, sig);
-    return new IssuedCertificate(der, p.tbs, p.serialNumber, p.notBefore, p.notAfter, p.clamped, p.findings);
+    const { der, tbs } = assembleSigned(p.assembly, p.issuer.signatureAlgorithm, sig);
+    return new IssuedCertificate(der, tbs, p.serialNumber, p.notBefore, p.notAfter, p.clamped, p.findings);
   }
 
   /** Builds, lints and signs synchronously (needs a signer with `signSync`). */
@@ -436,7 +453,9 @@ export class CertificateBuilder {
 }
 
 export interface Prepared {
+  /** The TBSCertificate to sign (a view into `assembly.buffer`, which belongs to this certificate alone). */
   tbs: Uint8Array;
+  assembly: TbsInPlace;
   issuer: Issuer;
   serialNumber: Uint8Array;
   notBefore: number;

@@ -16,22 +16,8 @@ import type { Issuer } from './issuer.js';
 import { hasErrors, type LintFinding, lintCrl } from './lint.js';
 import { serialFromInput } from './serial.js';
 
-/**
- * Builds and signs v2 CRLs (RFC 5280 §5): cRLNumber and authorityKeyIdentifier always,
- * thisUpdate/nextUpdate (default now − `backdateMs` .. now + 7 days), revoked entries with
- * reasonCode and invalidityDate, delta CRLs (deltaCRLIndicator) and issuingDistributionPoint.
- * thisUpdate is backdated by the same 5 minutes as a certificate's notBefore, so a relying party
- * whose clock is slow accepts a CRL signed a moment ago (it must refuse a thisUpdate in its
- * future, RFC 5280 §6.3.3 (a)).
- *
- *   const crl = await new CrlBuilder(ca).crlNumber(42n)
- *     .revoke({ serialNumber: 'a1b2…', reason: 'keyCompromise' }).sign();
- *
- * Entry decisions: reason 'unspecified' is written as no reasonCode (RFC 5280 §5.3.1 SHOULD);
- * times are whole seconds; entries are written in the order added. The linter (lintCrl) runs
- * before signing; `removeFromCRL` is only accepted in a delta CRL.
- */
-export interface RevokedEntry {
+/** One revoked certificate to list, as `CrlBuilder.revoke` takes it. */
+export interface CrlEntryInput {
   /** INTEGER content octets, a hex string (colons allowed), or a bigint. */
   serialNumber: Uint8Array | string | bigint;
   /** Default: the CRL's thisUpdate when one was set, else the moment of signing. */
@@ -40,6 +26,7 @@ export interface RevokedEntry {
   invalidityDate?: number | Date;
 }
 
+/** Options of `CrlBuilder`. */
 export interface CrlBuilderOptions {
   /** Default nextUpdate − thisUpdate when nextUpdate is not set. Default 7 days. */
   validityMs?: number;
@@ -52,6 +39,7 @@ export interface CrlBuilderOptions {
 
 export const DEFAULT_CRL_VALIDITY_MS = 7 * 86_400_000;
 
+/** A freshly signed CRL: its DER, TBS, number and times; `crl` parses it on first use. */
 export class IssuedCrl {
   private parsed?: CertificateList;
   constructor(
@@ -82,6 +70,21 @@ interface Entry {
 
 const secs = (t: number) => t - (t % 1000);
 
+/**
+ * Builds and signs v2 CRLs (RFC 5280 §5): cRLNumber and authorityKeyIdentifier always,
+ * thisUpdate/nextUpdate (default now − `backdateMs` .. now + 7 days), revoked entries with
+ * reasonCode and invalidityDate, delta CRLs (deltaCRLIndicator) and issuingDistributionPoint.
+ * thisUpdate is backdated by the same 5 minutes as a certificate's notBefore, so a relying party
+ * whose clock is slow accepts a CRL signed a moment ago (it must refuse a thisUpdate in its
+ * future, RFC 5280 §6.3.3 (a)).
+ *
+ *   const crl = await new CrlBuilder(ca).crlNumber(42n)
+ *     .revoke({ serialNumber: 'a1b2…', reason: 'keyCompromise' }).sign();
+ *
+ * Entry decisions: reason 'unspecified' is written as no reasonCode (RFC 5280 §5.3.1 SHOULD);
+ * times are whole seconds; entries are written in the order added. The linter (lintCrl) runs
+ * before signing; `removeFromCRL` is only accepted in a delta CRL.
+ */
 export class CrlBuilder {
   private _number?: bigint;
   private _base?: bigint;
@@ -128,7 +131,7 @@ export class CrlBuilder {
     return this;
   }
 
-  revoke(e: RevokedEntry): this {
+  revoke(e: CrlEntryInput): this {
     const serialNumber =
       e.serialNumber instanceof Uint8Array
         ? e.serialNumber

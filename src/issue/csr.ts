@@ -1,4 +1,4 @@
-import { CURVES } from '../crypto/algorithms.js';
+import { supportedCurve } from '../crypto/algorithms.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import { readEcdsaSignature } from '../crypto/ecdsa-sig.js';
 import { CryptoError } from '../crypto/errors.js';
@@ -196,7 +196,7 @@ function precheckCsr(input: CertificationRequest | Uint8Array | string): {
     throw new IssueError('csr-bad-signature', 'CSR signature BIT STRING has unused bits');
   const spki = csr.subjectPublicKeyInfo;
   if (alg.kind === 'ecdsa' && spki.keyAlgorithm.kind === 'ec') {
-    const curve = CURVES[spki.keyAlgorithm.curve as keyof typeof CURVES];
+    const curve = supportedCurve(spki.keyAlgorithm.curve);
     if (curve && !readEcdsaSignature(csr.signatureValue, curve))
       throw new IssueError(
         'csr-bad-signature',

@@ -23,6 +23,7 @@ export type IssueErrorCode =
   /** A CSR's signature does not verify with its own public key (no proof of possession). */
   | 'csr-bad-signature';
 
+/** The error builders throw before anything is signed: a `code` from `IssueErrorCode`. */
 export class IssueError extends Error {
   override readonly name: string = 'IssueError';
   constructor(

@@ -11,9 +11,9 @@ export {
 export {
   CrlBuilder,
   type CrlBuilderOptions,
+  type CrlEntryInput,
   DEFAULT_CRL_VALIDITY_MS,
   IssuedCrl,
-  type RevokedEntry,
 } from './crl.js';
 export { CRL_REASON_CODES, isCrlReason } from './crl-extensions.js';
 export { CsrBuilder, verifyCsr, verifyCsrAsync } from './csr.js';
@@ -31,7 +31,12 @@ export {
   lintCrl,
   lintParsedCertificate,
 } from './lint.js';
-export { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from './profiles.js';
+export {
+  ISSUANCE_PROFILE_NAMES,
+  ISSUANCE_PROFILES,
+  type IssuanceProfile,
+  type IssuanceProfileName,
+} from './profiles.js';
 export {
   type AuthorityInfoAccessUrls,
   authorityInfoAccessExtension,

@@ -25,6 +25,9 @@ import {
   type RevocationInfo,
 } from './revocation-info.js';
 
+/**
+ * Options of `Issuer.fromCertificate`/`selfSigned`: default revocation pointers and the provider.
+ */
 export interface IssuerOptions extends RevocationInfo {
   provider?: CryptoProvider;
 }

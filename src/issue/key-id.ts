@@ -9,5 +9,9 @@ import type { CryptoProvider } from '../crypto/provider.js';
  * from the issuer certificate when it has one, never recomputed (a foreign CA may use SHA-1).
  */
 export function keyIdentifier(subjectPublicKey: Uint8Array, provider: CryptoProvider): Uint8Array {
-  return provider.digest('SHA-256', subjectPublicKey).subarray(0, 20);
+  const d = provider.digest('SHA-256', subjectPublicKey);
+  // A 20-octet array of its own (small arrays live on the JS heap), not a view of the digest.
+  const id = new Uint8Array(20);
+  for (let i = 0; i < 20; i++) id[i] = d[i]!;
+  return id;
 }

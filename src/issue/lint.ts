@@ -13,7 +13,7 @@ import type {
 } from '../x509/extensions/types.js';
 import type { GeneralName } from '../x509/general-name.js';
 import type { SubjectPublicKeyInfo } from '../x509/spki.js';
-import type { ProfileName } from './profiles.js';
+import type { IssuanceProfileName } from './profiles.js';
 import { revocationUriProblem } from './revocation-info.js';
 
 /**
@@ -132,6 +132,7 @@ export type LintCode =
   /** RFC 5280 §4.2.1.3: the CRL issuer's certificate must assert cRLSign. */
   | 'crl-issuer-no-crl-sign';
 
+/** One linter finding: a stable `code`, its severity (errors stop signing) and a message. */
 export interface LintFinding {
   code: LintCode;
   severity: LintSeverity;
@@ -140,7 +141,7 @@ export interface LintFinding {
 
 /** What the certificate linter looks at: the template about to be signed. */
 export interface CertificateLintInput {
-  profile?: ProfileName;
+  profile?: IssuanceProfileName;
   /** INTEGER content octets. */
   serialNumber: Uint8Array;
   issuerEmpty: boolean;
@@ -419,7 +420,7 @@ function checkUri(f: Findings, where: string, g: GeneralName): void {
 export function lintParsedCertificate(
   cert: Certificate,
   signatureAlgorithm: SignatureAlgorithm,
-  opts: { profile?: ProfileName; issuerNotAfter?: number } = {},
+  opts: { profile?: IssuanceProfileName; issuerNotAfter?: number } = {},
 ): LintFinding[] {
   return lintCertificate({
     profile: opts.profile,

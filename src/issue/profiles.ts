@@ -24,11 +24,16 @@ import type { PublicKeyAlgorithm } from '../x509/spki.js';
  * requires a leaf's purpose to appear in every CA's EKU when one is present (RECIPES §3).
  * The server profile requires a subjectAltName (RFC 9525 §6.3: names come only from the SAN).
  */
-export type ProfileName = 'root' | 'intermediate' | 'device' | 'server';
-export const PROFILE_NAMES: readonly ProfileName[] = ['root', 'intermediate', 'device', 'server'];
+export type IssuanceProfileName = 'root' | 'intermediate' | 'device' | 'server';
+export const ISSUANCE_PROFILE_NAMES: readonly IssuanceProfileName[] = [
+  'root',
+  'intermediate',
+  'device',
+  'server',
+];
 
-export interface Profile {
-  name: ProfileName;
+export interface IssuanceProfile {
+  name: IssuanceProfileName;
   ca: boolean;
   defaultDays: number;
   /** Default extKeyUsage (OIDs) or none. */
@@ -38,7 +43,7 @@ export interface Profile {
   requireSubjectAltName: boolean;
 }
 
-export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+export const ISSUANCE_PROFILES: Readonly<Record<IssuanceProfileName, IssuanceProfile>> = {
   root: { name: 'root', ca: true, defaultDays: 7300, requireSubjectAltName: false },
   intermediate: {
     name: 'intermediate',
@@ -102,7 +107,10 @@ export function basicConstraintsExtension(
 }
 
 /** The profile's keyUsage for a key (see the table above). */
-export function keyUsageExtension(profile: Profile, key: PublicKeyAlgorithm): TypedExtension<KeyUsage> {
+export function keyUsageExtension(
+  profile: IssuanceProfile,
+  key: PublicKeyAlgorithm,
+): TypedExtension<KeyUsage> {
   if (profile.ca) return KU_CA;
   return key.kind === 'rsa' || key.kind === 'rsa-pss' ? KU_SIGN_ENCIPHER : KU_SIGN;
 }

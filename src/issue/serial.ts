@@ -12,7 +12,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
  *
  * Random bytes are drawn from the provider's CSPRNG in blocks of 4 KiB: one platform call per
  * ~240 serials instead of one per certificate (a call costs more than encoding the certificate).
- * Serials are public values, so keeping unused CSPRNG output in memory exposes nothing.
+ * Serials are public once issued; the unused output stays private to this module.
  */
 export const SERIAL_LENGTH = 17;
 
@@ -27,7 +27,10 @@ const pools = new WeakMap<CryptoProvider, Pool>();
 function take(provider: CryptoProvider, n: number): Uint8Array {
   let p = pools.get(provider);
   if (!p || p.pos + n > p.bytes.length) {
-    p = { bytes: provider.randomBytes(POOL_SIZE), pos: 0 };
+    const r = provider.randomBytes(POOL_SIZE);
+    // A plain Uint8Array view, so that `slice` copies (a Node Buffer's `slice` is a view): each
+    // serial owns its octets and nobody holding one can read the pool's unused (future) serials.
+    p = { bytes: new Uint8Array(r.buffer, r.byteOffset, r.byteLength), pos: 0 };
     pools.set(provider, p);
   }
   const out = p.bytes.slice(p.pos, p.pos + n);

@@ -25,6 +25,7 @@ export {
   PeerVerifier,
   type PeerVerifierOptions,
   peerChain,
+  peerLeaf,
   type ReferenceIdentity,
 } from './peer-verifier.js';
 export {

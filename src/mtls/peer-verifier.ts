@@ -8,6 +8,8 @@ import { type VerifyOptions, type VerifyResult, verifyPath, verifyPathSync } fro
 import {
   profilePolicy,
   type RevocationChecker,
+  type RevocationContext,
+  type RevocationStatus,
   type ValidationPolicy,
   type ValidationProfile,
 } from '../verify/policy.js';
@@ -46,6 +48,20 @@ export interface PeerVerifierOptions {
   revocation: RevocationChecker | 'none';
   certificateCache?: CertificateCache;
   signatureCache?: SignatureCache;
+  /**
+   * How `verifySocket` reads what the peer sent. Node's `getPeerX509Certificate` decodes every
+   * certificate after the leaf anew (X509_dup; ~0.2 ms each with OpenSSL 3.0's decoders), which
+   * can cost more than our whole verification. `always` (default): read the peer's chain.
+   * `when-needed`: when we hold intermediates ourselves, read the leaf alone first and the peer's
+   * chain only if no path is found without it — cheaper when peers send leaf + intermediate that
+   * we already hold (measured in bench/mtls.bench.ts).
+   */
+  readPeerChain?: 'always' | 'when-needed';
+  /**
+   * Validated paths remembered per leaf certificate (exact DER), at most this many (LRU);
+   * 0 disables. Default 10 000. See `verify`.
+   */
+  pathCacheSize?: number;
   crypto?: CryptoProvider;
   /** Clock for validation (tests); default Date.now. */
   now?: () => number;
@@ -78,6 +94,8 @@ export class PeerVerifier {
   private readonly crypto: CryptoProvider;
   private readonly now: () => number;
   private asyncOnly: boolean;
+  private readonly paths = new Map<Certificate, CachedPath>();
+  private readonly pathCacheSize: number;
 
   constructor(readonly options: PeerVerifierOptions) {
     this.anchors = toCerts(options.trustAnchors);
@@ -90,6 +108,7 @@ export class PeerVerifier {
     this.crypto = options.crypto ?? defaultProvider();
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;
+    this.pathCacheSize = options.pathCacheSize ?? 10_000;
   }
 
   /** True once verification needs the asynchronous path (see the header). */
@@ -100,14 +119,15 @@ export class PeerVerifier {
   private input(
     chain: readonly Uint8Array[],
     ref: ReferenceIdentity,
-    revocation?: RevocationChecker,
+    revocation: RevocationChecker | undefined,
+    time: number,
   ): VerifyOptions {
     const r = revocation ?? this.options.revocation;
     return {
       leaf: chain[0]!,
       intermediates: chain.length > 1 ? [...chain.slice(1), ...this.intermediates] : this.intermediates,
       trustAnchors: this.anchors,
-      time: this.now(),
+      time,
       policy: this.policy,
       hostname: ref.hostname,
       ip: ref.ip,
@@ -133,28 +153,188 @@ export class PeerVerifier {
    * Verifies a chain as sent (leaf first; DER). Returns the verdict synchronously when it can,
    * else a Promise of it. Never throws for a bad peer: a revocation source failing with an error
    * that is not a verdict gives `verification-failed`.
+   *
+   * A path validated for a leaf is remembered (`pathCacheSize`): path validation is a function of
+   * the certificates, the anchors, the policy and the time, and for a fixed path its outcome can
+   * only change at a notBefore or notAfter. So while the time stays within the path's common
+   * validity window, a returning peer with the same leaf (the same DER: the peer proves it holds
+   * the key in the handshake) and the same certificates after it gets that path again without
+   * re-validation — but its revocation status is checked anew on every call, with the same
+   * rules as `verifyPath` (revoked, or unknown under `revocationUnknown: 'deny'`, refuses).
+   * When that check fails, the full validation runs again (it may find another path). Refusals
+   * are never remembered.
    */
   verify(
     chain: readonly Uint8Array[],
     ref: ReferenceIdentity = {},
     revocation?: RevocationChecker,
   ): PeerVerdict | Promise<PeerVerdict> {
+    return this.verifyChain(chain, ref, revocation, true);
+  }
+
+  /**
+   * `verify` for a resumed TLS session, where Node has only the peer's leaf (a session keeps the
+   * peer's certificate, not its chain): the path remembered for that leaf is used whatever was
+   * sent with it then (the same revocation re-check applies); without one, the leaf is validated
+   * with our own intermediates.
+   */
+  verifyResumed(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity = {},
+    revocation?: RevocationChecker,
+  ): PeerVerdict | Promise<PeerVerdict> {
+    return this.verifyChain(chain, ref, revocation, false);
+  }
+
+  private verifyChain(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity,
+    revocation: RevocationChecker | undefined,
+    matchSent: boolean,
+  ): PeerVerdict | Promise<PeerVerdict> {
     if (chain.length === 0)
       return { ok: false, error: new MtlsError('no-peer-certificate', 'the peer sent no certificate') };
-    const opts = this.input(chain, ref, revocation);
+    const time = Math.floor(this.now() / 1000) * 1000;
+    const refKey = `${ref.hostname ?? ''}\u0000${ref.ip ?? ''}`;
+    const checker = this.checker(revocation);
+    let leaf: Certificate | undefined;
+    if (this.pathCacheSize > 0) {
+      try {
+        leaf = this.certificateCache.get(chain[0]!);
+      } catch {
+        leaf = undefined; // malformed: the full validation reports it
+      }
+      const hit = leaf && this.paths.get(leaf);
+      if (
+        hit &&
+        hit.ref === refKey &&
+        time >= hit.from &&
+        time <= hit.until &&
+        (!matchSent || this.sameSent(hit, chain))
+      ) {
+        // Validate again with the remembered path's certificates at hand: a resumed session has
+        // only the leaf, and the verdict should name the real reason (e.g. revoked).
+        const withPath = [chain[0]!, ...chain.slice(1), ...hit.chain.slice(1, -1).map((c) => c.der)];
+        const again = () => this.fullVerify(withPath, ref, revocation, time, leaf, refKey);
+        const ok = this.recheckRevocation(hit.chain, checker, time);
+        if (ok === true) return this.remembered(hit);
+        if (ok === false) return again();
+        return ok.then(
+          (good) => (good ? this.remembered(hit) : again()),
+          (e) => this.failed(e),
+        );
+      }
+    }
+    return this.fullVerify(chain, ref, revocation, time, leaf, refKey);
+  }
+
+  private fullVerify(
+    chain: readonly Uint8Array[],
+    ref: ReferenceIdentity,
+    revocation: RevocationChecker | undefined,
+    time: number,
+    leaf: Certificate | undefined,
+    refKey: string,
+  ): PeerVerdict | Promise<PeerVerdict> {
+    const opts = this.input(chain, ref, revocation, time);
+    const done = (r: VerifyResult) => {
+      if (r.ok && leaf && r.chain[0] === leaf) this.remember(leaf, chain, r.chain, refKey);
+      return this.verdict(r);
+    };
     if (!this.asyncOnly) {
       try {
-        return this.verdict(verifyPathSync(opts));
+        return done(verifyPathSync(opts));
       } catch (e) {
-        if (!(e instanceof RevocationError && e.code === 'async-required')) return this.failed(e);
+        if (!isAsyncRequired(e)) return this.failed(e);
         // The revocation source needs I/O: from now on verify asynchronously.
         this.asyncOnly = true;
       }
     }
-    return verifyPath(opts).then(
-      (r) => this.verdict(r),
-      (e) => this.failed(e),
-    );
+    return verifyPath(opts).then(done, (e) => this.failed(e));
+  }
+
+  private checker(revocation?: RevocationChecker): RevocationChecker | undefined {
+    const r = revocation ?? this.options.revocation;
+    return r === 'none' ? this.policy.revocation : r;
+  }
+
+  /** Did the peer send the same certificates after the leaf as when the path was remembered? */
+  private sameSent(hit: CachedPath, chain: readonly Uint8Array[]): boolean {
+    if (hit.sent.length !== chain.length - 1) return false;
+    try {
+      for (let i = 1; i < chain.length; i++)
+        if (this.certificateCache.get(chain[i]!) !== hit.sent[i - 1]) return false;
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  private remember(leaf: Certificate, sent: readonly Uint8Array[], chain: Certificate[], ref: string): void {
+    let from = Number.NEGATIVE_INFINITY;
+    let until = Number.POSITIVE_INFINITY;
+    for (const c of chain) {
+      from = Math.max(from, c.notBefore);
+      until = Math.min(until, c.notAfter);
+    }
+    this.paths.delete(leaf);
+    if (this.paths.size >= this.pathCacheSize) {
+      const oldest = this.paths.keys().next();
+      if (!oldest.done) this.paths.delete(oldest.value);
+    }
+    let others: Certificate[];
+    try {
+      others = sent.slice(1).map((d) => this.certificateCache.get(d));
+    } catch {
+      return;
+    }
+    this.paths.set(leaf, { chain, from, until, ref, sent: others });
+  }
+
+  private remembered(hit: CachedPath): PeerVerdict {
+    return { ok: true, identity: new PeerIdentity(hit.chain, this.crypto) };
+  }
+
+  /**
+   * The revocation checks `verifyPath` makes on an accepted path (every certificate below the
+   * anchor, leaf first): true when all pass, false when one is revoked or unknown under
+   * `revocationUnknown: 'deny'`.
+   */
+  private recheckRevocation(
+    chain: readonly Certificate[],
+    checker: RevocationChecker | undefined,
+    time: number,
+  ): boolean | Promise<boolean> {
+    if (!checker) return true;
+    const deny = this.policy.revocationUnknown === 'deny';
+    const bad = (s: RevocationStatus) => s.status === 'revoked' || (s.status === 'unknown' && deny);
+    const ctx = (i: number): RevocationContext => ({
+      cert: chain[i]!,
+      issuer: chain[i + 1]!,
+      chain,
+      index: i,
+      time,
+      clockSkewMs: this.policy.clockSkewMs,
+    });
+    const n = chain.length - 1;
+    const viaAsync = async (from: number): Promise<boolean> => {
+      for (let i = from; i < n; i++) if (bad(await checker.check(ctx(i)))) return false;
+      return true;
+    };
+    if (this.asyncOnly) return viaAsync(0);
+    for (let i = 0; i < n; i++) {
+      let s: RevocationStatus | Promise<RevocationStatus>;
+      try {
+        s = checker.checkSync ? checker.checkSync(ctx(i)) : checker.check(ctx(i));
+      } catch (e) {
+        if (!isAsyncRequired(e)) throw e;
+        this.asyncOnly = true;
+        return viaAsync(i);
+      }
+      if (s instanceof Promise) return s.then((x) => !bad(x) && viaAsync(i + 1));
+      if (bad(s)) return false;
+    }
+    return true;
   }
 
   private failed(e: unknown): PeerVerdict {
@@ -170,14 +350,51 @@ export class PeerVerifier {
     };
   }
 
-  /** `verify` on the chain a connected TLS socket's peer sent. */
+  /**
+   * `verify` on what the peer of a connected TLS socket sent (see `readPeerChain`). With
+   * `when-needed`, the leaf alone is verified first against our own intermediates, and the peer's
+   * chain is read and tried only if that finds no path (`unknown-issuer`).
+   */
   verifySocket(
     socket: TLSSocket,
     ref: ReferenceIdentity = {},
     revocation?: RevocationChecker,
   ): PeerVerdict | Promise<PeerVerdict> {
-    return this.verify(peerChain(socket), ref, revocation);
+    if (socket.isSessionReused()) return this.verifyResumed(peerChain(socket), ref, revocation);
+    if (this.options.readPeerChain !== 'when-needed' || this.intermediates.length === 0)
+      return this.verify(peerChain(socket), ref, revocation);
+    const leaf = peerLeaf(socket);
+    if (!leaf) return this.verify([], ref, revocation);
+    const retry = (v: PeerVerdict): PeerVerdict | Promise<PeerVerdict> =>
+      v.ok || v.error.verifyCode !== 'unknown-issuer' ? v : this.verify(peerChain(socket), ref, revocation);
+    const first = this.verify([leaf], ref, revocation);
+    return first instanceof Promise ? first.then(retry) : retry(first);
   }
+}
+
+/** A validated path remembered for its leaf, with the window in which the verdict holds. */
+interface CachedPath {
+  chain: Certificate[];
+  /** Latest notBefore and earliest notAfter of the path's certificates. */
+  from: number;
+  until: number;
+  /** The reference identity it was validated for. */
+  ref: string;
+  /** The certificates the peer sent after the leaf (cached objects): the same must be sent again. */
+  sent: Certificate[];
+}
+
+function isAsyncRequired(e: unknown): boolean {
+  return e instanceof RevocationError && e.code === 'async-required';
+}
+
+/**
+ * The DER of the peer's own certificate only (Node's legacy `getPeerCertificate(false)`, which
+ * reads no other certificate of the chain), or undefined when it sent none.
+ */
+export function peerLeaf(socket: TLSSocket): Uint8Array | undefined {
+  const c = socket.getPeerCertificate(false) as { raw?: Buffer } | null;
+  return c?.raw && c.raw.length > 0 ? c.raw : undefined;
 }
 
 /**
@@ -189,11 +406,14 @@ export class PeerVerifier {
 export function peerChain(socket: TLSSocket): Uint8Array[] {
   const out: Uint8Array[] = [];
   let x = socket.getPeerX509Certificate();
+  let prev: Buffer | undefined;
   while (x && out.length < MAX_PEER_CHAIN) {
-    out.push(x.raw);
-    const next = x.issuerCertificate;
-    if (!next || next === x || next.raw.equals(x.raw)) break;
-    x = next;
+    // `raw` re-encodes on every access (i2d): read it once per certificate.
+    const raw = x.raw;
+    if (prev?.equals(raw)) break; // a self-issued certificate names itself as issuer
+    out.push(raw);
+    prev = raw;
+    x = x.issuerCertificate;
   }
   return out;
 }

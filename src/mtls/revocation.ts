@@ -101,13 +101,20 @@ export function lookupFromStatusSource(
   source: StatusSource,
   issuers: readonly { id: string; certificate: Certificate }[],
 ): StatusLookup {
+  // Issuer certificates come from the path (parsed once by the caches): remember their ids.
+  const ids = new WeakMap<Certificate, string | null>();
   return (q) => {
-    const entry = issuers.find(
-      (i) =>
-        bytesEqual(i.certificate.subject.der, q.issuer.subject.der) &&
-        bytesEqual(i.certificate.subjectPublicKeyInfo.der, q.issuer.subjectPublicKeyInfo.der),
-    );
-    return entry ? source.lookup(entry.id, q.serialHex) : undefined;
+    let id = ids.get(q.issuer);
+    if (id === undefined) {
+      const entry = issuers.find(
+        (i) =>
+          bytesEqual(i.certificate.subject.der, q.issuer.subject.der) &&
+          bytesEqual(i.certificate.subjectPublicKeyInfo.der, q.issuer.subjectPublicKeyInfo.der),
+      );
+      id = entry ? entry.id : null;
+      ids.set(q.issuer, id);
+    }
+    return id === null ? undefined : source.lookup(id, q.serialHex);
   };
 }
 

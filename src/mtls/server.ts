@@ -1,3 +1,4 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import {
@@ -9,7 +10,7 @@ import {
 import type { MtlsErrorCode } from './errors.js';
 import { MtlsError } from './errors.js';
 import type { PeerIdentity } from './identity.js';
-import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions, peerChain } from './peer-verifier.js';
+import { type PeerVerdict, PeerVerifier, type PeerVerifierOptions } from './peer-verifier.js';
 import type { OcspStapler } from './stapling.js';
 
 /**
@@ -39,8 +40,9 @@ import type { OcspStapler } from './stapling.js';
  *   certificate (`certificate_required`) is not used either, since enabling it
  *   (`rejectUnauthorized: true`) would also make OpenSSL's verification decide and drop clients
  *   silently, without our reason.
- * - Session resumption does not skip the check: Node returns the original chain for a resumed
- *   session, and we verify (with revocation) on every connection.
+ * - Session resumption is off by default (`sessionResumption`): a resumed session would carry
+ *   only the client's leaf. When it is on, resumed sessions are verified too, revocation included,
+ *   on every connection.
  * - OpenSSL still processes the chain it receives (with SSL_VERIFY_PEER it always does), and we
  *   keep that work minimal: by default it gets an empty trust store (`ca: []`), so it checks only
  *   the leaf's signature by the intermediate the client sent and stops; our verifier does the
@@ -64,6 +66,15 @@ export interface MtlsServerOptions {
    * still pass.
    */
   clientCertificate?: 'required' | 'optional';
+  /**
+   * TLS session resumption. `off` (default): no session tickets (SSL_OP_NO_TICKET; Node keeps no
+   * server-side session cache unless the application handles `newSession`), so every connection
+   * is a full handshake with the client's certificate. `on`: tickets are issued; a resumed
+   * session carries only the client's leaf (OpenSSL keeps the peer certificate, not its chain), so
+   * it is accepted with the path validated when the session began (still in this verifier's
+   * memory) or one built from intermediates we hold — and its revocation is checked again.
+   */
+  sessionResumption?: 'off' | 'on';
   /** Name the trust anchors in CertificateRequest (gives them to OpenSSL as `ca`). Default false. */
   advertiseTrustAnchors?: boolean;
   /** Staple OCSP responses for our own certificate (see OcspStapler). */
@@ -124,6 +135,8 @@ function makeVerifier(o: MtlsServerOptions['clientAuth']): PeerVerifier {
 export function mtlsServerOptions(options: MtlsServerOptions, verifier?: PeerVerifier): TlsOptions {
   const v = verifier ?? makeVerifier(options.clientAuth);
   const o: TlsOptions = { ...options.tls, requestCert: true, rejectUnauthorized: false };
+  if (options.sessionResumption !== 'on')
+    o.secureOptions = (o.secureOptions ?? 0) | cryptoConstants.SSL_OP_NO_TICKET;
   // An empty `ca` is an empty store: Node then adds no CA, not even its bundled roots.
   o.ca = options.advertiseTrustAnchors === true ? v.anchors.map((c) => c.toPem()) : [];
   return o;
@@ -171,6 +184,14 @@ export function attachMtls(
     }
   };
   const accept = (socket: TLSSocket, verdict: PeerVerdict): boolean => {
+    if (
+      !verdict.ok &&
+      verdict.error.code === 'no-peer-certificate' &&
+      options.clientCertificate === 'optional'
+    ) {
+      stats.accepted++;
+      return emit.call(server, 'secureConnection', socket, undefined);
+    }
     if (!verdict.ok) {
       reject(socket, verdict.error);
       return false;
@@ -183,12 +204,7 @@ export function attachMtls(
   server.emit = function (this: TlsServer, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'secureConnection') return emit.call(this, event, ...args);
     const socket = args[0] as TLSSocket;
-    const chain = peerChain(socket);
-    if (chain.length === 0 && options.clientCertificate === 'optional') {
-      stats.accepted++;
-      return emit.call(server, 'secureConnection', socket, undefined);
-    }
-    const verdict = v.verify(chain);
+    const verdict = v.verifySocket(socket);
     if (!(verdict instanceof Promise)) return accept(socket, verdict);
     verdict.then(
       (r) => accept(socket, r),

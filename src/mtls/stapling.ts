@@ -60,6 +60,7 @@ export class OcspStapler {
   private cur?: Current;
   private timer?: ReturnType<typeof setTimeout>;
   private stopped = false;
+  private refreshAt?: number;
   private readonly now: () => number;
   private readonly crypto: CryptoProvider;
 
@@ -130,8 +131,14 @@ export class OcspStapler {
     return Math.max(1000, at - this.now());
   }
 
+  /** When the next refresh is due (epoch ms), while one is scheduled. */
+  get nextRefreshAt(): number | undefined {
+    return this.stopped ? undefined : this.refreshAt;
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
+    this.refreshAt = this.now() + ms;
     // setTimeout's limit is 2^31-1 ms; a longer wait re-arms on the way.
     this.timer = setTimeout(() => void this.refresh(), Math.min(ms, 0x7fffffff));
     this.timer.unref?.();

@@ -91,6 +91,7 @@ export interface RevocationPolicy {
   crypto?: CryptoProvider;
 }
 
+/** Where a revocation answer may come from (see `RevocationPolicy.sources`). */
 export type RevocationSource = 'stapled' | 'ocsp' | 'crl' | 'crldp';
 
 /** Defaults; each cites why. */

@@ -10,7 +10,7 @@ import { encodeExtension, encodeSigned } from '../x509/encode.js';
 import type { CRLReason, Extension } from '../x509/extensions/types.js';
 import { DEFAULT_REVOCATION_BACKDATE_MS, isValidBackdate } from './backdate.js';
 import { RevocationError } from './errors.js';
-import type { RevokedEntry, StatusSource } from './status-source.js';
+import type { RevokedSerial, StatusSource } from './status-source.js';
 
 /**
  * CRL publishing (RFC 5280 §5): builds and signs the full CRL of each configured issuer from the
@@ -43,6 +43,7 @@ export interface CrlIssuer {
   validitySeconds?: number;
 }
 
+/** Options of `CrlPublisher.create`. */
 export interface CrlPublisherOptions {
   issuers: readonly CrlIssuer[];
   source: StatusSource;
@@ -64,6 +65,7 @@ export interface CrlPublisherOptions {
   provider?: CryptoProvider;
 }
 
+/** One published CRL: the issuer's id, the DER, its number and times. */
 export interface PublishedCrl {
   issuerId: string;
   der: Uint8Array;
@@ -100,6 +102,9 @@ function reasonExtension(r: CRLReason): Extension {
   return e;
 }
 
+/**
+ * The CRL publisher described above: `await CrlPublisher.create(options)`, then `publish` or `start`.
+ */
 export class CrlPublisher {
   private readonly states = new Map<string, IssuerState>();
   private readonly now: () => number;
@@ -269,7 +274,7 @@ export class CrlPublisher {
  * cost several seconds. Entry shape: SEQUENCE { INTEGER serial, Time revocationDate,
  * [SEQUENCE { reasonCode?, invalidityDate? }] }, times per RFC 5280 §4.1.2.5.
  */
-export function encodeRevokedList(list: readonly RevokedEntry[]): Uint8Array | undefined {
+export function encodeRevokedList(list: readonly RevokedSerial[]): Uint8Array | undefined {
   if (list.length === 0) return undefined;
   // Pass 1: sizes.
   const extDer: (Uint8Array | undefined)[] = new Array(list.length);
@@ -317,7 +322,7 @@ export function encodeRevokedList(list: readonly RevokedEntry[]): Uint8Array | u
 
 /** crlEntryExtensions SEQUENCE for an entry, or undefined; the common cases are cached. */
 const ENTRY_EXT_CACHE = new Map<CRLReason, Uint8Array>();
-function entryExtensions(e: RevokedEntry): Uint8Array | undefined {
+function entryExtensions(e: RevokedSerial): Uint8Array | undefined {
   // RFC 5280 §5.3.1: the reason code unspecified SHOULD be absent rather than encoded.
   const reason = e.reason && e.reason !== 'unspecified' ? e.reason : undefined;
   if (e.invalidityDate === undefined) {

@@ -73,6 +73,7 @@ export type RevocationErrorCode =
   /** The responder or publisher was configured inconsistently (e.g. a responder cert not issued by the CA). */
   | 'bad-configuration';
 
+/** The error of the revocation layer (CRL and OCSP checks, codec, responder): a `code`. */
 export class RevocationError extends Error {
   override readonly name = 'RevocationError';
   constructor(

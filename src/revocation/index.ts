@@ -43,7 +43,7 @@ export {
 export { OcspResponder, type OcspResult, type ResponderIssuer, type ResponderOptions } from './responder.js';
 export {
   MemoryStatusSource,
-  type RevokedEntry,
+  type RevokedSerial,
   type SerialStatus,
   type StatusSource,
   serialBytes,

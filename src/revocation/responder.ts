@@ -72,6 +72,7 @@ export interface ResponderIssuer {
   responderCertificate?: Certificate;
 }
 
+/** Options of `OcspResponder.create`. */
 export interface ResponderOptions {
   issuers: readonly ResponderIssuer[];
   source: StatusSource;
@@ -93,6 +94,7 @@ export interface ResponderOptions {
   provider?: CryptoProvider;
 }
 
+/** One answer of `OcspResponder.respond`: the response DER and what HTTP needs to serve it. */
 export interface OcspResult {
   der: Uint8Array;
   responseStatus: OcspResponseStatus;
@@ -138,6 +140,9 @@ const STATIC_ERRORS: Record<Exclude<OcspResponseStatus, 'successful'>, Uint8Arra
   unauthorized: errorResponse('unauthorized'),
 };
 
+/**
+ * The pure OCSP responder described above: `await OcspResponder.create(options)`, then `respond`.
+ */
 export class OcspResponder {
   private readonly byKey = new Map<string, IssuerEntry>();
   private readonly cache = new Map<string, CacheEntry>();

@@ -20,7 +20,8 @@ export type SerialStatus =
       invalidityDate?: number;
     };
 
-export interface RevokedEntry {
+/** A revoked certificate as a `StatusSource` lists it for the CRL publisher. */
+export interface RevokedSerial {
   /** userCertificate INTEGER content (two's complement, minimal). */
   serialNumber: Uint8Array;
   revocationTime: number;
@@ -28,6 +29,7 @@ export interface RevokedEntry {
   invalidityDate?: number;
 }
 
+/** The status store the OCSP responder and the CRL publisher read (see the header above). */
 export interface StatusSource {
   /**
    * The status of `serialHex` issued by `issuerId`, or `undefined` when that issuer never issued
@@ -35,7 +37,7 @@ export interface StatusSource {
    */
   lookup(issuerId: string, serialHex: string): SerialStatus | undefined | Promise<SerialStatus | undefined>;
   /** Every revoked certificate of the issuer still to be listed on its CRL (ascending serial order preferred). */
-  revoked(issuerId: string): readonly RevokedEntry[] | Promise<readonly RevokedEntry[]>;
+  revoked(issuerId: string): readonly RevokedSerial[] | Promise<readonly RevokedSerial[]>;
   /** Notifies status changes so that caches drop stale answers; returns an unsubscribe function. */
   onChange?(listener: (issuerId: string, serialHex: string) => void): () => void;
 }
@@ -64,7 +66,7 @@ export function serialBytes(key: string): Uint8Array {
 
 interface MemoryIssuer {
   status: Map<string, SerialStatus>;
-  revokedCache?: RevokedEntry[];
+  revokedCache?: RevokedSerial[];
 }
 
 /** An in-memory StatusSource; synchronous, so the responder's fast path never awaits it. */
@@ -114,11 +116,11 @@ export class MemoryStatusSource implements StatusSource {
     return this.issuers.get(issuerId)?.status.get(serialHex);
   }
 
-  revoked(issuerId: string): readonly RevokedEntry[] {
+  revoked(issuerId: string): readonly RevokedSerial[] {
     const i = this.issuers.get(issuerId);
     if (!i) return [];
     if (!i.revokedCache) {
-      const out: RevokedEntry[] = [];
+      const out: RevokedSerial[] = [];
       for (const [k, s] of i.status)
         if (s.status === 'revoked')
           out.push({

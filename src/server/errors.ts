@@ -21,6 +21,8 @@ export type ServerErrorCode =
   | 'bad-credential'
   /** A client certificate was presented and refused: not from our CA, expired, revoked, wrong EKU, or not an admin certificate. */
   | 'client-certificate-rejected'
+  /** A state-changing request from a browser came without the session's CSRF token, or from another origin (dashboard). */
+  | 'csrf-rejected'
   /** The request body is larger than the route accepts. */
   | 'body-too-large'
   /** The request is malformed: invalid JSON, a field of the wrong type, an unknown field, a bad query parameter. */
@@ -109,6 +111,7 @@ export const STATUS_BY_CODE: Readonly<Record<ApiErrorCode, number>> = {
   unauthorized: 401,
   'bad-credential': 401,
   'client-certificate-rejected': 401,
+  'csrf-rejected': 403,
   'body-too-large': 413,
   'bad-request': 400,
   'unsupported-media-type': 415,
@@ -123,6 +126,7 @@ const TITLES: Partial<Record<ApiErrorCode, string>> = {
   unauthorized: 'Authentication required',
   'bad-credential': 'Invalid credential',
   'client-certificate-rejected': 'Client certificate refused',
+  'csrf-rejected': 'Cross-site request refused',
   'body-too-large': 'Request body too large',
   'bad-request': 'Bad request',
   'not-found': 'Not found',

@@ -96,7 +96,7 @@ export const hashLength = (h: HashName): number => HASH_LEN[h];
 const NULL_TLV = Uint8Array.of(0x05, 0x00);
 const isNull = (p: Uint8Array | undefined) => p !== undefined && bytesEqual(p, NULL_TLV);
 
-function badParams(a: AlgorithmIdentifier, why: string): never {
+function badParams(a: Pick<AlgorithmIdentifier, 'oid'>, why: string): never {
   throw new X509Error('bad-algorithm-parameters', `${a.oid}: ${why}`);
 }
 
@@ -137,7 +137,7 @@ export function parseSignatureAlgorithm(a: AlgorithmIdentifier): SignatureAlgori
 }
 
 /** Reads a hash AlgorithmIdentifier: parameters NULL or absent (RFC 4055 §2.1). */
-function readHashAlg(r: DerReader, name: string, outer: AlgorithmIdentifier): HashName {
+function readHashAlg(r: DerReader, name: string, outer: Pick<AlgorithmIdentifier, 'oid'>): HashName {
   const h = readAlgorithmIdentifier(r, name);
   const hash = HASH_OIDS[h.oid];
   if (!hash) badParams(outer, `unsupported hash ${h.oid} in ${name}`);
@@ -154,7 +154,7 @@ function readHashAlg(r: DerReader, name: string, outer: AlgorithmIdentifier): Ha
  *     saltLength       [2] INTEGER          DEFAULT 20,
  *     trailerField     [3] TrailerField     DEFAULT trailerFieldBC (1) }
  */
-export function parsePssParams(p: Uint8Array, a: AlgorithmIdentifier): SignatureAlgorithm {
+export function parsePssParams(p: Uint8Array, a: Pick<AlgorithmIdentifier, 'oid'>): SignatureAlgorithm {
   try {
     const r = DerReader.from(p, 'RSASSA-PSS-params');
     const s = r.readSequence('RSASSA-PSS-params');

@@ -128,6 +128,7 @@ export class Certificate extends HasExtensions {
   }
 }
 
+/** Options of the parse functions: DER reader limits (sizes, depth). */
 export interface ParseOptions {
   limits?: Readonly<DerLimits>;
 }

@@ -45,6 +45,7 @@ export class RevokedCertificate extends HasExtensions {
   }
 }
 
+/** A parsed CRL (RFC 5280 §5.1): exact `der` and `tbs`, typed fields, entries and extensions. */
 export class CertificateList extends HasExtensions {
   private _revoked?: RevokedCertificate[];
   private _index?: Int32Array;
@@ -215,6 +216,9 @@ function readEntry(lr: DerReader, version: 1 | 2): RevokedCertificate {
   return new RevokedCertificate(serial, date, ext);
 }
 
+/**
+ * Parses a CRL from DER bytes or PEM text (`X509 CRL`); throws DerError or X509Error with a code.
+ */
 export function parseCrl(
   input: Uint8Array | string,
   opts: { limits?: Readonly<DerLimits> } = {},

@@ -25,6 +25,9 @@ export interface CsrAttribute {
   values: Uint8Array[];
 }
 
+/**
+ * A parsed PKCS#10 request (RFC 2986): exact `der`, subject, public key, attributes, extensions.
+ */
 export class CertificationRequest extends HasExtensions {
   constructor(
     readonly der: Uint8Array,
@@ -64,6 +67,10 @@ export class CertificationRequest extends HasExtensions {
 /** Upper bound on CSR attributes: real CSRs carry one or two. */
 const MAX_ATTRIBUTES = 64;
 
+/**
+ * Parses a CSR from DER bytes or PEM text (`CERTIFICATE REQUEST`); throws DerError or X509Error.
+ * The signature is not checked here: `verifyCsr` does that.
+ */
 export function parseCsr(
   input: Uint8Array | string,
   opts: { limits?: Readonly<DerLimits> } = {},

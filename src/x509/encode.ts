@@ -14,7 +14,10 @@ import type { Name } from './name.js';
  * from their typed values), which equals the input exactly when the input was canonical DER.
  */
 
-/** Builds an Extension from its typed value or raw extnValue content. */
+/**
+ * Builds an Extension from its raw extnValue content. Its `der` is a view into a shared slab of
+ * public DER (der/alloc.ts): copy it (`der.slice()`) before transferring its buffer.
+ */
 export function makeExtension(oid: string, critical: boolean, value: Uint8Array): Extension {
   // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
   // (RFC 5280 §4.1), assembled at its exact length: issuance makes several per certificate.

@@ -33,6 +33,9 @@ export type X509ErrorCode =
   /** A value that cannot be encoded (builder input). */
   | 'cannot-encode';
 
+/**
+ * An X.509 content error (valid DER, invalid value): a `code`, and `offset`/`path` when known.
+ */
 export class X509Error extends Error {
   override readonly name = 'X509Error';
   constructor(

@@ -8,6 +8,7 @@ export {
 } from './certificate.js';
 export { CertificateList, parseCrl, RevokedCertificate } from './crl.js';
 export { CertificationRequest, type CsrAttribute, parseCsr } from './csr.js';
+export { curveByName, curveByOid, NAMED_CURVES, type NamedCurve } from './curves.js';
 export * from './encode.js';
 export { isDecodeError, X509Error, type X509ErrorCode } from './errors.js';
 export { type ExtensionSet, readExtensions, writeExtensions } from './extension-list.js';
@@ -22,4 +23,12 @@ export {
   type RelativeDistinguishedName,
   readName,
 } from './name.js';
-export { CURVE_OID, type PublicKeyAlgorithm, parseSpki, readSpki, SubjectPublicKeyInfo } from './spki.js';
+export {
+  type DssParms,
+  keyAlgorithmOf,
+  type PublicKeyAlgorithm,
+  parseDssParms,
+  parseSpki,
+  readSpki,
+  SubjectPublicKeyInfo,
+} from './spki.js';

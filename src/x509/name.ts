@@ -120,6 +120,10 @@ function atvKey(a: AttributeTypeAndValue): string {
   return `${a.type}#${toHex(a.der)}`;
 }
 
+/**
+ * An X.501 Name (RFC 5280 §4.1.2.4) with its exact DER: RFC 4514 text in and out (`Name.parse`,
+ * `toString`) and RFC 5280 §7.1 comparison (`equals`).
+ */
 export class Name {
   private _key?: string;
   private _string?: string;

@@ -4,6 +4,7 @@
 // and OCSP stay served until the old issuer retires).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -233,7 +234,8 @@ describe('import', () => {
 
   describe('keys on a SoftHSM2 token', () => {
     const MODULE = process.env.PKCS11_MODULE ?? '/usr/lib/softhsm/libsofthsm2.so';
-    const PIN = '4321';
+    // A canary long enough never to appear by chance in hashes, times or serials.
+    const PIN = `pin${randomBytes(8).toString('hex')}`;
     let hsmDir: string;
     before(() => {
       hsmDir = fresh();
@@ -288,7 +290,7 @@ describe('import', () => {
           f.ca.importIssuer({
             id: 'hsm',
             certificate: cert.der,
-            key: { pkcs11: 'pkcs11:token=fleet-ca;object=hsm-int?pin-value=4321' },
+            key: { pkcs11: `pkcs11:token=fleet-ca;object=hsm-int?pin-value=${PIN}` },
             requester: 'cli:t',
           }),
           (e: unknown) => e instanceof CaError && /pin-value/.test(e.message),

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { generateKeyPair, KeySigner, type KeyType, type Signer } from '../../src/crypto/index.js';
-import { assembleSigned } from '../../src/issue/assemble.js';
 import { CertificateBuilder, CsrBuilder, IssueError, verifyCsr } from '../../src/issue/index.js';
-import { parseCsr } from '../../src/x509/index.js';
+import { encodeSigned, parseCsr } from '../../src/x509/index.js';
 import { assertOpenSslOk, buildPki, type Pki, run, tempDir } from './helpers.js';
 
 const tmp = tempDir('interop-csr');
@@ -148,7 +147,7 @@ describe('CSRs without proof of possession are refused', () => {
     ber[1] = 0x81;
     ber[2] = sig[1]!;
     ber.set(sig.subarray(2), 3);
-    const bad = assembleSigned(csr.tbs, csr.signatureAlgorithm.der, ber);
+    const bad = encodeSigned(csr.tbs, csr.signatureAlgorithm.der, ber);
     expectCode(() => verifyCsr(bad), 'csr-bad-signature');
   });
 
@@ -165,7 +164,7 @@ describe('CSRs without proof of possession are refused', () => {
     padded[4] = 0;
     padded.set(sig.subarray(4), 5);
     expectCode(
-      () => verifyCsr(assembleSigned(csr.tbs, csr.signatureAlgorithm.der, padded)),
+      () => verifyCsr(encodeSigned(csr.tbs, csr.signatureAlgorithm.der, padded)),
       'csr-bad-signature',
     );
   });

@@ -295,6 +295,12 @@ describe('OCSP stapling of the server certificate', () => {
     assert.match(r.stdout, /Cert Status: good/);
   });
 
+  it('refreshes when half of the response validity has passed', () => {
+    const st = stapler.status!;
+    assert.equal(st.status, 'good');
+    assert.equal(stapler.nextRefreshAt, st.thisUpdate + (st.nextUpdate! - st.thisUpdate) / 2);
+  });
+
   it('mtlsConnect checks the stapled response: good; after revocation and a refresh: revoked', async () => {
     const c = await connect();
     c.socket.destroy();

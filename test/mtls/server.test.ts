@@ -279,6 +279,92 @@ describe('identity handed to the application', () => {
   });
 });
 
+describe('TLS session resumption', () => {
+  /** Connects, optionally resuming `session`; returns the data, whether the session was reused, and the new session. */
+  function resume(
+    port: number,
+    id: Identity,
+    session?: Buffer,
+  ): Promise<{ data: string; reused: boolean; session?: Buffer }> {
+    return new Promise((resolve) => {
+      let data = '';
+      let reused = false;
+      let next: Buffer | undefined;
+      const s = tlsConnect({
+        host: '127.0.0.1',
+        port,
+        ca: h.rootPem,
+        cert: id.chainPem,
+        key: id.keyPem,
+        session,
+      });
+      s.on('session', (x) => {
+        next = x;
+      });
+      s.on('secureConnect', () => {
+        reused = s.isSessionReused();
+      });
+      s.on('data', (d) => {
+        data += d;
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve({ data, reused, session: next }));
+    });
+  }
+
+  it('off by default: a client offering its session gets a full handshake and is verified', async () => {
+    const srv = await listen(createMtlsServer(options(), (s, id) => s.end(`ok ${id.commonName}`)));
+    try {
+      const first = await resume(srv.port, ids.good!);
+      assert.equal(first.data, 'ok device-good');
+      const second = await resume(srv.port, ids.good!, first.session);
+      assert.deepEqual([second.data, second.reused], ['ok device-good', false]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('on: a resumed session (leaf only) is accepted with the remembered path, and refused once the device is revoked', async () => {
+    const local = new MemoryStatusSource();
+    local.issue('root', h.int.certificate.serialNumber);
+    const dev = await h.device('device-resume');
+    local.issue('int', dev.certificate.serialNumber);
+    const srv = await listen(
+      createMtlsServer(
+        {
+          ...options(),
+          sessionResumption: 'on',
+          clientAuth: {
+            trustAnchors: [h.rootPem],
+            revocation: new StatusLookupRevocation(
+              lookupFromStatusSource(local, [
+                { id: 'root', certificate: h.root.certificate },
+                { id: 'int', certificate: h.int.certificate },
+              ]),
+            ),
+          },
+        },
+        (s, id) => s.end(`ok ${id.commonName}`),
+      ),
+    );
+    try {
+      const first = await resume(srv.port, dev);
+      assert.equal(first.data, 'ok device-resume');
+      const again = await resume(srv.port, dev, first.session);
+      assert.deepEqual([again.data, again.reused], ['ok device-resume', true]);
+      local.revoke('int', dev.certificate.serialNumber, {
+        revocationTime: Date.now(),
+        reason: 'keyCompromise',
+      });
+      const refused = await resume(srv.port, dev, again.session ?? first.session);
+      assert.deepEqual([refused.data, refused.reused], ['', true]);
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'revoked');
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('revocation sources', () => {
   it('a leaf-only client is accepted when the server holds the intermediate', async () => {
     const o = options();
@@ -298,6 +384,37 @@ describe('revocation sources', () => {
     );
     try {
       assert.equal((await nodeClient(srv.port, ids.good, { chain: false })).data, 'ok');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("readPeerChain 'when-needed': the leaf against our intermediates first, the peer's chain only when that finds no path", async () => {
+    const other = await makeHierarchy('Other Issuer');
+    const stranger = await other.device('device-other');
+    const srv = await listen(
+      createMtlsServer(
+        {
+          ...options(),
+          clientAuth: {
+            trustAnchors: [h.rootPem, other.rootPem],
+            intermediates: [h.intPem],
+            readPeerChain: 'when-needed',
+            revocation: 'none',
+          },
+        },
+        (s, id) => s.end(`ok ${id.commonName}`),
+      ),
+    );
+    try {
+      assert.equal((await nodeClient(srv.port, ids.good)).data, 'ok device-good');
+      assert.equal((await nodeClient(srv.port, ids.good, { chain: false })).data, 'ok device-good');
+      // An intermediate we do not hold: found in what the peer sent.
+      assert.equal((await nodeClient(srv.port, stranger)).data, 'ok device-other');
+      assert.equal((await nodeClient(srv.port, stranger, { chain: false })).data, '');
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'unknown-issuer');
+      assert.equal((await nodeClient(srv.port, undefined)).data, '');
+      assert.equal(srv.rejections.at(-1)?.code, 'no-peer-certificate');
     } finally {
       await srv.close();
     }

@@ -1,11 +1,8 @@
 import { closeSync, constants, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { SerialStatus } from '../../revocation/status-source.js';
 import { GroupCommit } from './group-commit.js';
-import type { Outcome, WriteOp } from './ops.js';
 import { QueuedWrites } from './queued-writes.js';
 import {
   type AuditRow,
@@ -30,7 +27,7 @@ import {
 import { CANDIDATE_LIMIT, planSearch, SQLITE_DIALECT } from './search.js';
 import { type ConnectionOptions, openConnection, sqliteError } from './sqlite-connection.js';
 import { migrateSqlite } from './sqlite-migrate.js';
-import type { WriterThreadData } from './sqlite-worker.js';
+import { WriterThread } from './sqlite-thread.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { computeStatistics, type StatisticsQueries } from './statistics.js';
 import {
@@ -430,114 +427,4 @@ export class SqliteStore extends QueuedWrites implements Store {
       return row?.value;
     });
   }
-}
-
-// ---- the writer thread ------------------------------------------------------------------------------
-
-/** Runs `SqliteWriter` on a worker thread; one batch at a time (group commit sends one at a time). */
-class WriterThread {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve(r: Outcome[]): void; reject(e: unknown): void }>();
-  private dead: StoreError | undefined;
-  private closing: (() => void) | undefined;
-
-  private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: { type: string; id?: number; results?: Outcome[] }) => {
-      if (m.type === 'results') {
-        const p = this.pending.get(m.id!);
-        this.pending.delete(m.id!);
-        p?.resolve(m.results!);
-      } else if (m.type === 'closed') {
-        this.closing?.();
-      }
-    });
-    const fail = (why: string) => {
-      this.dead ??= new StoreError('unavailable', `the SQLite writer thread stopped: ${why}`);
-      for (const p of this.pending.values()) p.reject(this.dead);
-      this.pending.clear();
-      this.closing?.();
-    };
-    worker.on('error', (e) => fail(e.message));
-    worker.on('exit', (code) => fail(`exit ${code}`));
-  }
-
-  static async start(data: WriterThreadData): Promise<WriterThread> {
-    const worker = await spawnWriter(data);
-    return new Promise((resolvePromise, reject) => {
-      const onMessage = (m: { type: string; code?: string; message?: string }) => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        if (m.type === 'ready') {
-          const t = new WriterThread(worker);
-          worker.unref();
-          resolvePromise(t);
-        } else {
-          void worker.terminate();
-          reject(new StoreError('unavailable', `SQLite writer thread: ${m.message}`));
-        }
-      };
-      const onError = (e: Error) => {
-        worker.off('message', onMessage);
-        reject(new StoreError('unavailable', `SQLite writer thread: ${e.message}`, { cause: e }));
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-    });
-  }
-
-  run(ops: WriteOp[]): Promise<Outcome[]> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolvePromise, reject) => {
-      this.pending.set(id, { resolve: resolvePromise, reject });
-      this.worker.postMessage({ type: 'batch', id, ops });
-    });
-  }
-
-  /** Keeps the process alive while writes are pending, and lets it exit when idle. */
-  setBusy(busy: boolean): void {
-    if (busy) this.worker.ref();
-    else this.worker.unref();
-  }
-
-  async close(): Promise<void> {
-    if (this.dead) return;
-    this.worker.ref();
-    await new Promise<void>((resolvePromise) => {
-      this.closing = resolvePromise;
-      this.worker.postMessage({ type: 'close' });
-    });
-    await this.worker.terminate();
-  }
-}
-
-/**
- * Starts the writer thread. Built code runs `sqlite-worker.js`. From TypeScript sources (tests and
- * benches under tsx) Node 20 cannot load a `.ts` worker and does not pass tsx's loader on to
- * worker threads, so the worker's few modules are bundled with esbuild (a dev dependency) into
- * one CommonJS script, once per process.
- */
-async function spawnWriter(data: WriterThreadData): Promise<Worker> {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./sqlite-worker.js', here), { workerData: data });
-  devWorkerCode ??= bundleDevWorker(fileURLToPath(new URL('./sqlite-worker.ts', here)));
-  return new Worker(await devWorkerCode, { eval: true, workerData: data });
-}
-
-let devWorkerCode: Promise<string> | undefined;
-
-async function bundleDevWorker(entry: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['better-sqlite3'],
-    write: false,
-    // An eval'd worker resolves `require` from the working directory: resolve from the sources.
-    banner: { js: `require = require('node:module').createRequire(${JSON.stringify(entry)});` },
-  });
-  return out.outputFiles[0]!.text;
 }

@@ -6,9 +6,10 @@
 import { CryptoError } from '../../crypto/errors.js';
 import { nodeCrypto } from '../../crypto/node.js';
 import { parseEncryptedPrivateKeyInfo } from '../../crypto/pbes2.js';
-import { toHex } from '../../der/bytes.js';
+import { bitLength, toHex } from '../../der/bytes.js';
 import { OID, oidName } from '../../der/oid-names.js';
 import { DerReader } from '../../der/reader.js';
+import { curveByOid } from '../../x509/curves.js';
 import {
   encodeRsaPublicKey,
   encodeSubjectPublicKeyInfo,
@@ -33,26 +34,12 @@ import type {
   ViewBody,
 } from './schema.js';
 
-const CURVE_NAMES: Record<string, { name: string; bits: number }> = {
-  [OID.secp256r1]: { name: 'P-256', bits: 256 },
-  [OID.secp384r1]: { name: 'P-384', bits: 384 },
-  [OID.secp521r1]: { name: 'P-521', bits: 521 },
-  [OID.secp256k1]: { name: 'secp256k1', bits: 256 },
-};
-
 const EDWARDS: Record<string, { name: string; bits: number }> = {
   [OID.ed25519]: { name: 'Ed25519', bits: 256 },
   [OID.ed448]: { name: 'Ed448', bits: 456 },
   [OID.x25519]: { name: 'X25519', bits: 256 },
   [OID.x448]: { name: 'X448', bits: 448 },
 };
-
-function bitLength(mag: Uint8Array): number {
-  let i = 0;
-  while (i < mag.length && mag[i] === 0) i++;
-  if (i === mag.length) return 0;
-  return (mag.length - i - 1) * 8 + (32 - Math.clz32(mag[i]!));
-}
 
 /** SHA-256 as upper-case colon hex (the form fingerprints use). */
 export function sha256Colon(b: Uint8Array): string {
@@ -70,7 +57,7 @@ function curveOfParameter(p: Uint8Array | undefined): string | undefined {
 type KeyFields = Omit<ViewBody<PrivateKeyView>, 'type' | 'format'>;
 
 function ecKeyFields(curveOid: string | undefined, publicKey: Uint8Array | undefined): KeyFields {
-  const c = curveOid ? CURVE_NAMES[curveOid] : undefined;
+  const c = curveOid ? curveByOid(curveOid) : undefined;
   const spki =
     curveOid && publicKey
       ? encodeSubjectPublicKeyInfo(OID.ecPublicKey, oidParameter(curveOid), publicKey)
@@ -208,7 +195,7 @@ export function pkcs1PublicView(der: Uint8Array): ViewBody<PublicKeyView> {
 export function ecParametersView(der: Uint8Array): ViewBody<EcParametersView> {
   const curve = curveOfParameter(der);
   if (!curve) throw new CliError('EC PARAMETERS: only namedCurve parameters are supported (RFC 5480 §2.1.1)');
-  return { type: 'ec-parameters', curve: CURVE_NAMES[curve]?.name ?? curve, oid: curve };
+  return { type: 'ec-parameters', curve: curveByOid(curve)?.name ?? curve, oid: curve };
 }
 
 /** A SubjectPublicKeyInfo (public data: shown in full). */

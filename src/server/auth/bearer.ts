@@ -22,7 +22,8 @@ export interface TokenRecord {
 }
 
 const TOKEN = /^fpk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
-const SETTING_PREFIX = 'admin-token:';
+/** Where a token's record lives in the store's settings (`admin-token:<id>`). */
+export const SETTING_PREFIX = 'admin-token:';
 /** How long a token record read from the store is reused (a deleted token stops working after this). */
 const CACHE_MS = 10_000;
 const DUMMY = createHash('sha256').update('fleetpki: no such token').digest();

@@ -1,4 +1,3 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { writeGeneralName } from '../general-name.js';
@@ -8,7 +7,6 @@ import {
   parseValue,
   readImplicitInteger,
 } from './common.js';
-import { registerExtension } from './registry.js';
 import type { AuthorityKeyIdentifier } from './types.js';
 
 /**
@@ -52,10 +50,3 @@ export function encodeAuthorityKeyIdentifier(v: AuthorityKeyIdentifier): Uint8Ar
     }),
   );
 }
-
-registerExtension({
-  oid: OID.authorityKeyIdentifier,
-  name: 'authorityKeyIdentifier',
-  parse: parseAuthorityKeyIdentifier,
-  encode: encodeAuthorityKeyIdentifier,
-});

@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { Tag } from '../../der/tags.js';
 import { encodeDer } from '../../der/writer.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { BasicConstraints } from './types.js';
 
 /**
@@ -35,10 +33,3 @@ export function encodeBasicConstraints(v: BasicConstraints): Uint8Array {
     16,
   );
 }
-
-registerExtension({
-  oid: OID.basicConstraints,
-  name: 'basicConstraints',
-  parse: parseBasicConstraints,
-  encode: encodeBasicConstraints,
-});

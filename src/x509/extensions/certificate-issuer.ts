@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
-import { registerExtension } from './registry.js';
 import type { CertificateIssuer } from './types.js';
 
 /**
@@ -19,10 +17,3 @@ export function encodeCertificateIssuer(v: CertificateIssuer): Uint8Array {
   checkAddressNamesForEncoding(v, 'certificateIssuer');
   return encodeDer((w) => writeGeneralNames(w, v));
 }
-
-registerExtension({
-  oid: OID.certificateIssuer,
-  name: 'certificateIssuer',
-  parse: parseCertificateIssuer,
-  encode: encodeCertificateIssuer,
-});

@@ -4,7 +4,6 @@ import { Tag } from '../../der/tags.js';
 import { type DerWriter, encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type {
   CertificatePolicies,
   DisplayTextType,
@@ -194,10 +193,3 @@ export function encodeCertificatePolicies(v: CertificatePolicies): Uint8Array {
     }),
   );
 }
-
-registerExtension({
-  oid: OID.certificatePolicies,
-  name: 'certificatePolicies',
-  parse: parseCertificatePolicies,
-  encode: encodeCertificatePolicies,
-});

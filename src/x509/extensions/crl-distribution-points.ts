@@ -1,10 +1,8 @@
-import { OID } from '../../der/oid-names.js';
 import type { DerReader } from '../../der/reader.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
 import { readDistributionPoint, writeDistributionPoint } from './distribution-point.js';
-import { registerExtension } from './registry.js';
 import type { CRLDistributionPoints, DistributionPoint } from './types.js';
 
 /**
@@ -38,10 +36,3 @@ export function encodeDistributionPoints(v: readonly DistributionPoint[], name: 
 export function encodeCRLDistributionPoints(v: CRLDistributionPoints): Uint8Array {
   return encodeDistributionPoints(v, 'cRLDistributionPoints');
 }
-
-registerExtension({
-  oid: OID.cRLDistributionPoints,
-  name: 'cRLDistributionPoints',
-  parse: parseCRLDistributionPoints,
-  encode: encodeCRLDistributionPoints,
-});

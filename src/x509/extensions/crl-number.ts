@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { parseValue, readBoundedBigInt } from './common.js';
-import { registerExtension } from './registry.js';
 import type { CRLNumber, DeltaCRLIndicator } from './types.js';
 
 /**
@@ -22,5 +20,3 @@ export function encodeCRLNumber(v: CRLNumber | DeltaCRLIndicator): Uint8Array {
     throw new X509Error('cannot-encode', `CRL number ${v} is not in 0..2^160-1`);
   return encodeDer((w) => w.integer(v), 24);
 }
-
-registerExtension({ oid: OID.cRLNumber, name: 'cRLNumber', parse: parseCRLNumber, encode: encodeCRLNumber });

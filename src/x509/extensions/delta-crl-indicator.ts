@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { parseValue, readBoundedBigInt } from './common.js';
 import { encodeCRLNumber, MAX_CRL_NUMBER_OCTETS } from './crl-number.js';
-import { registerExtension } from './registry.js';
 import type { DeltaCRLIndicator } from './types.js';
 
 /**
@@ -15,10 +13,3 @@ export function parseDeltaCRLIndicator(value: Uint8Array, offset = 0): DeltaCRLI
 export function encodeDeltaCRLIndicator(v: DeltaCRLIndicator): Uint8Array {
   return encodeCRLNumber(v);
 }
-
-registerExtension({
-  oid: OID.deltaCRLIndicator,
-  name: 'deltaCRLIndicator',
-  parse: parseDeltaCRLIndicator,
-  encode: encodeDeltaCRLIndicator,
-});

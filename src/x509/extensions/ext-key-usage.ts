@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { ExtKeyUsage } from './types.js';
 
 /**
@@ -28,10 +26,3 @@ export function encodeExtKeyUsage(v: ExtKeyUsage): Uint8Array {
     }),
   );
 }
-
-registerExtension({
-  oid: OID.extKeyUsage,
-  name: 'extKeyUsage',
-  parse: parseExtKeyUsage,
-  encode: encodeExtKeyUsage,
-});

@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { parseValue } from './common.js';
 import { encodeDistributionPoints, readDistributionPoints } from './crl-distribution-points.js';
-import { registerExtension } from './registry.js';
 import type { FreshestCRL } from './types.js';
 
 /**
@@ -15,10 +13,3 @@ export function parseFreshestCRL(value: Uint8Array, offset = 0): FreshestCRL {
 export function encodeFreshestCRL(v: FreshestCRL): Uint8Array {
   return encodeDistributionPoints(v, 'freshestCRL');
 }
-
-registerExtension({
-  oid: OID.freshestCRL,
-  name: 'freshestCRL',
-  parse: parseFreshestCRL,
-  encode: encodeFreshestCRL,
-});

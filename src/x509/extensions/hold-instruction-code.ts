@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { HoldInstructionCode } from './types.js';
 
 /**
@@ -15,10 +13,3 @@ export function parseHoldInstructionCode(value: Uint8Array, offset = 0): HoldIns
 export function encodeHoldInstructionCode(v: HoldInstructionCode): Uint8Array {
   return encodeDer((w) => w.oid(v), 16);
 }
-
-registerExtension({
-  oid: OID.holdInstructionCode,
-  name: 'holdInstructionCode',
-  parse: parseHoldInstructionCode,
-  encode: encodeHoldInstructionCode,
-});

@@ -1,7 +1,7 @@
 /**
- * Every extension codec, imported for its registration side effect, plus the typed values,
- * the parse/encode functions and the registry API. Import this module (not single codec files)
- * before calling `decodeExtension`, so that every known OID is registered.
+ * The typed extension values, each extension's parse/encode functions, and the read-only codec
+ * table (`extensionCodec`, `decodeExtension`). The table is closed: it is fixed in registry.ts
+ * and cannot be extended or replaced at run time.
  */
 
 export { encodeAuthorityInfoAccess, parseAuthorityInfoAccess } from './authority-info-access.js';
@@ -41,7 +41,6 @@ export {
   type ExtensionCodec,
   extensionCodec,
   extensionName,
-  registerExtension,
 } from './registry.js';
 export {
   encodeSignedCertificateTimestampList,

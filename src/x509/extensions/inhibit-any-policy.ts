@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { InhibitAnyPolicy } from './types.js';
 
 /**
@@ -18,10 +16,3 @@ export function encodeInhibitAnyPolicy(v: InhibitAnyPolicy): Uint8Array {
     throw new X509Error('cannot-encode', `inhibitAnyPolicy ${v} is not in 0..2^31-1`);
   return encodeDer((w) => w.integer(v), 8);
 }
-
-registerExtension({
-  oid: OID.inhibitAnyPolicy,
-  name: 'inhibitAnyPolicy',
-  parse: parseInhibitAnyPolicy,
-  encode: encodeInhibitAnyPolicy,
-});

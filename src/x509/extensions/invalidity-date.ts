@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { InvalidityDate } from './types.js';
 
 /**
@@ -15,10 +13,3 @@ export function parseInvalidityDate(value: Uint8Array, offset = 0): InvalidityDa
 export function encodeInvalidityDate(v: InvalidityDate): Uint8Array {
   return encodeDer((w) => w.generalizedTime(v), 24);
 }
-
-registerExtension({
-  oid: OID.invalidityDate,
-  name: 'invalidityDate',
-  parse: parseInvalidityDate,
-  encode: encodeInvalidityDate,
-});

@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
-import { registerExtension } from './registry.js';
 import type { IssuerAltName } from './types.js';
 
 /**
@@ -19,10 +17,3 @@ export function encodeIssuerAltName(v: IssuerAltName): Uint8Array {
   checkAddressNamesForEncoding(v, 'issuerAltName');
   return encodeDer((w) => writeGeneralNames(w, v));
 }
-
-registerExtension({
-  oid: OID.issuerAltName,
-  name: 'issuerAltName',
-  parse: parseIssuerAltName,
-  encode: encodeIssuerAltName,
-});

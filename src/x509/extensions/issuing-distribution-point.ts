@@ -1,4 +1,3 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue, readImplicitBoolean } from './common.js';
@@ -8,7 +7,6 @@ import {
   writeDistributionPointName,
   writeReasonFlags,
 } from './distribution-point.js';
-import { registerExtension } from './registry.js';
 import type { IssuingDistributionPoint } from './types.js';
 
 /**
@@ -61,10 +59,3 @@ export function encodeIssuingDistributionPoint(v: IssuingDistributionPoint): Uin
 }
 
 const TRUE = Uint8Array.of(0xff);
-
-registerExtension({
-  oid: OID.issuingDistributionPoint,
-  name: 'issuingDistributionPoint',
-  parse: parseIssuingDistributionPoint,
-  encode: encodeIssuingDistributionPoint,
-});

@@ -1,9 +1,7 @@
-import { OID } from '../../der/oid-names.js';
 import { Tag } from '../../der/tags.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, maskBits, parseValue, readNamedBits } from './common.js';
-import { registerExtension } from './registry.js';
 import type { KeyUsage } from './types.js';
 
 /**
@@ -70,5 +68,3 @@ export function encodeKeyUsage(v: KeyUsage): Uint8Array {
   if (mask === 0) throw new X509Error('cannot-encode', 'KeyUsage needs at least one bit (RFC 5280 §4.2.1.3)');
   return encodeDer((w) => w.namedBits(maskBits(mask)), 8);
 }
-
-registerExtension({ oid: OID.keyUsage, name: 'keyUsage', parse: parseKeyUsage, encode: encodeKeyUsage });

@@ -1,10 +1,8 @@
-import { OID } from '../../der/oid-names.js';
 import type { DerReader } from '../../der/reader.js';
 import { type DerWriter, encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { readGeneralName, writeGeneralName } from '../general-name.js';
 import { fail, parseValue, readImplicitSmallInt } from './common.js';
-import { registerExtension } from './registry.js';
 import type { GeneralSubtree, NameConstraints } from './types.js';
 
 /**
@@ -112,10 +110,3 @@ export function encodeNameConstraints(v: NameConstraints): Uint8Array {
     }),
   );
 }
-
-registerExtension({
-  oid: OID.nameConstraints,
-  name: 'nameConstraints',
-  parse: parseNameConstraints,
-  encode: encodeNameConstraints,
-});

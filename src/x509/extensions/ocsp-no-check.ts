@@ -1,6 +1,4 @@
-import { OID } from '../../der/oid-names.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { OcspNoCheck } from './types.js';
 
 /** RFC 6960 §4.2.2.2.1 id-pkix-ocsp-nocheck (1.3.6.1.5.5.7.48.1.5): extnValue is NULL (`05 00`). */
@@ -16,10 +14,3 @@ const NULL_DER = Uint8Array.of(0x05, 0x00);
 export function encodeOcspNoCheck(_v: OcspNoCheck = true): Uint8Array {
   return NULL_DER.slice();
 }
-
-registerExtension({
-  oid: OID.ocspNoCheck,
-  name: 'ocspNoCheck',
-  parse: parseOcspNoCheck,
-  encode: encodeOcspNoCheck,
-});

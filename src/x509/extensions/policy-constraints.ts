@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue, readImplicitSmallInt } from './common.js';
-import { registerExtension } from './registry.js';
 import type { PolicyConstraints } from './types.js';
 
 /**
@@ -40,10 +38,3 @@ export function encodePolicyConstraints(v: PolicyConstraints): Uint8Array {
     32,
   );
 }
-
-registerExtension({
-  oid: OID.policyConstraints,
-  name: 'policyConstraints',
-  parse: parsePolicyConstraints,
-  encode: encodePolicyConstraints,
-});

@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { PolicyMappings } from './types.js';
 
 /**
@@ -40,10 +38,3 @@ export function encodePolicyMappings(v: PolicyMappings): Uint8Array {
     }),
   );
 }
-
-registerExtension({
-  oid: OID.policyMappings,
-  name: 'policyMappings',
-  parse: parsePolicyMappings,
-  encode: encodePolicyMappings,
-});

@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { CRLReason } from './types.js';
 
 /**
@@ -52,10 +50,3 @@ export function parseReasonCode(value: Uint8Array, offset = 0): CRLReason {
 export function encodeReasonCode(v: CRLReason): Uint8Array {
   return encodeDer((w) => w.enumerated(crlReasonCode(v)), 4);
 }
-
-registerExtension({
-  oid: OID.reasonCode,
-  name: 'reasonCode',
-  parse: parseReasonCode,
-  encode: encodeReasonCode,
-});

@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SignedCertificateTimestampList } from './types.js';
 
 /**
@@ -19,10 +17,3 @@ export function parseSignedCertificateTimestampList(
 export function encodeSignedCertificateTimestampList(v: SignedCertificateTimestampList): Uint8Array {
   return encodeDer((w) => w.octetString(v), v.length + 6);
 }
-
-registerExtension({
-  oid: OID.signedCertificateTimestampList,
-  name: 'signedCertificateTimestampList',
-  parse: parseSignedCertificateTimestampList,
-  encode: encodeSignedCertificateTimestampList,
-});

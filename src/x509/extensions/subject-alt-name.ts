@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { type GeneralName, writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SubjectAltName } from './types.js';
 
 /**
@@ -73,10 +71,3 @@ function encodeAddressNames(v: readonly GeneralName[]): Uint8Array | undefined {
   }
   return out;
 }
-
-registerExtension({
-  oid: OID.subjectAltName,
-  name: 'subjectAltName',
-  parse: parseSubjectAltName,
-  encode: encodeSubjectAltName,
-});

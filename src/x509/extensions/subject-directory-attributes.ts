@@ -1,8 +1,6 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { X509Error } from '../errors.js';
 import { fail, parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SubjectDirectoryAttributes } from './types.js';
 
 /**
@@ -48,10 +46,3 @@ export function encodeSubjectDirectoryAttributes(v: SubjectDirectoryAttributes):
     }),
   );
 }
-
-registerExtension({
-  oid: OID.subjectDirectoryAttributes,
-  name: 'subjectDirectoryAttributes',
-  parse: parseSubjectDirectoryAttributes,
-  encode: encodeSubjectDirectoryAttributes,
-});

@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeAccessDescriptions, readAccessDescriptions } from './access-description.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SubjectInfoAccess } from './types.js';
 
 /** RFC 5280 §4.2.2.2 subjectInfoAccess (1.3.6.1.5.5.7.1.11): SubjectInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription. */
@@ -12,10 +10,3 @@ export function parseSubjectInfoAccess(value: Uint8Array, offset = 0): SubjectIn
 export function encodeSubjectInfoAccess(v: SubjectInfoAccess): Uint8Array {
   return encodeAccessDescriptions(v, 'subjectInfoAccess');
 }
-
-registerExtension({
-  oid: OID.subjectInfoAccess,
-  name: 'subjectInfoAccess',
-  parse: parseSubjectInfoAccess,
-  encode: encodeSubjectInfoAccess,
-});

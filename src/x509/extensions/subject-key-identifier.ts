@@ -1,7 +1,5 @@
-import { OID } from '../../der/oid-names.js';
 import { encodeDer } from '../../der/writer.js';
 import { parseValue } from './common.js';
-import { registerExtension } from './registry.js';
 import type { SubjectKeyIdentifier } from './types.js';
 
 /**
@@ -15,10 +13,3 @@ export function parseSubjectKeyIdentifier(value: Uint8Array, offset = 0): Subjec
 export function encodeSubjectKeyIdentifier(v: SubjectKeyIdentifier): Uint8Array {
   return encodeDer((w) => w.octetString(v), v.length + 4);
 }
-
-registerExtension({
-  oid: OID.subjectKeyIdentifier,
-  name: 'subjectKeyIdentifier',
-  parse: parseSubjectKeyIdentifier,
-  encode: encodeSubjectKeyIdentifier,
-});

@@ -1,0 +1,6 @@
+import './zod-config.js';
+import { render } from 'preact';
+import { App } from './app.js';
+import '../styles/app.css';
+
+render(<App />, document.getElementById('app')!);
