@@ -1,3 +1,5 @@
+import { defaultProvider } from '../crypto/default-provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { isCrlReason } from '../issue/crl-extensions.js';
 import { serialFromInput } from '../issue/serial.js';
 import { encodePem } from '../pem/pem.js';
@@ -27,7 +29,7 @@ import {
   IssuancePipeline,
   type IssuedResult,
   type IssueResult,
-  verifyRequest,
+  verifyRequestAsync,
 } from './pipeline.js';
 import { POLICY_VALIDATORS, sanEntry, type Validator } from './policy.js';
 import type { IssuanceProfile } from './profiles.js';
@@ -86,6 +88,12 @@ export interface AuthorityOptions {
   validators?: readonly Validator[];
   /** Audit actor for what the Authority does by itself (CRLs, recovery). Default `system`. */
   systemActor?: string;
+  /**
+   * Verifies CSR signatures (proof of possession) and each new certificate's signature, through
+   * `verifyAsync`. Default: the default provider. A service passes crypto/ `VerifyPool` to keep
+   * these public-key operations off its event loop.
+   */
+  crypto?: CryptoProvider;
 }
 
 /** Options of `Authority.issue`. */
@@ -154,6 +162,7 @@ export class Authority {
   readonly store: Store;
   readonly keys: KeyStore;
   private readonly pipeline: IssuancePipeline;
+  private readonly crypto: CryptoProvider;
   private readonly publication: Publication;
   private readonly approvals: Approvals;
   private readonly now: () => number;
@@ -176,8 +185,10 @@ export class Authority {
     this.publication = new Publication(this.store, this.config, this.now, this.log, this.actor, {
       republishOnChange: o.background !== 'off' && this.config.crl.republishOnChange,
     });
+    this.crypto = o.crypto ?? defaultProvider();
     this.pipeline = new IssuancePipeline({
       store: this.store,
+      crypto: this.crypto,
       now: this.now,
       logger: this.log,
       validators: o.validators ?? POLICY_VALIDATORS,
@@ -265,7 +276,7 @@ export class Authority {
     const base = { action: 'issue' as const, requester: o.requester, profile };
     let req: CertificationRequest;
     try {
-      req = verifyRequest(csr);
+      req = await verifyRequestAsync(csr, this.crypto);
     } catch (e) {
       throw await this.pipeline.refused(base, e);
     }
@@ -343,7 +354,7 @@ export class Authority {
     };
     let req: CertificationRequest;
     try {
-      req = verifyRequest(csr);
+      req = await verifyRequestAsync(csr, this.crypto);
       const sameKey = Buffer.compare(req.subjectPublicKeyInfo.der, cert.subjectPublicKeyInfo.der) === 0;
       if (sameKey) throw new CaError('key-reuse', 'rekey needs a new key; use renew to keep the key');
       const oldSans = (cert.subjectAltName ?? []).map(sanEntry).sort().join('\n');

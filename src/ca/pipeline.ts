@@ -1,9 +1,9 @@
-import { defaultProvider } from '../crypto/default-provider.js';
 import { CryptoError } from '../crypto/errors.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import type { Signer } from '../crypto/signer.js';
 import { assembleSigned } from '../issue/assemble.js';
 import { CertificateBuilder, type Prepared } from '../issue/certificate.js';
-import { verifyCsr } from '../issue/csr.js';
+import { verifyCsr, verifyCsrAsync } from '../issue/csr.js';
 import { IssueError, LintError } from '../issue/errors.js';
 import type { Issuer } from '../issue/issuer.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
@@ -64,6 +64,9 @@ export interface IssuedResult {
   serialHex: string;
   issuerId: string;
   profile: string;
+  /** The subject as RFC 4514 text and the subjectAltName entries (`dns:…`), as stored. */
+  subject: string;
+  sans: readonly string[];
   notBefore: number;
   notAfter: number;
   /** SHA-256 of `der`, lower-case hex. */
@@ -100,6 +103,8 @@ function issuedResult(r: Omit<IssuedResult, 'status' | 'certificate'>): IssuedRe
 /** What the pipeline needs from the Authority. */
 export interface PipelineDeps {
   store: Store;
+  /** Verifies each new signature before it leaves (`verifyAsync`). */
+  crypto: CryptoProvider;
   now: () => number;
   logger: CaLogger;
   validators: readonly Validator[];
@@ -117,6 +122,31 @@ const DAY_MS = 86_400_000;
 
 /** Stage 1: parse, key soundness, proof of possession. */
 export function verifyRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
+  const csr = parseRequest(input);
+  try {
+    return verifyCsr(csr);
+  } catch (e) {
+    throw verifyFailure(csr, e);
+  }
+}
+
+/**
+ * Stage 1 with the signature checked by `crypto.verifyAsync` — a provider may run it off the event
+ * loop (crypto/ `VerifyPool`). Same answers and errors as `verifyRequest`.
+ */
+export async function verifyRequestAsync(
+  input: CertificationRequest | Uint8Array | string,
+  crypto: CryptoProvider,
+): Promise<CertificationRequest> {
+  const csr = parseRequest(input);
+  try {
+    return await verifyCsrAsync(csr, { provider: crypto });
+  } catch (e) {
+    throw verifyFailure(csr, e);
+  }
+}
+
+function parseRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
   let csr: CertificationRequest;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     try {
@@ -126,26 +156,26 @@ export function verifyRequest(input: CertificationRequest | Uint8Array | string)
     }
   } else csr = input;
   checkKeyParameters(csr.subjectPublicKeyInfo);
-  try {
-    return verifyCsr(csr);
-  } catch (e) {
-    // The platform decodes the key before it verifies anything: a key it refuses is unsound.
-    if (isBadKey(e) || isBadKey((e as Error).cause)) throw invalidKey(csr.subjectPublicKeyInfo);
-    if (e instanceof IssueError) {
-      const code: CaErrorCode =
-        e.code === 'csr-bad-signature'
-          ? 'bad-csr-signature'
-          : e.code === 'csr-unsupported-algorithm'
-            ? 'unsupported-algorithm'
-            : 'malformed-csr';
-      throw new CaError(code, e.message, {
-        rule: 'proofOfPossession',
-        section: RULE_SECTIONS.proofOfPossession,
-      });
-    }
-    if (e instanceof CryptoError) throw new CaError('unsupported-algorithm', e.message);
-    throw e;
+  return csr;
+}
+
+function verifyFailure(csr: CertificationRequest, e: unknown): unknown {
+  // The platform decodes the key before it verifies anything: a key it refuses is unsound.
+  if (isBadKey(e) || isBadKey((e as Error).cause)) return invalidKey(csr.subjectPublicKeyInfo);
+  if (e instanceof IssueError) {
+    const code: CaErrorCode =
+      e.code === 'csr-bad-signature'
+        ? 'bad-csr-signature'
+        : e.code === 'csr-unsupported-algorithm'
+          ? 'unsupported-algorithm'
+          : 'malformed-csr';
+    return new CaError(code, e.message, {
+      rule: 'proofOfPossession',
+      section: RULE_SECTIONS.proofOfPossession,
+    });
   }
+  if (e instanceof CryptoError) return new CaError('unsupported-algorithm', e.message);
+  return e;
 }
 
 function isBadKey(e: unknown): boolean {
@@ -194,6 +224,8 @@ export class IssuancePipeline {
     let prepared = c.prepared;
     const issuerId = c.issuer.id;
     let serialHex = '';
+    const subject = input.subject.toString();
+    const sans = input.sans.map(sanEntry);
     for (let draw = 1; ; draw++) {
       serialHex = serialKeyOf(prepared.serialNumber);
       const r = await this.store(() =>
@@ -201,8 +233,8 @@ export class IssuancePipeline {
           issuerId,
           serialHex,
           profile: input.profile.name,
-          subject: input.subject.toString(),
-          sans: input.sans.map(sanEntry),
+          subject,
+          sans,
           notBefore: prepared.notBefore,
           notAfter: prepared.notAfter,
           // A compact copy: `tbs` is a view into the buffer the certificate is assembled in, with
@@ -226,12 +258,12 @@ export class IssuancePipeline {
       const sig = s.signSync ? s.signSync(prepared.tbs) : await s.sign(prepared.tbs);
       // A faulty signer (or an RSA-CRT fault that would leak the key) never releases a bad signature.
       if (
-        !defaultProvider().verify(
+        !(await this.d.crypto.verifyAsync(
           s.algorithm,
           c.issuer.certificate.subjectPublicKeyInfo.der,
           prepared.tbs,
           sig,
-        )
+        ))
       )
         throw new CaError('sign-failed', 'the new signature does not verify with the issuer key');
       // An exact copy: the assembly buffer may end with unused room for a longer signature.
@@ -265,6 +297,8 @@ export class IssuancePipeline {
       serialHex,
       issuerId,
       profile: input.profile.name,
+      subject,
+      sans,
       notBefore: prepared.notBefore,
       notAfter: prepared.notAfter,
       fingerprint,
@@ -293,6 +327,8 @@ export class IssuancePipeline {
       serialHex: rec.serialHex,
       issuerId: rec.issuerId,
       profile: rec.profile,
+      subject: rec.subject,
+      sans: rec.sans,
       notBefore: rec.notBefore,
       notAfter: rec.notAfter,
       fingerprint: rec.fingerprint ?? sha256Hex(rec.der),

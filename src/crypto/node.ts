@@ -52,6 +52,30 @@ const oneShotHash = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array
 const buf = (u: Uint8Array): Buffer =>
   Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
+/**
+ * The platform key for an SPKI. EC keys go in as JWK (RFC 7518 §6.2.1: the point's coordinates):
+ * OpenSSL 3 decodes a DER SubjectPublicKeyInfo through its generic decoder chain, which costs about
+ * twice as much as setting the coordinates directly — and every CSR brings a key never seen before.
+ * The point is checked to be on the curve either way (the platform rejects it otherwise).
+ */
+function importPublicKey(spki: Uint8Array, info: SpkiInfo): KeyObject {
+  if (info.algorithm.kind === 'ec') {
+    // parseSpkiInfo guarantees an uncompressed point: 0x04 ‖ x ‖ y, each coordinate `size` bytes.
+    const point = buf(info.key);
+    const size = (point.length - 1) / 2;
+    return createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: info.algorithm.curve,
+        x: point.subarray(1, 1 + size).toString('base64url'),
+        y: point.subarray(1 + size).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+  }
+  return createPublicKey({ key: buf(spki), format: 'der', type: 'spki' });
+}
+
 interface KeyEntry {
   info: SpkiInfo;
   key: KeyObject;
@@ -103,7 +127,7 @@ class NodeCryptoProvider implements CryptoProvider {
       const info = parseSpkiInfo(spki);
       let key: KeyObject;
       try {
-        key = createPublicKey({ key: buf(spki), format: 'der', type: 'spki' });
+        key = importPublicKey(spki, info);
       } catch (err) {
         throw new CryptoError('bad-key', `platform rejected the public key: ${(err as Error).message}`, {
           cause: err,

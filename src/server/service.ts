@@ -16,6 +16,7 @@ import {
 } from '../ca/secrets.js';
 import { openStore, parseStoreUrl } from '../ca/store/index.js';
 import type { Store } from '../ca/store/types.js';
+import { VerifyPool } from '../crypto/verify-pool.js';
 import type { EstServer } from '../est/server.js';
 import { type AdminCredential, checkAdminFiles, ensureAdminCredential } from './admin-credential.js';
 import { buildServiceApp, type ServiceApp, type ServiceAppOptions } from './app.js';
@@ -132,6 +133,7 @@ export class Service {
     readonly est: EstServer | undefined,
     /** The plain-HTTP revocation listener (with `revocationPort`). */
     readonly revocation: RevocationListener | undefined,
+    private readonly crypto: VerifyPool,
   ) {}
 
   get rootPath(): string {
@@ -188,6 +190,8 @@ export class Service {
     let rawStore: Store | undefined;
     const extensionsMade: ServiceExtension[] = [];
     let authority: Authority | undefined;
+    // CSR proof-of-possession and new-signature checks run on worker threads, off the event loop.
+    const crypto = await VerifyPool.start();
     try {
       rawStore = await openStore(dbUrl);
       const store = metrics.instrumentStore(rawStore);
@@ -196,6 +200,7 @@ export class Service {
         keys,
         config,
         logger: log.child({ component: 'ca' }),
+        crypto,
         root: o.importRoot
           ? {
               certificate: readFileSync(o.importRoot.certificate),
@@ -269,12 +274,14 @@ export class Service {
         passphrase.path,
         est?.server(),
         revocation,
+        crypto,
       );
     } catch (e) {
       for (const x of extensionsMade) await x.close?.().catch(() => undefined);
       await revocation?.close().catch(() => undefined);
       await authority?.close().catch(() => undefined);
       keys.close();
+      await crypto.close();
       await rawStore?.close().catch(() => undefined);
       log.flush?.();
       throw e;
@@ -300,6 +307,7 @@ export class Service {
       await this.revocation?.close().catch(() => undefined);
       for (const e of this.extensions) await e.close?.().catch(() => undefined);
       await this.authority.close();
+      await this.crypto.close();
       this.keys.close();
       await this.store.close();
       this.logger.info({}, 'service stopped');

@@ -5,10 +5,9 @@ import { verifyAudit } from '../../ca/audit.js';
 import type { Authority } from '../../ca/authority.js';
 import { CaError, REQUEST_ERROR_CODES } from '../../ca/errors.js';
 import type { IssuedResult } from '../../ca/pipeline.js';
-import { sanEntry } from '../../ca/policy.js';
 import type { CertificateQuery } from '../../ca/store/types.js';
 import { looksLikePem } from '../../pem/pem.js';
-import { parseCertificate } from '../../x509/certificate.js';
+import { type Certificate, parseCertificate } from '../../x509/certificate.js';
 import { ServerError } from '../errors.js';
 import type { ServiceMetrics } from '../metrics.js';
 import {
@@ -156,7 +155,7 @@ export async function registerApiRoutes(app: FastifyInstance, o: ApiRoutesOption
       status: 'issued',
       certificate: rec ? certificateSummary(rec, now()) : issuedSummary(r, requester(req), body.requestId),
       pem: pemOf(r.der),
-      chainPem: r.chain.map((c) => c.toPem()).join(''),
+      chainPem: chainPemOf(r.chain),
       replayed: r.replayed,
     };
     return reply.code(r.replayed ? 200 : 201).send(out);
@@ -380,21 +379,35 @@ export async function registerApiRoutes(app: FastifyInstance, o: ApiRoutesOption
   });
 }
 
+/** PEM of an issuing chain, kept per issuing certificate (its chain above it does not change). */
+const chainPems = new WeakMap<Certificate, string>();
+
+function chainPemOf(chain: readonly Certificate[]): string {
+  const first = chain[0];
+  if (!first) return '';
+  let pem = chainPems.get(first);
+  if (pem === undefined) {
+    pem = chain.map((c) => c.toPem()).join('');
+    chainPems.set(first, pem);
+  }
+  return pem;
+}
+
 /** The summary of a certificate just issued, from the issuance result. */
 function issuedSummary(
   r: IssuedResult,
   requester: string,
   requestId: string | undefined,
 ): CertificateSummary {
-  const c = r.certificate;
+  // From the result (what the certificate was built from): no need to parse it again.
   const out: CertificateSummary = {
     issuer: r.issuerId,
     serial: r.serialHex,
     state: 'issued',
     status: 'valid',
     profile: r.profile,
-    subject: c.subject.toString(),
-    sans: (c.subjectAltName ?? []).map(sanEntry),
+    subject: r.subject,
+    sans: [...r.sans],
     notBefore: iso(r.notBefore),
     notAfter: iso(r.notAfter),
     requester,
