@@ -32,7 +32,7 @@ import {
   verifyRequestAsync,
 } from './pipeline.js';
 import { POLICY_VALIDATORS, sanEntry, type Validator } from './policy.js';
-import type { IssuanceProfile } from './profiles.js';
+import type { CaProfile } from './profiles.js';
 import { Publication } from './publication.js';
 import type {
   AuditEvent,
@@ -591,11 +591,11 @@ export class Authority {
   }
 
   /** Every profile as data (admin API, dashboard). */
-  profiles(): IssuanceProfile[] {
+  profiles(): CaProfile[] {
     return Object.values(this.config.profiles);
   }
 
-  profile(name: string): IssuanceProfile | undefined {
+  profile(name: string): CaProfile | undefined {
     return this.config.profiles[name];
   }
 
@@ -769,7 +769,7 @@ export class Authority {
     if (!i || i.status === 'retired') throw new CaError('not-found', `no serving issuer ${issuerId}`);
   }
 
-  private revocationUrls(p: IssuanceProfile, issuerId: string): { crl: string[]; ocsp: string[] } {
+  private revocationUrls(p: CaProfile, issuerId: string): { crl: string[]; ocsp: string[] } {
     const fill = (l: readonly string[]) => l.map((u) => u.replaceAll('{issuer}', issuerId));
     return {
       crl: fill(p.crlDistributionPoints.length ? p.crlDistributionPoints : this.config.urls.crl),

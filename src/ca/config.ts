@@ -9,9 +9,9 @@ import { CaError } from './errors.js';
 import {
   ALLOWED_KEY_TYPES,
   BUILTIN_PROFILES,
+  type CaProfile,
   DEFAULT_RULES,
   EKU_NAMES,
-  type IssuanceProfile,
   SAN_TYPES,
   SUBJECT_ATTRIBUTES,
 } from './profiles.js';
@@ -101,7 +101,7 @@ export interface CaConfig {
     /** How often the recovery sweep runs while the Authority is open (0: only at open). */
     sweepIntervalMs: number;
   };
-  profiles: Readonly<Record<string, IssuanceProfile>>;
+  profiles: Readonly<Record<string, CaProfile>>;
   /** Fleet provisioning over MQTT (provisioning-config.ts); absent when the file has no such section. */
   provisioning?: ProvisioningConfig;
   /** The `est` section as given (src/est/config.ts validates it). */
@@ -360,7 +360,7 @@ function resolve(c: Parsed): CaConfig {
     ocsp: c.urls.ocsp.length ? c.urls.ocsp : base ? [`${base}/ocsp`] : [],
   };
 
-  const profiles: Record<string, IssuanceProfile> = {};
+  const profiles: Record<string, CaProfile> = {};
   const names = new Set([...Object.keys(BUILTIN_PROFILES), ...Object.keys(c.profiles)]);
   for (const name of names) {
     const given = c.profiles[name] ?? {};
@@ -369,18 +369,18 @@ function resolve(c: Parsed): CaConfig {
     // An imported intermediate (Authority.importIssuer) is not in `hierarchy`; the Authority warns
     // at open about a profile whose issuer the store does not hold.
     const issuer = given.issuer ?? defaultIssuer;
-    const p: IssuanceProfile = {
+    const p: CaProfile = {
       name,
       description: given.description ?? (BUILTIN_PROFILES[name] ? builtin.description : name),
       issuer,
-      keyTypes: (given.keyTypes as IssuanceProfile['keyTypes'] | undefined) ?? builtin.keyTypes,
+      keyTypes: (given.keyTypes as CaProfile['keyTypes'] | undefined) ?? builtin.keyTypes,
       rsaMinBits: given.rsaMinBits ?? builtin.rsaMinBits,
       rsaMaxBits: given.rsaMaxBits ?? builtin.rsaMaxBits,
       subject: given.subject ?? builtin.subject,
       san: given.san ?? builtin.san,
       validityDays: given.validityDays ?? builtin.validityDays,
       maxValidityDays: given.maxValidityDays ?? Math.max(builtin.maxValidityDays, given.validityDays ?? 0),
-      keyUsage: (given.keyUsage as IssuanceProfile['keyUsage']) ?? builtin.keyUsage,
+      keyUsage: (given.keyUsage as CaProfile['keyUsage']) ?? builtin.keyUsage,
       extKeyUsage: given.extKeyUsage ?? builtin.extKeyUsage,
       crlDistributionPoints: given.crlDistributionPoints ?? builtin.crlDistributionPoints,
       ocsp: given.ocsp ?? builtin.ocsp,

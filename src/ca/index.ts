@@ -46,7 +46,7 @@ export {
   ALLOWED_KEY_TYPES,
   type AllowedKeyType,
   BUILTIN_PROFILES,
-  type IssuanceProfile,
+  type CaProfile,
   type IssuanceRules,
   RULE_SECTIONS,
   type SanRules,

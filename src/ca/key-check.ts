@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { SubjectPublicKeyInfo } from '../x509/spki.js';
 import { CaError } from './errors.js';
-import { type AllowedKeyType, type IssuanceProfile, RULE_SECTIONS } from './profiles.js';
+import { type AllowedKeyType, type CaProfile, RULE_SECTIONS } from './profiles.js';
 
 /**
  * Is a requester's public key sound? Checked before its CSR signature is even looked at: a proof
@@ -101,7 +101,7 @@ export function allowedKeyTypeOf(spki: SubjectPublicKeyInfo): AllowedKeyType | u
 }
 
 /** The profile's key rule: type allowed, RSA size within bounds (`key-type-not-allowed`). */
-export function checkKeyAllowed(spki: SubjectPublicKeyInfo, profile: IssuanceProfile): void {
+export function checkKeyAllowed(spki: SubjectPublicKeyInfo, profile: CaProfile): void {
   const t = allowedKeyTypeOf(spki);
   const details = { rule: 'keyType', section: RULE_SECTIONS.keyType, profile: profile.name };
   if (!t || !profile.keyTypes.includes(t))

@@ -17,7 +17,7 @@ import { type LoadedIssuer, sha256Hex } from './hierarchy.js';
 import { checkKeyParameters, invalidKey } from './key-check.js';
 import type { CaLogger } from './logger.js';
 import { checkPolicy, type PolicyInput, sanEntry, type Validator } from './policy.js';
-import { ekuOids, type IssuanceProfile, RULE_SECTIONS, requesterAllowed } from './profiles.js';
+import { type CaProfile, ekuOids, RULE_SECTIONS, requesterAllowed } from './profiles.js';
 import { type AuditEvent, type Store, StoreError } from './store/types.js';
 
 /**
@@ -44,7 +44,7 @@ import { type AuditEvent, type Store, StoreError } from './store/types.js';
 /** What stages 2–8 work on: the request as the certificate will carry it. */
 export interface IssuanceInput {
   action: 'issue' | 'renew' | 'rekey' | 'approve';
-  profile: IssuanceProfile;
+  profile: CaProfile;
   requester: string;
   requestId?: string;
   subject: Name;
@@ -113,7 +113,7 @@ export interface PipelineDeps {
   /** Any stored issuer by id. */
   issuerForId(id: string): LoadedIssuer | undefined;
   /** cRLDistributionPoints and OCSP URLs for an issuer id. */
-  revocationUrls(profile: IssuanceProfile, issuerId: string): { crl: string[]; ocsp: string[] };
+  revocationUrls(profile: CaProfile, issuerId: string): { crl: string[]; ocsp: string[] };
 }
 
 /** How many times a taken serial is redrawn (134 random bits: a second draw never collides in practice). */
@@ -183,7 +183,7 @@ function isBadKey(e: unknown): boolean {
 }
 
 /** Stage 2 (the part that needs no store): the requester may use the profile. */
-export function authorise(profile: IssuanceProfile, requester: string): void {
+export function authorise(profile: CaProfile, requester: string): void {
   if (!requesterAllowed(profile.requesters, requester))
     throw new CaError('forbidden', `${requester} may not use profile ${profile.name}`, {
       profile: profile.name,
@@ -385,7 +385,7 @@ export class IssuancePipeline {
   /** Audits a refusal and returns the error to throw. */
   async refused(
     input: Pick<IssuanceInput, 'action' | 'requester' | 'detail'> & {
-      profile?: IssuanceProfile;
+      profile?: CaProfile;
       subject?: Name;
     },
     e: unknown,

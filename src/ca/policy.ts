@@ -11,7 +11,7 @@ import { attributeShortName, type Name } from '../x509/name.js';
 import type { SubjectPublicKeyInfo } from '../x509/spki.js';
 import { CaError, type CaErrorCode } from './errors.js';
 import { checkKeyAllowed } from './key-check.js';
-import { type IssuanceProfile, RULE_SECTIONS, type SanType, SUBJECT_ATTRIBUTES } from './profiles.js';
+import { type CaProfile, RULE_SECTIONS, type SanType, SUBJECT_ATTRIBUTES } from './profiles.js';
 
 /**
  * The policy stage of issuance: a request (subject, key, SAN) checked against its profile and its
@@ -21,7 +21,7 @@ import { type IssuanceProfile, RULE_SECTIONS, type SanType, SUBJECT_ATTRIBUTES }
 
 /** What the policy stage sees: the request as the certificate would carry it. */
 export interface PolicyInput {
-  profile: IssuanceProfile;
+  profile: CaProfile;
   subject: Name;
   spki: SubjectPublicKeyInfo;
   sans: readonly GeneralName[];

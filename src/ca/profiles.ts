@@ -139,7 +139,7 @@ export const RULE_SECTIONS: Readonly<Record<string, string>> = {
 export type KeyUsageBit = keyof KeyUsage;
 
 /** A resolved profile: every field filled in. */
-export interface IssuanceProfile {
+export interface CaProfile {
   name: string;
   description: string;
   /** The issuing CA: an intermediate's id (its lineage: rotation keeps the id's stem, see hierarchy.ts). */
@@ -205,7 +205,7 @@ const FREE_TEXT = '[^\\u0000-\\u001f\\u007f]{1,64}';
 const DEVICE_IDENTIFIER = `(?!claim-|fleetpki-)${IDENTIFIER}`;
 
 /** The built-in profiles (see the table above); the config may replace their fields. */
-export const BUILTIN_PROFILES: Readonly<Record<string, Omit<IssuanceProfile, 'name' | 'issuer'>>> = {
+export const BUILTIN_PROFILES: Readonly<Record<string, Omit<CaProfile, 'name' | 'issuer'>>> = {
   device: {
     description: 'IoT device client certificate (mTLS to brokers and APIs)',
     keyTypes: ['ec-p256', 'ec-p384', 'ed25519', 'rsa'],
@@ -335,6 +335,6 @@ export function requesterAllowed(patterns: readonly string[], requester: string)
 }
 
 /** The extKeyUsage OIDs of a profile. */
-export function ekuOids(p: Pick<IssuanceProfile, 'extKeyUsage'>): string[] {
+export function ekuOids(p: Pick<CaProfile, 'extKeyUsage'>): string[] {
   return p.extKeyUsage.map((e) => EKU_NAMES[e] ?? e);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CaError } from './errors.js';
-import { type IssuanceProfile, SAN_TYPES, type SanType, SUBJECT_ATTRIBUTES } from './profiles.js';
+import { type CaProfile, SAN_TYPES, type SanType, SUBJECT_ATTRIBUTES } from './profiles.js';
 
 /**
  * The `provisioning` section of the CA configuration: fleet provisioning over MQTT with claim
@@ -246,7 +246,7 @@ function fail(path: readonly PropertyKey[], message: string): never {
  */
 export function resolveProvisioning(
   c: Parsed,
-  profiles: Readonly<Record<string, IssuanceProfile>>,
+  profiles: Readonly<Record<string, CaProfile>>,
 ): ProvisioningConfig {
   const templates: Record<string, ProvisioningTemplate> = {};
   for (const [name, t] of Object.entries(c.templates)) {

@@ -18,6 +18,7 @@ import { RevocationError } from '../revocation/errors.js';
 import type { RevocationChecker, RevocationContext, RevocationStatus } from '../verify/policy.js';
 import type { Certificate } from '../x509/certificate.js';
 import type { CertificationRequest } from '../x509/csr.js';
+import { curveByName } from '../x509/curves.js';
 import { type BootstrapTrust, loadBootstrapTrust } from './bootstrap.js';
 import { bindingPassword, channelBinding } from './channel-binding.js';
 import { encodeCertsOnly } from './cms.js';
@@ -274,7 +275,7 @@ export class EstServer {
     const curve = profile.keyTypes.find((k) => k === 'ec-p256' || k === 'ec-p384');
     if (curve) {
       const w = new DerWriter();
-      w.oid(curve === 'ec-p256' ? OID.secp256r1 : OID.secp384r1);
+      w.oid(curveByName(curve === 'ec-p256' ? 'P-256' : 'P-384')!.oid);
       attrs.push({ type: OID.ecPublicKey, values: [w.finish()] });
       attrs.push({ oid: curve === 'ec-p256' ? OID.ecdsaWithSHA256 : OID.ecdsaWithSHA384 });
     }

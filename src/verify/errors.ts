@@ -89,6 +89,11 @@ export function isFatal(code: VerifyErrorCode): boolean {
   return code === 'budget-exceeded' || code === 'invalid-input';
 }
 
+/**
+ * Why a path was refused: `code` is stable (switch on it), `message` is for people, `certIndex`
+ * names the certificate at fault (leaf = 0, -1 for the path as a whole) and `details` carries
+ * the values involved (names, times, OIDs).
+ */
 export class VerifyError extends Error {
   override name = 'VerifyError';
   constructor(

@@ -30,11 +30,3 @@ export {
   verifyPath,
   verifyPathSync,
 } from './verify-path.js';
-
-// Former names, kept only until the root module (src/index.ts, src/portable.ts) is rewritten
-// against the new ones; nothing inside fleetpki uses them.
-import type { ValidationProfile } from './policy.js';
-/** @deprecated Use `ValidationProfile`. */
-export type Profile = ValidationProfile;
-/** @deprecated Use `policyAlgorithmName` (x509's `signatureAlgorithmName` is the display name). */
-export { policyAlgorithmName as signatureAlgorithmName } from './policy.js';

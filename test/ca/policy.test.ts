@@ -7,7 +7,7 @@ import { nameConstraintsFromText } from '../../src/ca/constraint-text.js';
 import { CaError } from '../../src/ca/errors.js';
 import { checkKeySoundness } from '../../src/ca/key-check.js';
 import { checkPolicy, type PolicyInput } from '../../src/ca/policy.js';
-import type { IssuanceProfile } from '../../src/ca/profiles.js';
+import type { CaProfile } from '../../src/ca/profiles.js';
 import { generateKeyPair, KeySigner, type Signer } from '../../src/crypto/index.js';
 import { CertificateBuilder, Issuer } from '../../src/issue/index.js';
 import type { Certificate, CertificationRequest } from '../../src/x509/index.js';
@@ -30,7 +30,7 @@ const config = parseConfig({
     },
   },
 });
-const profile = (n: string): IssuanceProfile => config.profiles[n]!;
+const profile = (n: string): CaProfile => config.profiles[n]!;
 
 before(async () => {
   const [rk, ik, ck] = await Promise.all([

@@ -1,6 +1,6 @@
 import type { IssuerInfo } from '../../ca/hierarchy.js';
 import { sanEntry } from '../../ca/policy.js';
-import type { IssuanceProfile } from '../../ca/profiles.js';
+import type { CaProfile } from '../../ca/profiles.js';
 import type {
   AuditRecord as AuditRow,
   CertificateRecord,
@@ -120,7 +120,7 @@ export function pemOf(der: Uint8Array): string {
   return encodePem('CERTIFICATE', der);
 }
 
-export function profileInfo(p: IssuanceProfile): ProfileInfo {
+export function profileInfo(p: CaProfile): ProfileInfo {
   const out: ProfileInfo = {
     name: p.name,
     description: p.description,
