@@ -74,7 +74,8 @@ if [[ -n ${FLEETPKI_TEST_CLOCK:-} ]]; then
   echo "[test] wall clock shifted: FLEETPKI_TEST_CLOCK=$FLEETPKI_TEST_CLOCK"
   preload=(--import ./test/support/clock-shift.mjs)
 fi
-cmd=(node --import tsx "${preload[@]}" --test "--test-concurrency=$FLEETPKI_TEST_CONCURRENCY"
+# A test (or a file) that hangs fails after 15 minutes instead of holding CI until it is killed.
+cmd=(node --import tsx "${preload[@]}" --test "--test-concurrency=$FLEETPKI_TEST_CONCURRENCY" --test-timeout=900000
   --test-reporter=spec --test-reporter-destination=stdout
   --test-reporter=tap "--test-reporter-destination=$tap" "${files[@]}")
 
