@@ -180,7 +180,7 @@ describe('dashboard: access, sessions, CSRF and headers', () => {
     const info = SessionInfo.parse(res.json());
     assert.equal(info.method, 'session');
     assert.match(info.requester, /^admin:token:[0-9a-f]{16}$/);
-    assert.equal(info.features.estCredentials, false);
+    assert.equal(info.features.estCredentials, true); // serve mounts EST (its credential endpoints)
     // The session's own view of itself, and the admin API under the session.
     const s = SessionInfo.parse((await get('/session', { cookie })).json());
     assert.equal(s.csrfToken, csrf);

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
+import { CsrBuilder } from '../../src/issue/index.js';
 import { CaList, CertificatePage, type IssueResponse } from '../../src/server/api/schemas.js';
 import { parseCertificates } from '../../src/x509/certificate.js';
 import { run } from '../helpers/proc.js';
-import { api } from '../server/helpers.js';
+import { api, request } from '../server/helpers.js';
 import {
   buildToTemp,
   CHROMIUM,
@@ -373,6 +375,52 @@ describe('dashboard in Chromium', () => {
     );
     assert.equal(found.items.length, 1);
     assert.equal(found.items[0]!.profile, 'sensor');
+  });
+
+  test('a single-use EST credential made in the enrollment view enrolls one device, once', async () => {
+    await page.click('nav >> text=Enrollment');
+    await settled();
+    await page.fill('#est-subject', 'device-est-ui');
+    await page
+      .locator('form[aria-label="New EST credential"] button', { hasText: 'Create credential' })
+      .click();
+    const secret = (await text(page.locator('.secret'))).trim();
+    const colon = secret.indexOf(':');
+    assert.ok(colon > 0 && colon < secret.length - 1, secret);
+    const row = page.locator('tr', { hasText: secret.slice(0, colon) });
+    await row.waitFor();
+    assert.match(await text(row), /device-est-ui.*unused/s);
+    // The device side, as RFC 7030 §3.2.3 has it: HTTP Basic over TLS, a base64 CSR.
+    const makeCsr = async () =>
+      (
+        await new CsrBuilder()
+          .subject('CN=device-est-ui')
+          .sign(await KeySigner.create((await generateKeyPair('ec-p256')).privateKey))
+      ).der;
+    const enroll = (der: Uint8Array) =>
+      request(`${svc.url}/.well-known/est/simpleenroll`, {
+        ca: svc.root,
+        headers: {
+          'content-type': 'application/pkcs10',
+          authorization: `Basic ${Buffer.from(secret).toString('base64')}`,
+        },
+        body: `${Buffer.from(der).toString('base64')}\n`,
+      });
+    const csr = await makeCsr();
+    const first = await enroll(csr);
+    assert.equal(first.status, 200, first.text);
+    // The same request again is a retry (its answer was lost): the same certificate, not a new one.
+    const retry = await enroll(csr);
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.text, first.text);
+    const other = await enroll(await makeCsr());
+    assert.equal(other.status, 401, 'a single-use credential enrolls one request');
+    await page.reload();
+    await settled();
+    await page
+      .locator('tr', { hasText: secret.slice(0, colon) })
+      .filter({ hasText: 'used' })
+      .waitFor();
   });
 
   test('publishing a CRL from the hierarchy view raises its number', async () => {
