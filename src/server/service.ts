@@ -145,6 +145,18 @@ export class Service {
   }
 
   static async start(o: ServiceOptions = {}): Promise<Service> {
+    // Until the HTTPS server holds the process open, a step that waits only on an unref'd handle
+    // (the pg pool's idle clients are unref'd: allowExitOnIdle) could let the event loop run dry,
+    // and node would exit 0 in silence half-way through starting. Seen once in 10 restarts.
+    const starting = setInterval(() => {}, 1 << 30);
+    try {
+      return await Service.open(o);
+    } finally {
+      clearInterval(starting);
+    }
+  }
+
+  private static async open(o: ServiceOptions): Promise<Service> {
     const env = o.env ?? process.env;
     const dataDir = resolve(o.dataDir ?? 'fleetpki-data');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
