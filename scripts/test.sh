@@ -53,7 +53,8 @@ if ((${#prefixes[@]} > 0)); then
   files=("${sel[@]}")
 fi
 if ((clock_sensitive == 1 && ${#files[@]} > 0)); then
-  mapfile -t files < <(grep -lE 'Date\.now\(\)|new Date\(\)' "${files[@]}")
+  # …except those marked `clock-shift: skip` (their subject runs in child processes, real clock).
+  mapfile -t files < <(grep -lE 'Date\.now\(\)|new Date\(\)' "${files[@]}" | xargs -r grep -L '^// clock-shift: skip')
 fi
 if ((${#files[@]} == 0)); then
   if ((${#prefixes[@]} > 0)); then

@@ -4,6 +4,8 @@
 // works like any other (CRLs continue their numbering and list the old revocations, old serials
 // can be revoked), a migration interrupted half-way is finished by the next command, and several
 // first uses at once migrate once.
+// clock-shift: skip — what this file tests runs in child processes, which keep the real clock
+// (scripts/test.sh --clock-sensitive leaves it out: shifting this process's clock tests nothing).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -7,6 +7,8 @@
 //      certificate file the CA does not know — and the recovery pass resolves every reservation;
 //   5. concurrent `ca init` on one directory: exactly one wins, the directory holds its CA only.
 // Real processes of the real CLI (bundled once, see test/helpers/cli-bundle.ts).
+// clock-shift: skip — what this file tests runs in child processes, which keep the real clock
+// (scripts/test.sh --clock-sensitive leaves it out: shifting this process's clock tests nothing).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

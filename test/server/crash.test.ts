@@ -9,6 +9,8 @@
 // On SQLite a `fleetpki backup` taken while a round's requests are in flight is restored into a
 // new data directory (with the key files and configuration) and passes the same checks, then
 // issues, verifies (OpenSSL) and revokes like any CA.
+// clock-shift: skip — what this file tests runs in child processes, which keep the real clock
+// (scripts/test.sh --clock-sensitive leaves it out: shifting this process's clock tests nothing).
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

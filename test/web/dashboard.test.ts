@@ -3,6 +3,8 @@
 // src/web/). One browser for the whole file. Throughout, every console error, uncaught page error,
 // CSP violation (`securitypolicyviolation`) and request to another origin is recorded, and the last
 // test requires there were none. Screenshots of each view go to .tmp/screenshots/.
+// clock-shift: skip — what this file tests runs in child processes, which keep the real clock
+// (scripts/test.sh --clock-sensitive leaves it out: shifting this process's clock tests nothing).
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
