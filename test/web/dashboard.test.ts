@@ -254,7 +254,20 @@ describe('dashboard in Chromium', () => {
     await page.press('#f-san', 'Enter');
     await page.waitForURL((u) => u.searchParams.get('san') === `dns:${name}`);
     await settled();
+    // The URL changes before the filtered page is fetched, and the previous rows stay on screen
+    // until it arrives (networkidle may be checked before the fetch starts): wait for the table to
+    // settle on one row — a wrong answer still fails below, after the wait.
     const rows = page.locator('[data-testid=inventory-table] tbody tr');
+    await page
+      .waitForFunction(
+        (serial) => {
+          const tr = document.querySelectorAll('[data-testid=inventory-table] tbody tr');
+          return tr.length === 1 && tr[0]!.getAttribute('data-serial') === serial;
+        },
+        issued.certificate.serial,
+        { timeout: 10_000 },
+      )
+      .catch(() => undefined);
     assert.equal(await rows.count(), 1);
     assert.equal(await rows.first().getAttribute('data-serial'), issued.certificate.serial);
     assert.match(await text(rows.first()), new RegExp(name.replaceAll('.', '\\.')));
