@@ -34,8 +34,10 @@ if (spec) {
   const RealDate = Date;
   const realNow = RealDate.now;
   const t0 = realNow();
-  // The next boundary after the real start, less the lead: the shift is at most one unit.
-  const start = (Math.floor(t0 / unit) + 1) * unit - lead;
+  // A boundary less the lead, never behind the real clock (children keep the real clock: to them
+  // this process must be a party whose clock is ahead, by less than one unit plus the drift).
+  let start = (Math.floor(t0 / unit) + 1) * unit - lead;
+  if (start < t0) start += unit;
   const now = () => {
     const elapsed = realNow() - t0;
     return Math.floor(start + elapsed + Math.min(elapsed * Math.max(rate - 1, 0), drift));
