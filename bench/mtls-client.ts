@@ -22,6 +22,8 @@ interface Run {
 let contexts: SecureContext[] = [];
 let leafContexts: SecureContext[] = [];
 
+let firstError: string | undefined;
+
 function once(port: number, ctx: SecureContext): Promise<boolean> {
   return new Promise((resolve) => {
     let ok = false;
@@ -32,12 +34,17 @@ function once(port: number, ctx: SecureContext): Promise<boolean> {
       ok = true;
       s.destroy();
     });
-    s.on('error', () => {});
+    s.on('error', (e) => {
+      firstError ??= e.message;
+    });
     s.on('close', () => resolve(ok));
   });
 }
 
-async function run(r: Run): Promise<{ count: number; errors: number; elapsedMs: number }> {
+async function run(
+  r: Run,
+): Promise<{ count: number; errors: number; elapsedMs: number; firstError?: string }> {
+  firstError = undefined;
   let next = 0;
   let count = 0;
   let errors = 0;
@@ -51,7 +58,7 @@ async function run(r: Run): Promise<{ count: number; errors: number; elapsedMs: 
     }
   };
   await Promise.all(Array.from({ length: r.concurrency }, loop));
-  return { count, errors, elapsedMs: performance.now() - start };
+  return { count, errors, elapsedMs: performance.now() - start, ...(firstError ? { firstError } : {}) };
 }
 
 process.on('message', (m: { init?: Init; run?: Run }) => {

@@ -12,7 +12,7 @@ import { bytesEqual, toHex } from '../der/bytes.js';
 import { OID } from '../der/oid-names.js';
 import { DerWriter } from '../der/writer.js';
 import { CsrBuilder } from '../issue/csr.js';
-import { PeerVerifier, peerChain } from '../mtls/peer-verifier.js';
+import { PeerVerifier } from '../mtls/peer-verifier.js';
 import { CrlRevocation } from '../mtls/revocation.js';
 import { RevocationError } from '../revocation/errors.js';
 import type { RevocationChecker, RevocationContext, RevocationStatus } from '../verify/policy.js';
@@ -221,13 +221,12 @@ export class EstServer {
       );
       return { kind: 'token', id: credential.id, requester: `est:token:${credential.id}`, credential };
     }
-    const chain = peerChain(req.socket);
-    if (chain.length === 0)
+    const verdict = await st.verifier.verifySocket(req.socket);
+    if (!verdict.ok && verdict.error.code === 'no-peer-certificate')
       throw new EstError(
         'unauthorized',
         'EST enrollment needs a client certificate or an enrollment credential',
       );
-    const verdict = await st.verifier.verify(chain);
     if (!verdict.ok) {
       const e = verdict.error;
       throw new EstError('unauthorized', `client certificate refused: ${e.verifyCode ?? e.code}`, {

@@ -1,6 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
+import { DerReader } from '../der/reader.js';
+import { Tag } from '../der/tags.js';
 import { RevocationError } from '../revocation/errors.js';
 import { SignatureCache } from '../verify/build.js';
 import { CertificateCache } from '../verify/certificate-cache.js';
@@ -49,12 +51,13 @@ export interface PeerVerifierOptions {
   certificateCache?: CertificateCache;
   signatureCache?: SignatureCache;
   /**
-   * How `verifySocket` reads what the peer sent. Node's `getPeerX509Certificate` decodes every
-   * certificate after the leaf anew (X509_dup; ~0.2 ms each with OpenSSL 3.0's decoders), which
-   * can cost more than our whole verification. `always` (default): read the peer's chain.
-   * `when-needed`: when we hold intermediates ourselves, read the leaf alone first and the peer's
-   * chain only if no path is found without it — cheaper when peers send leaf + intermediate that
-   * we already hold (measured in bench/mtls.bench.ts).
+   * How `verifySocket` reads what the peer sent. Reading the certificates after the leaf is dear
+   * on Node 20 (its OpenSSL 3.0 decodes each one anew: ~0.15 ms per intermediate, more than our
+   * whole verification of a new device), while the leaf alone comes cheaply from the session.
+   * `when-needed` (the default when this verifier holds `intermediates`, as `fleetpki serve`'s do):
+   * the leaf is verified with our own intermediates first, and the peer's chain is read and the
+   * verification run again with it only when that first one fails — so a peer is accepted exactly
+   * when `always` would accept it. `always` (the default without intermediates): read the chain.
    */
   readPeerChain?: 'always' | 'when-needed';
   /**
@@ -353,7 +356,7 @@ export class PeerVerifier {
   /**
    * `verify` on what the peer of a connected TLS socket sent (see `readPeerChain`). With
    * `when-needed`, the leaf alone is verified first against our own intermediates, and the peer's
-   * chain is read and tried only if that finds no path (`unknown-issuer`).
+   * chain is read and tried only if that fails.
    */
   verifySocket(
     socket: TLSSocket,
@@ -361,12 +364,16 @@ export class PeerVerifier {
     revocation?: RevocationChecker,
   ): PeerVerdict | Promise<PeerVerdict> {
     if (socket.isSessionReused()) return this.verifyResumed(peerChain(socket), ref, revocation);
-    if (this.options.readPeerChain !== 'when-needed' || this.intermediates.length === 0)
+    const mode = this.options.readPeerChain ?? (this.intermediates.length > 0 ? 'when-needed' : 'always');
+    if (mode !== 'when-needed' || this.intermediates.length === 0)
       return this.verify(peerChain(socket), ref, revocation);
     const leaf = peerLeaf(socket);
     if (!leaf) return this.verify([], ref, revocation);
-    const retry = (v: PeerVerdict): PeerVerdict | Promise<PeerVerdict> =>
-      v.ok || v.error.verifyCode !== 'unknown-issuer' ? v : this.verify(peerChain(socket), ref, revocation);
+    const retry = (v: PeerVerdict): PeerVerdict | Promise<PeerVerdict> => {
+      if (v.ok) return v;
+      const chain = peerChain(socket);
+      return chain.length > 1 ? this.verify(chain, ref, revocation) : v;
+    };
     const first = this.verify([leaf], ref, revocation);
     return first instanceof Promise ? first.then(retry) : retry(first);
   }
@@ -388,13 +395,54 @@ function isAsyncRequired(e: unknown): boolean {
   return e instanceof RevocationError && e.code === 'async-required';
 }
 
+/** What `peerChain` read per socket: Node can hand the chain out only once (see there). */
+const sentChains = new WeakMap<TLSSocket, Uint8Array[]>();
+
 /**
- * The DER of the peer's own certificate only (Node's legacy `getPeerCertificate(false)`, which
- * reads no other certificate of the chain), or undefined when it sent none.
+ * The DER of the peer's own certificate only, or undefined when it sent none. Read from the TLS
+ * session (OpenSSL's SSL_SESSION encoding, whose `peer [3]` is the certificate the peer
+ * authenticated with — the one `getPeerCertificate` reads too): about 15 µs, where Node's
+ * certificate accessors spend 80–150 µs on a new connection. The session encoding also carries the
+ * master secret: the copy is zeroed at once. Falls back to `getPeerCertificate(false)`.
  */
 export function peerLeaf(socket: TLSSocket): Uint8Array | undefined {
+  const known = sentChains.get(socket);
+  if (known) return known[0];
+  const fromSession = sessionPeer(socket);
+  if (fromSession) return fromSession;
   const c = socket.getPeerCertificate(false) as { raw?: Buffer } | null;
   return c?.raw && c.raw.length > 0 ? c.raw : undefined;
+}
+
+/** Fields of an SSL_SESSION looked at before `peer` (there are 8 before it in OpenSSL's encoding). */
+const MAX_SESSION_FIELDS = 16;
+
+/**
+ * `peer [3] EXPLICIT Certificate` of the session's DER (OpenSSL ssl/ssl_asn1.c: SEQUENCE {
+ * version, sslversion, cipher, sessionID, masterKey, keyArg [0] OPTIONAL, time [1], timeout [2],
+ * peer [3] OPTIONAL, … }), copied; undefined when absent or not readable as such.
+ */
+function sessionPeer(socket: TLSSocket): Uint8Array | undefined {
+  let session: Buffer | undefined;
+  try {
+    session = socket.getSession();
+    if (!session) return undefined;
+    const r = DerReader.from(session, 'SSL_SESSION').readSequence('SSL_SESSION');
+    for (let i = 0; i < MAX_SESSION_FIELDS && !r.atEnd(); i++) {
+      const tag = r.peekTag();
+      // A copy (Buffer#slice would be a view, and the session is zeroed below).
+      if (tag === 0xa3)
+        return new Uint8Array(r.readExplicit(3, 'peer').readTlvBytes(Tag.SEQUENCE, 'certificate'));
+      // Past where `peer` would be: the peer sent no certificate.
+      if (tag > 0xa3 && tag <= 0xbf) return undefined;
+      r.readAny('field');
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    session?.fill(0);
+  }
 }
 
 /**
@@ -402,8 +450,14 @@ export function peerLeaf(socket: TLSSocket): Uint8Array | undefined {
  * certificate to its issuer among those the peer sent (X509Certificate.issuerCertificate);
  * unrelated extra certificates are not returned (they could not be part of a path anyway).
  * Bounded by MAX_PEER_CHAIN. Empty when the peer sent none.
+ *
+ * Read once per socket and remembered: on a server, Node 20's `getPeerX509Certificate()` takes
+ * the certificates after the leaf out of the connection as it hands them over, so a second call
+ * (a second request on a keep-alive connection) would see the leaf alone.
  */
 export function peerChain(socket: TLSSocket): Uint8Array[] {
+  const known = sentChains.get(socket);
+  if (known) return known;
   const out: Uint8Array[] = [];
   let x = socket.getPeerX509Certificate();
   let prev: Buffer | undefined;
@@ -415,5 +469,6 @@ export function peerChain(socket: TLSSocket): Uint8Array[] {
     prev = raw;
     x = x.issuerCertificate;
   }
+  if (out.length > 0) sentChains.set(socket, out);
   return out;
 }

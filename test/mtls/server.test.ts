@@ -16,7 +16,9 @@ import {
   type MtlsRejection,
   type MtlsServerOptions,
   mtlsServerOptions,
+  peerChain,
   peerIdentity,
+  peerLeaf,
   StatusLookupRevocation,
 } from '../../src/mtls/index.js';
 import { MemoryStatusSource } from '../../src/revocation/index.js';
@@ -415,6 +417,78 @@ describe('revocation sources', () => {
       assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'unknown-issuer');
       assert.equal((await nodeClient(srv.port, undefined)).data, '');
       assert.equal(srv.rejections.at(-1)?.code, 'no-peer-certificate');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it("by default a verifier holding intermediates reads the leaf first and the peer's chain only when the leaf alone fails", async () => {
+    const other = await makeHierarchy('Other Held');
+    const stranger = await other.device('device-stranger');
+    const seen: string[] = [];
+    const srv = await listen(
+      createMtlsServer(
+        {
+          ...options(),
+          clientAuth: {
+            trustAnchors: [h.rootPem, other.rootPem],
+            intermediates: [h.intPem],
+            revocation: 'none',
+          },
+        },
+        (s, id) => {
+          // The leaf read from the session is the certificate Node reports, byte for byte.
+          seen.push(Buffer.from(peerLeaf(s)!).equals(s.getPeerCertificate(false).raw) ? 'same' : 'differs');
+          s.end(`ok ${id.commonName}`);
+        },
+      ),
+    );
+    try {
+      assert.equal(srv.server.mtls.verifier.options.readPeerChain, undefined);
+      assert.equal((await nodeClient(srv.port, ids.good)).data, 'ok device-good');
+      assert.equal((await nodeClient(srv.port, ids.good, { maxVersion: 'TLSv1.2' })).data, 'ok device-good');
+      assert.equal((await nodeClient(srv.port, ids.good, { chain: false })).data, 'ok device-good');
+      // Not through our intermediate: the peer's chain is read and the path found through it.
+      assert.equal((await nodeClient(srv.port, stranger)).data, 'ok device-stranger');
+      assert.equal((await nodeClient(srv.port, stranger, { chain: false })).data, '');
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'unknown-issuer');
+      // Refusals are the same as reading the whole chain.
+      assert.equal((await nodeClient(srv.port, ids.rogue)).data, '');
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'unknown-issuer');
+      assert.equal((await nodeClient(srv.port, ids.expired)).data, '');
+      assert.equal(srv.rejections.at(-1)?.error.verifyCode, 'expired');
+      assert.deepEqual(seen, ['same', 'same', 'same', 'same']);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('peerChain gives the whole chain every time it is asked on a connection (Node hands it out once)', async () => {
+    const reads: number[][] = [];
+    const srv = await listen(
+      createTlsServer(
+        {
+          ...mtlsServerOptions(options()),
+        },
+        (s) => {
+          // What Node itself does on a second call: the certificates after the leaf are gone.
+          const first = peerChain(s).length;
+          const nodeAgain = s.getPeerX509Certificate()?.issuerCertificate ? 2 : 1;
+          reads.push([first, peerChain(s).length, nodeAgain]);
+          s.end('ok');
+        },
+      ),
+    );
+    try {
+      assert.equal((await nodeClient(srv.port, ids.good)).data, 'ok');
+      assert.equal((await nodeClient(srv.port, ids.good, { chain: false })).data, 'ok');
+      assert.equal((await nodeClient(srv.port, undefined)).data, 'ok');
+      // [our first read, our second read, Node's second read]; a peer with no certificate: 0.
+      assert.deepEqual(reads.slice(0, 2), [
+        [2, 2, reads[0]![2]!],
+        [1, 1, 1],
+      ]);
+      assert.deepEqual(reads[2]!.slice(0, 2), [0, 0]);
     } finally {
       await srv.close();
     }

@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { Authority } from '../../ca/authority.js';
-import { PeerVerifier, peerChain, StatusLookupRevocation } from '../../mtls/index.js';
+import { PeerVerifier, StatusLookupRevocation } from '../../mtls/index.js';
 import type { Certificate } from '../../x509/certificate.js';
 import { ServerError } from '../errors.js';
 import type { Authenticator, Principal } from './types.js';
@@ -50,9 +50,8 @@ export class ClientCertificateAuthenticator implements Authenticator {
   async authenticate(req: FastifyRequest): Promise<Principal | undefined> {
     const socket = req.raw.socket as TLSSocket;
     if (typeof socket.getPeerX509Certificate !== 'function') return undefined;
-    const chain = peerChain(socket);
-    if (chain.length === 0) return undefined;
-    const verdict = await this.current().verify(chain);
+    const verdict = await this.current().verifySocket(socket);
+    if (!verdict.ok && verdict.error.code === 'no-peer-certificate') return undefined;
     if (!verdict.ok) {
       const e = verdict.error;
       throw new ServerError(
