@@ -4,7 +4,12 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createServer as createTlsServer, type Server as TlsServer, connect as tlsConnect } from 'node:tls';
+import {
+  createServer as createTlsServer,
+  type TLSSocket,
+  type Server as TlsServer,
+  connect as tlsConnect,
+} from 'node:tls';
 import Fastify from 'fastify';
 import {
   attachMtls,
@@ -16,6 +21,7 @@ import {
   type MtlsRejection,
   type MtlsServerOptions,
   mtlsServerOptions,
+  type PeerIdentity,
   peerChain,
   peerIdentity,
   peerLeaf,
@@ -75,6 +81,26 @@ function options(extra: Partial<MtlsServerOptions> = {}): MtlsServerOptions {
     },
     ...extra,
   };
+}
+
+/** A server trusting our root and `other`'s, holding our intermediate only; no revocation. */
+function holdingOurIntermediate(
+  other: Hierarchy,
+  extra: { readPeerChain?: 'always' | 'when-needed' },
+  onConnection: (s: TLSSocket, id: PeerIdentity) => void,
+) {
+  return createMtlsServer(
+    {
+      ...options(),
+      clientAuth: {
+        trustAnchors: [h.rootPem, other.rootPem],
+        intermediates: [h.intPem],
+        revocation: 'none',
+        ...extra,
+      },
+    },
+    onConnection,
+  );
 }
 
 async function listen<S extends TlsServer>(
@@ -395,17 +421,8 @@ describe('revocation sources', () => {
     const other = await makeHierarchy('Other Issuer');
     const stranger = await other.device('device-other');
     const srv = await listen(
-      createMtlsServer(
-        {
-          ...options(),
-          clientAuth: {
-            trustAnchors: [h.rootPem, other.rootPem],
-            intermediates: [h.intPem],
-            readPeerChain: 'when-needed',
-            revocation: 'none',
-          },
-        },
-        (s, id) => s.end(`ok ${id.commonName}`),
+      holdingOurIntermediate(other, { readPeerChain: 'when-needed' }, (s, id) =>
+        s.end(`ok ${id.commonName}`),
       ),
     );
     try {
@@ -427,21 +444,11 @@ describe('revocation sources', () => {
     const stranger = await other.device('device-stranger');
     const seen: string[] = [];
     const srv = await listen(
-      createMtlsServer(
-        {
-          ...options(),
-          clientAuth: {
-            trustAnchors: [h.rootPem, other.rootPem],
-            intermediates: [h.intPem],
-            revocation: 'none',
-          },
-        },
-        (s, id) => {
-          // The leaf read from the session is the certificate Node reports, byte for byte.
-          seen.push(Buffer.from(peerLeaf(s)!).equals(s.getPeerCertificate(false).raw) ? 'same' : 'differs');
-          s.end(`ok ${id.commonName}`);
-        },
-      ),
+      holdingOurIntermediate(other, {}, (s, id) => {
+        // The leaf read from the session is the certificate Node reports, byte for byte.
+        seen.push(Buffer.from(peerLeaf(s)!).equals(s.getPeerCertificate(false).raw) ? 'same' : 'differs');
+        s.end(`ok ${id.commonName}`);
+      }),
     );
     try {
       assert.equal(srv.server.mtls.verifier.options.readPeerChain, undefined);
