@@ -36,7 +36,13 @@ process.once('exit', () => {
 export async function startInstance(
   name: string,
   args: readonly string[],
-  o: { cwd: string; env?: Record<string, string | undefined>; timeoutMs?: number },
+  o: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    timeoutMs?: number;
+    /** What else to report when the instance does not start in time (e.g. the database's locks). */
+    diagnose?: () => Promise<string>;
+  },
 ): Promise<Instance> {
   const main = await cliBundle();
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
@@ -62,9 +68,17 @@ export async function startInstance(
     }),
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = setTimeout(async () => {
+      let more = '';
+      if (o.diagnose)
+        more = await o.diagnose().then(
+          (d) => `\n${d}`,
+          (e) => `\n(diagnosis failed: ${(e as Error).message})`,
+        );
       proc.kill('SIGKILL');
-      reject(new Error(`${name} did not start in time\nstdout: ${out}\nstderr: ${err}`));
+      // The log's end says which startup step it was in; the whole log can be long.
+      const tail = err.split('\n').slice(-40).join('\n');
+      reject(new Error(`${name} did not start in time\nstdout: ${out}\nstderr (last lines): ${tail}${more}`));
     }, o.timeoutMs ?? 300_000);
     const check = () => {
       const m = /CA service on (https:\/\/[^\s]+:(\d+))/.exec(out);

@@ -84,6 +84,26 @@ async function deviceRows(url: string): Promise<{ serial: string; state: string 
   }
 }
 
+/** Sessions and ungranted locks on the database: what a stuck instance waits for. */
+async function pgActivity(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  await c.connect();
+  try {
+    const sessions = await c.query(
+      `SELECT pid, application_name, state, wait_event_type, wait_event, now() - xact_start AS xact_age,
+              left(query, 120) AS query
+         FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    const waiting = await c.query(
+      `SELECT pid, locktype, relation::regclass AS relation, mode, pg_blocking_pids(pid) AS blocked_by
+         FROM pg_locks WHERE NOT granted`,
+    );
+    return `pg_stat_activity: ${JSON.stringify(sessions.rows)}\nlocks not granted: ${JSON.stringify(waiting.rows)}`;
+  } finally {
+    await c.end();
+  }
+}
+
 function integrityCheck(path: string): string {
   const db = new Database(path, { readonly: true });
   try {
@@ -168,11 +188,20 @@ async function crashRounds(
   mkdirSync(data, { mode: 0o700 });
   // The sweep while running is off: only the pass at open voids (the previous process is dead then).
   writeFileSync(join(data, 'config.yaml'), `recovery:\n  graceMs: ${GRACE_MS}\n  sweepIntervalMs: 0\n`);
-  const args = ['--data', data, ...(dbUrl ? ['--db', dbUrl] : [])];
+  // Info-level logs: a restart that hangs then shows the last startup step it reached.
+  const args = ['--data', data, ...(dbUrl ? ['--db', dbUrl] : []), '--log-level', 'info'];
+  const start = (name: string) =>
+    startInstance(name, args, {
+      cwd: work,
+      env,
+      // A start takes 1–3 s here; a stuck one fails the round in 2 min, with the database's view.
+      timeoutMs: 120_000,
+      ...(dbUrl ? { diagnose: () => pgActivity(dbUrl) } : {}),
+    });
   const url = dbUrl ?? `sqlite:${join(data, 'fleetpki.db')}`;
   const csrs = await deviceCsrs(32, label);
   const all: Certificate[] = [];
-  let inst: Instance = await startInstance(`${label}-0`, args, { cwd: work, env });
+  let inst: Instance = await start(`${label}-0`);
   let client = clientFor(inst, data, REQUESTS);
   let backup: { file: string; received: Certificate[] } | undefined;
   let unreceived = 0;
@@ -230,7 +259,7 @@ async function crashRounds(
       client.close();
 
       await pastGrace(killedAt);
-      inst = await startInstance(`${label}-${round + 1}`, args, { cwd: work, env });
+      inst = await start(`${label}-${round + 1}`);
       client = clientFor(inst, data, REQUESTS);
       const c = await checkStore(`${label} round ${round + 1}`, {
         url,

@@ -96,6 +96,11 @@ export class PostgresStore extends QueuedWrites implements Store {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({
       allowExitOnIdle: true,
+      // Named per process, so `pg_stat_activity` tells the instances sharing a database apart.
+      application_name: `fleetpki-${process.pid}`,
+      // A connection that cannot be had (server stalled, pool exhausted) fails the operation as
+      // `unavailable` instead of waiting for ever.
+      connectionTimeoutMillis: 30_000,
       ...options.pool,
       connectionString: url,
       max: options.poolSize ?? 10,
