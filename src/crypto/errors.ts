@@ -32,7 +32,9 @@ export type CryptoErrorCode =
    * An optional dependency the feature needs is not installed or does not load (the PKCS#11
    * signer's `pkcs11js`); the message names the package and how to install it.
    */
-  | 'missing-dependency';
+  | 'missing-dependency'
+  /** A `VerifyPool` thread could not be started (its script did not load, or it exited). */
+  | 'thread-failed';
 
 /** The error `crypto/` throws: a `code` from `CryptoErrorCode` and a message for humans. */
 export class CryptoError extends Error {

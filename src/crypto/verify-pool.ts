@@ -75,15 +75,12 @@ export class VerifyPool implements CryptoProvider {
     const n = Math.max(1, Math.floor(o.threads ?? availableParallelism() - 1));
     const code = await workerSource();
     const threads = Array.from({ length: n }, () => new Thread(spawn(code)));
-    await Promise.all(
-      threads.map(
-        (t) =>
-          new Promise<void>((resolve, reject) => {
-            t.worker.once('online', resolve);
-            t.worker.once('error', reject);
-          }),
-      ),
-    );
+    try {
+      await Promise.all(threads.map((t) => ready(t.worker)));
+    } catch (e) {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+      throw e;
+    }
     return new VerifyPool(threads);
   }
 
@@ -200,6 +197,29 @@ export class VerifyPool implements CryptoProvider {
  */
 function compact(u: Uint8Array): Uint8Array {
   return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice();
+}
+
+/**
+ * Resolves once the thread has loaded its script and listens (its first message); a script that
+ * cannot be loaded rejects. ('online' is too early: it comes before the script is loaded.)
+ */
+function ready(w: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error) => {
+      w.off('message', onMessage);
+      w.off('error', onError);
+      w.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onMessage = () => done();
+    const onError = (e: Error) => done(new CryptoError('thread-failed', `verification thread: ${e.message}`));
+    const onExit = (code: number) =>
+      done(new CryptoError('thread-failed', `verification thread exited (${code})`));
+    w.on('message', onMessage);
+    w.on('error', onError);
+    w.on('exit', onExit);
+  });
 }
 
 function spawn(code: URL | string): Worker {

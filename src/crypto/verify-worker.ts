@@ -7,7 +7,8 @@ import type { VerifyJob, VerifyOutcome } from './verify-pool.js';
  * A `VerifyPool` thread: runs the `node:crypto` provider's own `verify` (same prechecks, same key
  * cache, same answers) on each job of a batch it is sent.
  *
- * Messages in: { jobs: VerifyJob[] }. Messages out: { outcomes: VerifyOutcome[] }, in order.
+ * Messages in: { jobs: VerifyJob[] }. Messages out: { ready: true } once listening, then
+ * { outcomes: VerifyOutcome[] } per batch, in order.
  */
 const port = parentPort!;
 port.on('message', (m: { jobs: VerifyJob[] }) => {
@@ -21,3 +22,4 @@ port.on('message', (m: { jobs: VerifyJob[] }) => {
   });
   port.postMessage({ outcomes });
 });
+port.postMessage({ ready: true });

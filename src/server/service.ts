@@ -237,9 +237,11 @@ export class Service {
       const admin = await ensureAdminCredential(ca, dataDir, log.child({ component: 'admin' }));
       secrets.add(admin.token);
       secrets.add(admin.p12Password);
+      log.debug({}, 'startup: admin credential ready');
 
       const names = o.tlsNames?.length ? o.tlsNames : DEFAULT_TLS_NAMES;
       const tls = await issueServiceCertificate(ca, names);
+      log.debug({ serial: tls.serialHex }, 'startup: TLS certificate issued');
       const est = o.est === 'off' ? undefined : estExtension();
       const extensions = [...(est ? [est] : []), ...(o.extensions ?? [])];
       extensionsMade.push(...extensions);
@@ -255,6 +257,7 @@ export class Service {
           .filter((e) => e.register)
           .map((e) => (app, c) => e.register!(app, { ...ctx, auth: c.auth })),
       });
+      log.debug({}, 'startup: app built');
       const renewal = new CertificateRenewal(ca, names, tls, (c) => server.setCertificate(c), log);
       const host = o.host ?? '127.0.0.1';
       await server.app.listen({ port: o.port ?? 8443, host });
@@ -262,6 +265,7 @@ export class Service {
       const port = typeof addr === 'object' && addr ? addr.port : (o.port ?? 8443);
       const shown =
         host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      log.debug({ port }, 'startup: HTTPS port bound');
       renewal.start();
       await revocation?.serve(ca, metrics);
       for (const e of extensions) await e.start?.(ctx);

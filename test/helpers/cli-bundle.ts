@@ -1,6 +1,6 @@
 // The real `fleetpki` command for tests that start many processes: src/cli/main.ts bundled once per
-// test process with esbuild (a dev dependency) into one ESM file, with the SQLite writer thread's
-// script beside it (where src/ca/store/sqlite.ts looks for it in built code), then run with plain
+// test process with esbuild (a dev dependency) into one ESM file, with the worker threads' scripts
+// (SQLite writer, verify pool) beside it, where built code looks for them, then run with plain
 // `node`. The same code as `npm run build` produces, without paying tsx's start-up (about 2.5 s of
 // CPU per process here) for each of the dozens of processes these tests run. npm packages stay
 // external and resolve from the repository's node_modules (the bundle lives under .tmp/).
@@ -40,7 +40,10 @@ export function cliBundle(): Promise<string> {
     });
     await build({
       ...common,
-      entryPoints: { 'sqlite-worker': join(root, 'src/ca/store/sqlite-worker.ts') },
+      entryPoints: {
+        'sqlite-worker': join(root, 'src/ca/store/sqlite-worker.ts'),
+        'verify-worker': join(root, 'src/crypto/verify-worker.ts'),
+      },
       outdir: out,
     });
     return join(out, 'main.mjs');

@@ -3,8 +3,9 @@
 // checks need — device CSRs, OCSP requests by serial, and reading the store those instances share.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
 import { CsrBuilder } from '../../src/issue/index.js';
@@ -47,11 +48,19 @@ export async function startInstance(
   const main = await cliBundle();
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const proc = spawn(process.execPath, [main, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
-    cwd: o.cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // SIGUSR2 makes a stuck instance write a diagnostic report (its JS stack, libuv handles, and each
+  // worker thread's stack) before it is killed.
+  const reports = mkdtempSync(join(tmpdir(), 'fleetpki-report-'));
+  const node = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reports}`];
+  const proc = spawn(
+    process.execPath,
+    [...node, main, 'serve', '--port', '0', '--log-level', 'warn', ...args],
+    {
+      cwd: o.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   running.add(proc);
   let out = '';
   let err = '';
@@ -64,6 +73,7 @@ export async function startInstance(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => {
       running.delete(proc);
+      rmSync(reports, { recursive: true, force: true });
       resolve({ code, signal });
     }),
   );
@@ -75,10 +85,15 @@ export async function startInstance(
           (d) => `\n${d}`,
           (e) => `\n(diagnosis failed: ${(e as Error).message})`,
         );
+      const report = await diagnosticReport(proc, reports);
       proc.kill('SIGKILL');
       // The log's end says which startup step it was in; the whole log can be long.
       const tail = err.split('\n').slice(-40).join('\n');
-      reject(new Error(`${name} did not start in time\nstdout: ${out}\nstderr (last lines): ${tail}${more}`));
+      reject(
+        new Error(
+          `${name} did not start in time\nstdout: ${out}\nstderr (last lines): ${tail}${more}\n${report}`,
+        ),
+      );
     }, o.timeoutMs ?? 300_000);
     const check = () => {
       const m = /CA service on (https:\/\/[^\s]+:(\d+))/.exec(out);
@@ -105,6 +120,48 @@ export async function startInstance(
       reject(new Error(`${name} exited (${code ?? signal}) before serving\nstdout: ${out}\nstderr: ${err}`));
     });
   });
+}
+
+/**
+ * Asks a stuck process for Node's diagnostic report (SIGUSR2, see `startInstance`) and returns what
+ * says where it waits: the main thread's JS stack, its referenced libuv handles, and the stack of
+ * each worker thread.
+ */
+async function diagnosticReport(proc: ChildProcess, dir: string): Promise<string> {
+  proc.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const f = readdirSync(dir).find((n) => n.endsWith('.json'));
+    if (!f) continue;
+    let r: NodeReport;
+    try {
+      r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as NodeReport;
+    } catch {
+      continue; // still being written
+    }
+    const stack = (x: NodeReport) =>
+      [x.javascriptStack?.message ?? '', ...(x.javascriptStack?.stack ?? [])].join('\n    ');
+    const handles = (r.libuv ?? [])
+      .filter((h) => h.is_referenced)
+      .map(
+        (h) =>
+          `${h.type}${h.is_active ? '' : ' (inactive)'}${h.remoteEndpoint ? ` → ${JSON.stringify(h.remoteEndpoint)}` : ''}`,
+      );
+    const workers = (r.workers ?? []).map((w, i) => `  worker ${i}: ${stack(w)}`);
+    return [
+      `diagnostic report (${f}):`,
+      `  main thread: ${stack(r)}`,
+      `  referenced libuv handles: ${handles.join(', ') || 'none'}`,
+      ...workers,
+    ].join('\n');
+  }
+  return 'diagnostic report: none written within 10 s';
+}
+
+interface NodeReport {
+  javascriptStack?: { message?: string; stack?: string[] };
+  libuv?: { type: string; is_active: boolean; is_referenced: boolean; remoteEndpoint?: unknown }[];
+  workers?: NodeReport[];
 }
 
 export interface Reply {

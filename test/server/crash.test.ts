@@ -188,8 +188,8 @@ async function crashRounds(
   mkdirSync(data, { mode: 0o700 });
   // The sweep while running is off: only the pass at open voids (the previous process is dead then).
   writeFileSync(join(data, 'config.yaml'), `recovery:\n  graceMs: ${GRACE_MS}\n  sweepIntervalMs: 0\n`);
-  // Info-level logs: a restart that hangs then shows the last startup step it reached.
-  const args = ['--data', data, ...(dbUrl ? ['--db', dbUrl] : []), '--log-level', 'info'];
+  // Debug-level logs: a restart that hangs then shows the last startup step it reached.
+  const args = ['--data', data, ...(dbUrl ? ['--db', dbUrl] : []), '--log-level', 'debug'];
   const start = (name: string) =>
     startInstance(name, args, {
       cwd: work,
