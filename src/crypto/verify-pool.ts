@@ -49,9 +49,46 @@ interface Pending {
 /** Most jobs in one message: bounds a batch's latency and message size. */
 const MAX_BATCH = 64;
 
+/**
+ * One worker thread. Its listeners are attached when it is spawned and stay: when a thread ends
+ * before its messages were read, Node emits its 'message', 'error' and 'exit' in one go, and a
+ * listener attached later — even a microtask later — never learns that it died (a job posted to
+ * it would wait for ever).
+ */
 class Thread {
   busy: Pending[] | undefined;
-  constructor(readonly worker: Worker) {}
+  /** Why the thread stopped, once it has. */
+  ended: CryptoError | undefined;
+  /** Resolves on its first message (its script is loaded and listens); rejects if it ends first. */
+  readonly ready: Promise<void>;
+  /** The pool's handlers. */
+  onAnswer: ((outcomes: VerifyOutcome[]) => void) | undefined;
+  onEnd: (() => void) | undefined;
+
+  constructor(readonly worker: Worker) {
+    let up!: () => void;
+    let down!: (e: Error) => void;
+    this.ready = new Promise((resolve, reject) => {
+      up = resolve;
+      down = reject;
+    });
+    let loaded = false;
+    worker.on('message', (m: { outcomes: VerifyOutcome[] }) => {
+      if (loaded) this.onAnswer?.(m.outcomes);
+      else {
+        loaded = true;
+        up();
+      }
+    });
+    const end = (why: string) => {
+      if (this.ended) return;
+      this.ended = new CryptoError('thread-failed', `verification thread ${why}`);
+      down(this.ended);
+      this.onEnd?.();
+    };
+    worker.on('error', (e) => end(`failed: ${e.message}`));
+    worker.on('exit', (code) => end(`exited (${code})`));
+  }
 }
 
 export class VerifyPool implements CryptoProvider {
@@ -65,18 +102,22 @@ export class VerifyPool implements CryptoProvider {
   private constructor(private readonly threads: Thread[]) {
     for (const t of threads) {
       t.worker.unref();
-      t.worker.on('message', (m: { outcomes: VerifyOutcome[] }) => this.answered(t, m.outcomes));
-      t.worker.on('error', () => this.lost(t));
-      t.worker.on('exit', () => this.lost(t));
+      t.onAnswer = (outcomes) => this.answered(t, outcomes);
+      t.onEnd = () => this.lost(t);
+      if (t.ended) this.lost(t);
     }
   }
 
   static async start(o: VerifyPoolOptions = {}): Promise<VerifyPool> {
     const n = Math.max(1, Math.floor(o.threads ?? availableParallelism() - 1));
-    const code = await workerSource();
+    return VerifyPool.withThreads(await workerSource(), n);
+  }
+
+  /** Starts `n` threads running `code` (a script's URL, or its source). */
+  private static async withThreads(code: URL | string, n: number): Promise<VerifyPool> {
     const threads = Array.from({ length: n }, () => new Thread(spawn(code)));
     try {
-      await Promise.all(threads.map((t) => ready(t.worker)));
+      await Promise.all(threads.map((t) => t.ready));
     } catch (e) {
       await Promise.all(threads.map((t) => t.worker.terminate()));
       throw e;
@@ -197,29 +238,6 @@ export class VerifyPool implements CryptoProvider {
  */
 function compact(u: Uint8Array): Uint8Array {
   return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : u.slice();
-}
-
-/**
- * Resolves once the thread has loaded its script and listens (its first message); a script that
- * cannot be loaded rejects. ('online' is too early: it comes before the script is loaded.)
- */
-function ready(w: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (e?: Error) => {
-      w.off('message', onMessage);
-      w.off('error', onError);
-      w.off('exit', onExit);
-      if (e) reject(e);
-      else resolve();
-    };
-    const onMessage = () => done();
-    const onError = (e: Error) => done(new CryptoError('thread-failed', `verification thread: ${e.message}`));
-    const onExit = (code: number) =>
-      done(new CryptoError('thread-failed', `verification thread exited (${code})`));
-    w.on('message', onMessage);
-    w.on('error', onError);
-    w.on('exit', onExit);
-  });
 }
 
 function spawn(code: URL | string): Worker {

@@ -146,8 +146,8 @@ export class Service {
 
   static async start(o: ServiceOptions = {}): Promise<Service> {
     // Until the HTTPS server holds the process open, a step that waits only on an unref'd handle
-    // (the pg pool's idle clients are unref'd: allowExitOnIdle) could let the event loop run dry,
-    // and node would exit 0 in silence half-way through starting. Seen once in 10 restarts.
+    // would let the event loop run dry and node exit 0 in silence half-way through starting (seen
+    // once: most likely a verification posted to a VerifyPool thread whose end it had missed).
     const starting = setInterval(() => {}, 1 << 30);
     try {
       return await Service.open(o);

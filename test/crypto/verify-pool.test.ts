@@ -133,3 +133,43 @@ describe('VerifyPool keeps every answer', () => {
     }
   });
 });
+
+describe('VerifyPool start', () => {
+  // The pool's threads from a given script (VerifyPool.start uses ours).
+  const withThreads = (code: string, n: number) =>
+    (VerifyPool as unknown as { withThreads(c: string, n: number): Promise<VerifyPool> }).withThreads(
+      code,
+      n,
+    );
+  /** Blocks this thread, so that a thread started just before ends before its events are read. */
+  const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  for (const busy of [false, true])
+    test(`a thread whose script does not load: start fails with thread-failed${busy ? ' (its end read in one go)' : ''}`, async () => {
+      const started = withThreads('throw new Error("no script")', 2);
+      // Node then emits the thread's 'online', 'error' and 'exit' together, when it reads the exit.
+      if (busy) block(500);
+      await assert.rejects(started, (e: unknown) => e instanceof CryptoError && e.code === 'thread-failed');
+    });
+
+  test('a thread that ends right after it is ready: its jobs are answered on the calling thread', async () => {
+    const code = `require('node:worker_threads').parentPort.postMessage({ ready: true }); process.exit(3);`;
+    const started = withThreads(code, 1);
+    block(500);
+    const pool = await started.catch((e: unknown) => {
+      // Ended before ready as seen from here: also a clean failure.
+      assert.ok(e instanceof CryptoError && e.code === 'thread-failed');
+      return undefined;
+    });
+    if (!pool) return;
+    try {
+      const c = cases('ed25519_test.json')[0]!;
+      assert.equal(
+        await pool.verifyAsync(c.alg, c.spki, c.msg, c.sig),
+        nodeCrypto.verify(c.alg, c.spki, c.msg, c.sig),
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -34,9 +34,13 @@ export class WriterThread {
   static async start(data: WriterThreadData): Promise<WriterThread> {
     const worker = await spawnWriter(data);
     return new Promise((resolvePromise, reject) => {
-      const onMessage = (m: { type: string; code?: string; message?: string }) => {
+      const off = () => {
         worker.off('message', onMessage);
         worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (m: { type: string; code?: string; message?: string }) => {
+        off();
         if (m.type === 'ready') {
           const t = new WriterThread(worker);
           worker.unref();
@@ -47,11 +51,18 @@ export class WriterThread {
         }
       };
       const onError = (e: Error) => {
-        worker.off('message', onMessage);
+        off();
         reject(new StoreError('unavailable', `SQLite writer thread: ${e.message}`, { cause: e }));
       };
+      const onExit = (code: number) => {
+        off();
+        reject(new StoreError('unavailable', `SQLite writer thread exited (${code}) before it was ready`));
+      };
+      // Attached before anything can be emitted, and replaced by the WriterThread's own listeners
+      // in the same call that takes 'ready': a thread that ends right after is still seen to end.
       worker.on('message', onMessage);
       worker.on('error', onError);
+      worker.on('exit', onExit);
     });
   }
 
