@@ -5,7 +5,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
 import { CsrBuilder } from '../../src/issue/index.js';
@@ -49,8 +48,9 @@ export async function startInstance(
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   // SIGUSR2 makes a stuck instance write a diagnostic report (its JS stack, libuv handles, and each
-  // worker thread's stack) before it is killed.
-  const reports = mkdtempSync(join(tmpdir(), 'fleetpki-report-'));
+  // worker thread's stack) before it is killed; into the caller's working directory, which its
+  // test removes.
+  const reports = mkdtempSync(join(o.cwd, '.node-report-'));
   const node = ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reports}`];
   const proc = spawn(
     process.execPath,
