@@ -166,7 +166,7 @@ export function buildBaseline(
       'sh',
       [
         '-c',
-        `rm -rf "${root}" && mkdir -p "${root}" && git archive ${sha} src package.json tsconfig.json tsconfig.build.json | tar -x -C "${root}" && ln -s "${join(repo, 'node_modules')}" "${root}/node_modules"`,
+        `rm -rf "${root}" && mkdir -p "${root}" && git archive ${sha} src scripts package.json tsconfig.json tsconfig.build.json | tar -x -C "${root}" && ln -s "${join(repo, 'node_modules')}" "${root}/node_modules"`,
       ],
       { cwd: repo, stdio: 'inherit' },
     );

@@ -5,7 +5,7 @@
 // and so is each device's TLS context (its key and certificate loaded once, as a device does at
 // boot): the client process shares the machine's two cores with the CA, and parsing a PEM key and
 // the trust anchor for every request would measure the load generator, not the CA.
-import { request } from 'node:https';
+import { type RequestOptions, request } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 
 interface Job {
@@ -19,12 +19,13 @@ function enroll(j: Job, d: Job['devices'][number], secureContext: SecureContext)
   return new Promise((resolve) => {
     const req = request(
       `${j.url}/.well-known/est/simpleenroll`,
+      // tls.connect takes a secureContext; https.request passes its options on (the type omits it).
       {
         method: 'POST',
         agent: false,
         secureContext,
         headers: { 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(d.csr) },
-      },
+      } as RequestOptions,
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode === 200));

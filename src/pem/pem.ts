@@ -84,10 +84,7 @@ export function decodePemOne(text: string, labels: readonly string[]): PemBlock 
 }
 
 export function encodePem(label: string, der: Uint8Array): string {
-  const b64 = base64Encode(der);
-  let s = `-----BEGIN ${label}-----\n`;
-  for (let i = 0; i < b64.length; i += 64) s += `${b64.slice(i, i + 64)}\n`;
-  return `${s}-----END ${label}-----\n`;
+  return `-----BEGIN ${label}-----\n${base64Encode(der, 64)}-----END ${label}-----\n`;
 }
 
 /** True when `text` looks like PEM (a BEGIN line somewhere). */
