@@ -120,14 +120,25 @@ export interface PipelineDeps {
 const MAX_SERIAL_DRAWS = 4;
 const DAY_MS = 86_400_000;
 
+/**
+ * Request objects that passed stage 1 here. A front end that verifies a CSR before its own policy
+ * (EST: proof of possession first, then the label's rules) hands the same object to
+ * `Authority.issue`, which then does not verify the signature a second time. Keyed by identity:
+ * only objects this module verified are in it, and their fields are read-only.
+ */
+const proven = new WeakSet<CertificationRequest>();
+
 /** Stage 1: parse, key soundness, proof of possession. */
 export function verifyRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
+  if (typeof input === 'object' && !(input instanceof Uint8Array) && proven.has(input)) return input;
   const csr = parseRequest(input);
   try {
-    return verifyCsr(csr);
+    verifyCsr(csr);
   } catch (e) {
     throw verifyFailure(csr, e);
   }
+  proven.add(csr);
+  return csr;
 }
 
 /**
@@ -138,12 +149,15 @@ export async function verifyRequestAsync(
   input: CertificationRequest | Uint8Array | string,
   crypto: CryptoProvider,
 ): Promise<CertificationRequest> {
+  if (typeof input === 'object' && !(input instanceof Uint8Array) && proven.has(input)) return input;
   const csr = parseRequest(input);
   try {
-    return await verifyCsrAsync(csr, { provider: crypto });
+    await verifyCsrAsync(csr, { provider: crypto });
   } catch (e) {
     throw verifyFailure(csr, e);
   }
+  proven.add(csr);
+  return csr;
 }
 
 function parseRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {

@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CaError } from '../../src/ca/errors.js';
-import type { IssuedResult } from '../../src/ca/pipeline.js';
-import { OID } from '../../src/der/index.js';
-import type { CertificationRequest } from '../../src/x509/index.js';
+import { type IssuedResult, verifyRequest } from '../../src/ca/pipeline.js';
+import { defaultProvider } from '../../src/crypto/default-provider.js';
+import type { CryptoProvider } from '../../src/crypto/provider.js';
+import { bytesEqual, OID } from '../../src/der/index.js';
+import { type CertificationRequest, parseCsr } from '../../src/x509/index.js';
 import { assertVerified, type CaFixture, caFixture, pem } from './fixture.js';
 import {
   badSignatureCsr,
@@ -235,6 +237,54 @@ describe('malformed options', () => {
         validityDays: 400,
       }),
       (e: unknown) => e instanceof CaError && e.code === 'validity-not-allowed',
+    );
+  });
+});
+
+describe('proof of possession is checked once', () => {
+  // EST verifies a CSR before its label's rules and then hands the same object to issue().
+  async function counted() {
+    const calls: Uint8Array[] = [];
+    const base = defaultProvider();
+    const crypto = new Proxy(base, {
+      get(t, k) {
+        if (k === 'verifyAsync')
+          return (alg: never, spki: Uint8Array, data: Uint8Array, sig: Uint8Array) => {
+            calls.push(spki);
+            return t.verifyAsync(alg, spki, data, sig);
+          };
+        const v = Reflect.get(t, k);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    }) as CryptoProvider;
+    const { ca } = await f.instance({ crypto });
+    return {
+      ca,
+      csrChecks: (csr: CertificationRequest) =>
+        calls.filter((c) => bytesEqual(c, csr.subjectPublicKeyInfo.der)).length,
+    };
+  }
+
+  test('a request object verified by verifyRequest is not verified again; its bytes are', async () => {
+    const { ca, csrChecks } = await counted();
+    const csr = await makeCsr({ subject: 'CN=device-pop-once' }, await freshSigner());
+    assert.equal(verifyRequest(csr), csr);
+    issued(await ca.issue(csr, { profile: 'device', requester: 'est:x' }));
+    assert.equal(csrChecks(csr), 0);
+    issued(await ca.issue(csr.der, { profile: 'device', requester: 'est:x' }));
+    assert.equal(csrChecks(csr), 1);
+  });
+
+  test('a parsed request object that was never verified is, and a bad signature is refused', async () => {
+    const { ca } = await counted();
+    const bad = parseCsr(await badSignatureCsr());
+    await assert.rejects(
+      ca.issue(bad, { profile: 'device', requester: 'est:x' }),
+      (e: unknown) => e instanceof CaError && e.code === 'bad-csr-signature',
+    );
+    assert.throws(
+      () => verifyRequest(bad),
+      (e: unknown) => e instanceof CaError && e.code === 'bad-csr-signature',
     );
   });
 });
