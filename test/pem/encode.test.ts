@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { generateKeyPair, KeySigner } from '../../src/crypto/index.js';
+import { CertificateBuilder } from '../../src/issue/index.js';
 import { base64Decode, base64Encode, decodePem, encodePem } from '../../src/pem/index.js';
 
 /** Deterministic octets (no two runs differ). */
@@ -54,28 +56,14 @@ describe('encodePem', () => {
       }
     });
 
-  it('a real certificate: byte for byte what `openssl x509` writes', () => {
-    const pem = execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        '/dev/null',
-        '-subj',
-        '/CN=pem-test',
-        '-days',
-        '1',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const [block] = decodePem(pem);
-    assert.equal(encodePem('CERTIFICATE', block!.der), pem);
+  it('a real certificate: byte for byte what `openssl x509` writes for its DER', async () => {
+    const signer = await KeySigner.create((await generateKeyPair('ec-p256')).privateKey);
+    const { der } = await new CertificateBuilder('root').subject('CN=pem-test').sign(signer);
+    const pem = execFileSync('openssl', ['x509', '-inform', 'DER', '-outform', 'PEM'], {
+      input: der,
+      encoding: 'utf8',
+    });
+    assert.equal(encodePem('CERTIFICATE', der), pem);
   });
 });
 
