@@ -140,7 +140,7 @@ export function registerEnroll(program: Command): void {
           renew: current,
           keyType,
           trustAnchors: anchors,
-        });
+        }).finally(() => est.close());
         const keyPem = await exportKey(r.privateKey!, { format: 'pkcs8', passphrase });
         writeFilesAtomic([
           { path: keyPath, data: keyPem, mode: SECRET_MODE },

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { bytesEqual } from '../der/bytes.js';
 import { mtlsCreateConnection } from '../mtls/client.js';
 import { MtlsError } from '../mtls/errors.js';
@@ -35,6 +36,10 @@ import { parseServerKeygenResponse } from './multipart.js';
  *   for, within `maxWaitMs`; beyond it, `EstError('pending')` with `retryAfter`.
  * - Answers are checked: status, Content-Type, base64, the CMS/CsrAttrs/multipart shapes, and for
  *   enrollment that a returned certificate carries the CSR's public key.
+ * - One verified connection serves consecutive operations (HTTP keep-alive): a device's /cacerts
+ *   and /simpleenroll cost one TLS handshake, not two. An idle connection is closed by the client
+ *   after `IDLE_MS`, before the server's keep-alive timeout, so a request never races the
+ *   server's close; `close()` ends it at once.
  *
  *   const est = new EstClient({ url: 'https://ca.example:8443', trustAnchors: [rootPem],
  *     certificate: { cert: bootstrapChainPem, key: bootstrapKeyPem } });
@@ -92,9 +97,30 @@ type Operation = 'cacerts' | 'simpleenroll' | 'simplereenroll' | 'csrattrs' | 's
 
 const LABEL = /^[A-Za-z0-9._~-]{1,128}$/;
 
+/**
+ * How long an idle connection is kept for the client's next operation: below the keep-alive
+ * timeout of the servers it talks to (fleetpki serve: 5 s; Node's default: 5 s).
+ */
+const IDLE_MS = 2_000;
+
+/** An https.Agent whose connections are opened — and the server verified — by `mtlsConnect`. */
+class VerifiedAgent extends HttpsAgent {
+  constructor(private readonly connect: ReturnType<typeof mtlsCreateConnection>) {
+    // One idle connection at most: a client's operations run one after another.
+    super({ keepAlive: true, maxFreeSockets: 1, timeout: IDLE_MS, scheduling: 'lifo' });
+  }
+
+  override createConnection(
+    options: RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): undefined {
+    return this.connect(options, (err, socket) => callback?.(err, socket as Duplex));
+  }
+}
+
 export class EstClient {
   private readonly base: URL;
-  private readonly createConnection: ReturnType<typeof mtlsCreateConnection>;
+  private readonly agent: VerifiedAgent;
   readonly verifier: PeerVerifier;
 
   constructor(private readonly opts: EstClientOptions) {
@@ -122,15 +148,22 @@ export class EstClient {
     } catch (e) {
       throw new EstError('bad-input', `trust anchors: ${(e as Error).message}`, { cause: e });
     }
-    this.createConnection = mtlsCreateConnection({
-      trustAnchors: opts.trustAnchors,
-      verifier: this.verifier,
-      revocation,
-      cert: opts.certificate?.cert,
-      key: opts.certificate?.key,
-      passphrase: opts.certificate?.passphrase,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-    });
+    this.agent = new VerifiedAgent(
+      mtlsCreateConnection({
+        trustAnchors: opts.trustAnchors,
+        verifier: this.verifier,
+        revocation,
+        cert: opts.certificate?.cert,
+        key: opts.certificate?.key,
+        passphrase: opts.certificate?.passphrase,
+        timeoutMs: opts.timeoutMs ?? 30_000,
+      }),
+    );
+  }
+
+  /** Closes the idle connection kept for the next operation (if any); later operations open a new one. */
+  close(): void {
+    this.agent.destroy();
   }
 
   /** The URL of an operation (RFC 7030 §3.2.2). */
@@ -264,9 +297,7 @@ export class EstClient {
     return new Promise<HttpAnswer>((resolve, reject) => {
       const req = httpsRequest(
         url,
-        { method, headers, createConnection: this.createConnection, signal: this.opts.signal } as Parameters<
-          typeof httpsRequest
-        >[1],
+        { method, headers, agent: this.agent, signal: this.opts.signal },
         (res) => {
           const chunks: Buffer[] = [];
           let n = 0;

@@ -66,7 +66,8 @@ export async function enrollDevice(est: EstClient, o: EnrollDeviceOptions): Prom
   if (o.renew && !bytesEqual(issued.certificate.subject.der, o.renew.subject.der))
     throw new EstError('bad-input', 'the renewed certificate does not keep the subject (RFC 7030 §4.2.2)');
 
-  // Build and check the path with the CA certificates the server distributes.
+  // Build and check the path with the CA certificates the server distributes. The client's caches
+  // already hold what it checked of the server's chain (usually the same intermediate and root).
   const cas = await est.cacerts();
   const v = await verifyPath({
     leaf: issued.certificate,
@@ -74,6 +75,8 @@ export async function enrollDevice(est: EstClient, o: EnrollDeviceOptions): Prom
     trustAnchors: o.trustAnchors,
     purpose: 'clientAuth',
     time: o.now?.(),
+    signatureCache: est.verifier.signatureCache,
+    certificateCache: est.verifier.certificateCache,
   });
   if (!v.ok)
     throw new EstError('no-certificate', `the issued certificate does not validate: ${v.code}: ${v.message}`);

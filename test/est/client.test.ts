@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { exportKey, generateKeyPair, importPrivateKey, KeySigner } from '../../src/crypto/index.js';
 import { bytesEqual } from '../../src/der/index.js';
 import { EstClient, type EstClientOptions } from '../../src/est/client.js';
+import { enrollDevice } from '../../src/est/enroll.js';
 import { EstError, type EstErrorCode } from '../../src/est/errors.js';
 import { CsrBuilder } from '../../src/issue/index.js';
 import { MtlsError } from '../../src/mtls/index.js';
@@ -144,6 +145,22 @@ describe('EstClient', () => {
       'simpleenroll cert 202',
       'simpleenroll cert 200',
     ]);
+  });
+
+  it("a device's operations share one verified connection (keep-alive); close() ends it", async () => {
+    const est = client(withClaim());
+    const before = ep.tlsConnections();
+    // /simpleenroll, then /cacerts to build the path: one handshake for both.
+    const r = await enrollDevice(est, {
+      subject: 'CN=device-keepalive',
+      trustAnchors: [fleet.root.certificate],
+    });
+    assert.equal(r.certificate.subject.toString(), 'CN=device-keepalive');
+    assert.equal(ep.tlsConnections() - before, 1);
+    est.close();
+    assert.equal((await est.cacerts()).length, 2);
+    assert.equal(ep.tlsConnections() - before, 2, 'after close() the next operation opens a new connection');
+    est.close();
   });
 
   it('a malformed or badly signed CSR: bad-request (400)', async () => {

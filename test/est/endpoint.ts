@@ -24,6 +24,8 @@ export interface Endpoint {
   held: Set<string>;
   /** Requests seen, for assertions: "<op> <auth> <status>". */
   log: string[];
+  /** TLS connections accepted so far (each one a full handshake with our verification). */
+  tlsConnections(): number;
   close(): Promise<void>;
 }
 
@@ -185,6 +187,10 @@ export async function startEndpoint(
       handle(req, res).catch((e) => problem(res, 500, 'internal', String(e)));
     },
   );
+  let accepted = 0;
+  https.on('secureConnection', () => {
+    accepted++;
+  });
   await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
   const port = (https.address() as AddressInfo).port;
   return {
@@ -193,6 +199,7 @@ export async function startEndpoint(
     tokens,
     held,
     log,
+    tlsConnections: () => accepted,
     close: () =>
       new Promise((r) => {
         https.closeAllConnections();

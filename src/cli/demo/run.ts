@@ -166,7 +166,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     progress.begin('devices enroll over EST (bootstrap certificate → device certificate)', o.devices);
     await pool(devices, o.concurrency ?? 50, async (d) => {
       aborted();
-      const r = await enrollDevice(est(d.bootstrap), { subject: `CN=${d.cn}`, trustAnchors: [root] });
+      const client = est(d.bootstrap);
+      const r = await enrollDevice(client, { subject: `CN=${d.cn}`, trustAnchors: [root] }).finally(() =>
+        client.close(),
+      );
       d.certificate = r.certificate;
       d.chainPem = r.chain.map((c) => c.toPem()).join('');
       d.keyPem = await exportKey(r.privateKey!, { format: 'pkcs8' });
@@ -230,10 +233,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         aborted();
         await sleep(200, o.signal);
       }
-      const r = await enrollDevice(est({ cert: renewing.chainPem!, key: renewing.keyPem! }), {
-        renew: cert,
-        trustAnchors: [root],
-      });
+      const client = est({ cert: renewing.chainPem!, key: renewing.keyPem! });
+      const r = await enrollDevice(client, { renew: cert, trustAnchors: [root] }).finally(() =>
+        client.close(),
+      );
       renewing.certificate = r.certificate;
       renewing.chainPem = r.chain.map((c) => c.toPem()).join('');
       renewing.keyPem = await exportKey(r.privateKey!, { format: 'pkcs8' });
