@@ -161,7 +161,10 @@ export class EstClient {
     );
   }
 
-  /** Closes the idle connection kept for the next operation (if any); later operations open a new one. */
+  /**
+   * Closes the connection kept for the next operation (call it when done; an idle one also closes
+   * by itself after 2 s). An operation still running fails; later ones open a new connection.
+   */
   close(): void {
     this.agent.destroy();
   }
