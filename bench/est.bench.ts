@@ -7,7 +7,7 @@
 //    Also the server process's CPU time per enrollment. Goal ≥ 200/s. A warm-up of other devices
 //    enrolls first, untimed: a service runs for days, and the first few hundred requests of a
 //    fresh process run the HTTP, TLS and issuance code before V8 has optimised it (1 000 cold
-//    enrollments measured ~190/s where 3 000 measured ~280/s on the same code).
+//    enrollments measured 200–219/s where 3 000 measured 282/s on the same code).
 // 2. 1 000 devices enrolled and connected to a real Mosquitto over mTLS (`fleetpki demo`'s run,
 //    timings of its enroll and connect steps; clients and CA in one process). Goal < 30 s.
 // 3. mTLS handshakes/s, createMtlsServer vs node:tls with OpenSSL's verification: bench/mtls.bench.ts

@@ -124,13 +124,14 @@ const DAY_MS = 86_400_000;
  * Request objects that passed stage 1 here. A front end that verifies a CSR before its own policy
  * (EST: proof of possession first, then the label's rules) hands the same object to
  * `Authority.issue`, which then does not verify the signature a second time. Keyed by identity:
- * only objects this module verified are in it, and their fields are read-only.
+ * only objects this module verified are in it (bytes and text never are), and their fields are
+ * read-only.
  */
 const proven = new WeakSet<CertificationRequest>();
 
 /** Stage 1: parse, key soundness, proof of possession. */
 export function verifyRequest(input: CertificationRequest | Uint8Array | string): CertificationRequest {
-  if (typeof input === 'object' && !(input instanceof Uint8Array) && proven.has(input)) return input;
+  if (proven.has(input as CertificationRequest)) return input as CertificationRequest;
   const csr = parseRequest(input);
   try {
     verifyCsr(csr);
@@ -149,7 +150,7 @@ export async function verifyRequestAsync(
   input: CertificationRequest | Uint8Array | string,
   crypto: CryptoProvider,
 ): Promise<CertificationRequest> {
-  if (typeof input === 'object' && !(input instanceof Uint8Array) && proven.has(input)) return input;
+  if (proven.has(input as CertificationRequest)) return input as CertificationRequest;
   const csr = parseRequest(input);
   try {
     await verifyCsrAsync(csr, { provider: crypto });

@@ -107,7 +107,7 @@ const IDLE_MS = 2_000;
 class VerifiedAgent extends HttpsAgent {
   constructor(private readonly connect: ReturnType<typeof mtlsCreateConnection>) {
     // One idle connection at most: a client's operations run one after another.
-    super({ keepAlive: true, maxFreeSockets: 1, timeout: IDLE_MS, scheduling: 'lifo' });
+    super({ keepAlive: true, maxFreeSockets: 1, timeout: IDLE_MS });
   }
 
   override createConnection(
