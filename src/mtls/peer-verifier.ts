@@ -62,7 +62,10 @@ export interface PeerVerifierOptions {
   readPeerChain?: 'always' | 'when-needed';
   /**
    * Validated paths remembered per leaf certificate (exact DER), at most this many (LRU);
-   * 0 disables. Default 10 000. See `verify`.
+   * 0 disables. Default 10 000. See `verify`. An entry keeps the leaf's DER (as its key) and the
+   * path's other certificates (shared), not the parsed leaf — ~1.5 KB of heap per device instead
+   * of ~7 KB, so 10 000 devices hold 15 MB rather than 70 MB that every major GC marks. A
+   * returning leaf is parsed again: ~5 µs more per reconnection (13 µs instead of 8.6 here).
    */
   pathCacheSize?: number;
   crypto?: CryptoProvider;
@@ -97,8 +100,10 @@ export class PeerVerifier {
   private readonly crypto: CryptoProvider;
   private readonly now: () => number;
   private asyncOnly: boolean;
-  private readonly paths = new Map<Certificate, CachedPath>();
+  /** Keyed by the leaf's DER as a latin1 string (one char per octet: exact bytes). */
+  private readonly paths = new Map<string, CachedPath>();
   private readonly pathCacheSize: number;
+  private pathHits = 0;
 
   constructor(readonly options: PeerVerifierOptions) {
     this.anchors = toCerts(options.trustAnchors);
@@ -112,6 +117,11 @@ export class PeerVerifier {
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;
     this.pathCacheSize = options.pathCacheSize ?? 10_000;
+  }
+
+  /** Remembered paths (see `pathCacheSize`): how many are held, and how many calls reused one. */
+  get pathCacheStats(): { size: number; hits: number } {
+    return { size: this.paths.size, hits: this.pathHits };
   }
 
   /** True once verification needs the asynchronous path (see the header). */
@@ -200,35 +210,39 @@ export class PeerVerifier {
     const time = Math.floor(this.now() / 1000) * 1000;
     const refKey = `${ref.hostname ?? ''}\u0000${ref.ip ?? ''}`;
     const checker = this.checker(revocation);
+    // The leaf is parsed here, outside the shared CertificateCache (see pathCacheSize); a
+    // malformed one is left to the full validation, which reports it.
     let leaf: Certificate | undefined;
-    if (this.pathCacheSize > 0) {
-      try {
-        leaf = this.certificateCache.get(chain[0]!);
-      } catch {
-        leaf = undefined; // malformed: the full validation reports it
-      }
-      const hit = leaf && this.paths.get(leaf);
-      if (
-        hit &&
-        hit.ref === refKey &&
-        time >= hit.from &&
-        time <= hit.until &&
-        (!matchSent || this.sameSent(hit, chain))
-      ) {
-        // Validate again with the remembered path's certificates at hand: a resumed session has
-        // only the leaf, and the verdict should name the real reason (e.g. revoked).
-        const withPath = [chain[0]!, ...chain.slice(1), ...hit.chain.slice(1, -1).map((c) => c.der)];
-        const again = () => this.fullVerify(withPath, ref, revocation, time, leaf, refKey);
-        const ok = this.recheckRevocation(hit.chain, checker, time);
-        if (ok === true) return this.remembered(hit);
-        if (ok === false) return again();
-        return ok.then(
-          (good) => (good ? this.remembered(hit) : again()),
-          (e) => this.failed(e),
-        );
-      }
+    try {
+      leaf = parseCertificate(chain[0]!);
+    } catch {
+      leaf = undefined;
     }
-    return this.fullVerify(chain, ref, revocation, time, leaf, refKey);
+    const key = leaf && this.pathCacheSize > 0 ? derKey(chain[0]!) : undefined;
+    const hit = key === undefined ? undefined : this.paths.get(key);
+    if (
+      leaf &&
+      hit &&
+      hit.ref === refKey &&
+      time >= hit.from &&
+      time <= hit.until &&
+      (!matchSent || this.sameSent(hit, chain))
+    ) {
+      this.pathHits++;
+      const path = [leaf, ...hit.rest];
+      // Validate again with the remembered path's certificates at hand: a resumed session has
+      // only the leaf, and the verdict should name the real reason (e.g. revoked).
+      const withPath = [chain[0]!, ...chain.slice(1), ...hit.rest.slice(0, -1).map((c) => c.der)];
+      const again = () => this.fullVerify(withPath, ref, revocation, time, leaf, key, refKey);
+      const ok = this.recheckRevocation(path, checker, time);
+      if (ok === true) return this.accepted(path);
+      if (ok === false) return again();
+      return ok.then(
+        (good) => (good ? this.accepted(path) : again()),
+        (e) => this.failed(e),
+      );
+    }
+    return this.fullVerify(chain, ref, revocation, time, leaf, key, refKey);
   }
 
   private fullVerify(
@@ -237,11 +251,13 @@ export class PeerVerifier {
     revocation: RevocationChecker | undefined,
     time: number,
     leaf: Certificate | undefined,
+    key: string | undefined,
     refKey: string,
   ): PeerVerdict | Promise<PeerVerdict> {
     const opts = this.input(chain, ref, revocation, time);
+    if (leaf) opts.leaf = leaf;
     const done = (r: VerifyResult) => {
-      if (r.ok && leaf && r.chain[0] === leaf) this.remember(leaf, chain, r.chain, refKey);
+      if (r.ok && key !== undefined && r.chain[0] === leaf) this.remember(key, chain, r.chain, refKey);
       return this.verdict(r);
     };
     if (!this.asyncOnly) {
@@ -273,14 +289,14 @@ export class PeerVerifier {
     return true;
   }
 
-  private remember(leaf: Certificate, sent: readonly Uint8Array[], chain: Certificate[], ref: string): void {
+  private remember(key: string, sent: readonly Uint8Array[], chain: Certificate[], ref: string): void {
     let from = Number.NEGATIVE_INFINITY;
     let until = Number.POSITIVE_INFINITY;
     for (const c of chain) {
       from = Math.max(from, c.notBefore);
       until = Math.min(until, c.notAfter);
     }
-    this.paths.delete(leaf);
+    this.paths.delete(key);
     if (this.paths.size >= this.pathCacheSize) {
       const oldest = this.paths.keys().next();
       if (!oldest.done) this.paths.delete(oldest.value);
@@ -291,11 +307,11 @@ export class PeerVerifier {
     } catch {
       return;
     }
-    this.paths.set(leaf, { chain, from, until, ref, sent: others });
+    this.paths.set(key, { rest: chain.slice(1), from, until, ref, sent: others });
   }
 
-  private remembered(hit: CachedPath): PeerVerdict {
-    return { ok: true, identity: new PeerIdentity(hit.chain, this.crypto) };
+  private accepted(path: Certificate[]): PeerVerdict {
+    return { ok: true, identity: new PeerIdentity(path, this.crypto) };
   }
 
   /**
@@ -381,7 +397,8 @@ export class PeerVerifier {
 
 /** A validated path remembered for its leaf, with the window in which the verdict holds. */
 interface CachedPath {
-  chain: Certificate[];
+  /** The path after the leaf (intermediates, the trust anchor last). */
+  rest: Certificate[];
   /** Latest notBefore and earliest notAfter of the path's certificates. */
   from: number;
   until: number;
@@ -389,6 +406,11 @@ interface CachedPath {
   ref: string;
   /** The certificates the peer sent after the leaf (cached objects): the same must be sent again. */
   sent: Certificate[];
+}
+
+/** The exact DER as a Map key: one latin1 char per octet. */
+function derKey(der: Uint8Array): string {
+  return Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
 }
 
 function isAsyncRequired(e: unknown): boolean {

@@ -58,12 +58,18 @@ describe('PeerVerifier remembered paths', () => {
     const a = sync(v.verify(chainOf(device)));
     const b = sync(v.verify(chainOf(device)));
     assert.ok(a.ok && b.ok);
-    assert.equal(a.identity.chain, b.identity.chain);
+    assert.deepEqual(v.pathCacheStats, { size: 1, hits: 1 });
+    assert.deepEqual(
+      b.identity.chain.map((c) => c.der),
+      a.identity.chain.map((c) => c.der),
+    );
+    // The parsed leaf is not kept (only its DER and the rest of the path): a new object each time.
+    assert.notEqual(b.identity.certificate, a.identity.certificate);
     const off = verifier({ pathCacheSize: 0 });
     const c = sync(off.verify(chainOf(device)));
     const d = sync(off.verify(chainOf(device)));
     assert.ok(c.ok && d.ok);
-    assert.notEqual(c.identity.chain, d.identity.chain);
+    assert.deepEqual(off.pathCacheStats, { size: 0, hits: 0 });
   });
 
   it('revocation is checked anew on every call', () => {
