@@ -206,7 +206,7 @@ export class PeerVerifier {
     matchSent: boolean,
   ): PeerVerdict | Promise<PeerVerdict> {
     if (chain.length === 0)
-      return { ok: false, error: new MtlsError('no-peer-certificate', 'the peer sent no certificate') };
+      return { ok: false, error: noPeerCertificate() };
     const time = Math.floor(this.now() / 1000) * 1000;
     const refKey = `${ref.hostname ?? ''}\u0000${ref.ip ?? ''}`;
     const checker = this.checker(revocation);
@@ -406,6 +406,21 @@ interface CachedPath {
   ref: string;
   /** The certificates the peer sent after the leaf (cached objects): the same must be sent again. */
   sent: Certificate[];
+}
+
+/**
+ * The verdict's error for a peer without a certificate — an ordinary outcome (every EST client
+ * authenticating with a password, every admin API call with a bearer token), so without a stack
+ * trace: capturing one under fastify's hooks cost ~20 µs per request, 2 % of an issuance.
+ */
+function noPeerCertificate(): MtlsError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new MtlsError('no-peer-certificate', 'the peer sent no certificate');
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** The exact DER as a Map key: one latin1 char per octet. */
