@@ -205,8 +205,7 @@ export class PeerVerifier {
     revocation: RevocationChecker | undefined,
     matchSent: boolean,
   ): PeerVerdict | Promise<PeerVerdict> {
-    if (chain.length === 0)
-      return { ok: false, error: noPeerCertificate() };
+    if (chain.length === 0) return { ok: false, error: noPeerCertificate() };
     const time = Math.floor(this.now() / 1000) * 1000;
     const refKey = `${ref.hostname ?? ''}\u0000${ref.ip ?? ''}`;
     const checker = this.checker(revocation);
