@@ -9,7 +9,7 @@ import type { CertificationRequest } from '../x509/csr.js';
 import { makeExtension } from '../x509/encode.js';
 import { encodeNameConstraints } from '../x509/extensions/name-constraints.js';
 import { decodeExtension } from '../x509/extensions/registry.js';
-import { encodeSubjectAltName } from '../x509/extensions/subject-alt-name.js';
+import { subjectAltNameExtension } from '../x509/extensions/subject-alt-name.js';
 import { encodeSubjectKeyIdentifier } from '../x509/extensions/subject-key-identifier.js';
 import type {
   AuthorityInfoAccess,
@@ -334,8 +334,7 @@ export class CertificateBuilder {
     const ekuOids = this._eku === null ? undefined : (this._eku ?? p.extKeyUsage);
     if (ekuOids) exts.push(extKeyUsageExtension(ekuOids).ext);
     const san = this._san;
-    if (san)
-      exts.push(makeExtension(OID.subjectAltName, this._sanCritical ?? subject.isEmpty, encodeSan(san)));
+    if (san) exts.push(sanExtension(san, this._sanCritical ?? subject.isEmpty));
     const ski = selfSigned ? issuer.keyIdentifier : keyIdentifier(spki.publicKey, this.provider);
     exts.push(
       ski.length === 20
@@ -483,9 +482,9 @@ function toMs(t: number | Date, what: string): number {
   return v;
 }
 
-function encodeSan(names: readonly GeneralName[]): Uint8Array {
+function sanExtension(names: readonly GeneralName[], critical: boolean): Extension {
   try {
-    return encodeSubjectAltName(names as GeneralName[]);
+    return subjectAltNameExtension(names as GeneralName[], critical);
   } catch (e) {
     throw new IssueError('bad-input', `cannot encode subjectAltName: ${(e as Error).message}`, { cause: e });
   }

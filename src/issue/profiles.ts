@@ -56,14 +56,14 @@ export const ISSUANCE_PROFILES: Readonly<Record<IssuanceProfileName, IssuancePro
     name: 'device',
     ca: false,
     defaultDays: 365,
-    extKeyUsage: [OID.clientAuth],
+    extKeyUsage: Object.freeze([OID.clientAuth]),
     requireSubjectAltName: false,
   },
   server: {
     name: 'server',
     ca: false,
     defaultDays: 90,
-    extKeyUsage: [OID.serverAuth],
+    extKeyUsage: Object.freeze([OID.serverAuth]),
     requireSubjectAltName: true,
   },
 };
@@ -119,12 +119,21 @@ export function keyUsageExtensionOf(v: KeyUsage, critical = true): TypedExtensio
   return typed(OID.keyUsage, critical, v, encodeKeyUsage);
 }
 
+// The profile's own array comes back for every certificate: remember the last one by identity.
+let lastEkuOids: readonly string[] | undefined;
+let lastEkuCritical = false;
+let lastEku: TypedExtension<string[]> | undefined;
+
 export function extKeyUsageExtension(oids: readonly string[], critical = false): TypedExtension<string[]> {
+  if (oids === lastEkuOids && critical === lastEkuCritical && Object.isFrozen(oids)) return lastEku!;
   const id = `${critical ? '!' : ''}${oids.join(',')}`;
   let e = EKU.get(id);
   if (!e) {
     e = typed(OID.extKeyUsage, critical, [...oids], encodeExtKeyUsage);
     if (EKU.size < 64) EKU.set(id, e);
   }
+  lastEkuOids = oids;
+  lastEkuCritical = critical;
+  lastEku = e;
   return e;
 }

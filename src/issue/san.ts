@@ -51,14 +51,98 @@ export function parseGeneralName(text: string): GeneralName {
 
 /** A comma-separated list (`dns:a,dns:b,ip:127.0.0.1`) or an array of entries. */
 export function parseGeneralNames(input: string | readonly string[]): GeneralName[] {
-  const items = typeof input === 'string' ? input.split(',') : input;
   const out: GeneralName[] = [];
-  for (const item of items) {
-    const s = item.trim();
-    if (s) out.push(parseGeneralName(s));
-  }
+  if (typeof input === 'string') {
+    let start = 0;
+    for (;;) {
+      let end = input.indexOf(',', start);
+      if (end < 0) end = input.length;
+      const g = scanGeneralName(input, start, end);
+      if (g) out.push(g);
+      else {
+        const s = input.slice(start, end).trim();
+        if (s) out.push(parseGeneralName(s));
+      }
+      if (end === input.length) break;
+      start = end + 1;
+    }
+  } else
+    for (const item of input) {
+      const s = item.trim();
+      if (s) out.push(scanGeneralName(s, 0, s.length) ?? parseGeneralName(s));
+    }
   if (out.length === 0) throw new IssueError('bad-input', 'empty subjectAltName list');
   return out;
+}
+
+const isBlank = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+const isLabelChar = (c: number) =>
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x5f ||
+  c === 0x2d;
+
+/**
+ * The common entries — a valid `dns:` or `uri:` in plain ASCII — read in place, with one slice
+ * for the value: a CA parses these for every certificate it issues. Anything else (other types,
+ * an error, unusual blanks) returns undefined for `parseGeneralName`, which gives the same result
+ * or the precise error (the tests compare the two).
+ */
+function scanGeneralName(t: string, a: number, b: number): GeneralName | undefined {
+  while (a < b && isBlank(t.charCodeAt(a))) a++;
+  while (b > a && isBlank(t.charCodeAt(b - 1))) b--;
+  if (b - a < 5) return undefined;
+  const c0 = t.charCodeAt(a) | 0x20;
+  const c1 = t.charCodeAt(a + 1) | 0x20;
+  const c2 = t.charCodeAt(a + 2) | 0x20;
+  if (t.charCodeAt(a + 3) !== 0x3a) return undefined; // ':' right after a three-letter type
+  const v = a + 4;
+  if (c0 === 0x64 && c1 === 0x6e && c2 === 0x73) {
+    // dns: the language of parseGeneralName's expression — an optional "*.", labels of 1..63
+    // of [A-Za-z0-9_-] not starting with '-', an optional final '.'.
+    let i = v;
+    if (t.charCodeAt(i) === 0x2a && t.charCodeAt(i + 1) === 0x2e) i += 2;
+    for (;;) {
+      const l = i;
+      if (i >= b) return undefined;
+      if (t.charCodeAt(i) === 0x2d || !isLabelChar(t.charCodeAt(i))) return undefined;
+      i++;
+      while (i < b && isLabelChar(t.charCodeAt(i))) i++;
+      if (i - l > 63) return undefined;
+      if (i === b) break;
+      if (t.charCodeAt(i) !== 0x2e) return undefined;
+      i++;
+      if (i === b) break;
+    }
+    return { type: 'dNSName', value: t.slice(v, b) };
+  }
+  if (c0 === 0x75 && c1 === 0x72 && c2 === 0x69) {
+    // uri: scheme ":" and at least one more printable, non-blank ASCII character.
+    let i = v;
+    const s0 = t.charCodeAt(i) | 0x20;
+    if (s0 < 0x61 || s0 > 0x7a) return undefined;
+    i++;
+    for (; i < b; i++) {
+      const c = t.charCodeAt(i);
+      if (c === 0x3a) break;
+      if (
+        !((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) &&
+        !(c >= 0x30 && c <= 0x39) &&
+        c !== 0x2b &&
+        c !== 0x2e &&
+        c !== 0x2d
+      )
+        return undefined;
+    }
+    if (i + 1 >= b) return undefined;
+    for (i++; i < b; i++) {
+      const c = t.charCodeAt(i);
+      if (c <= 0x20 || c > 0x7e) return undefined;
+    }
+    return { type: 'uniformResourceIdentifier', value: t.slice(v, b) };
+  }
+  return undefined;
 }
 
 function checkIa5(v: string, text: string): void {

@@ -527,9 +527,22 @@ function parseSimpleName(text: string): Name | undefined {
     der[p++] = tag;
     p = putLength(der, p, value.length);
     for (let c = 0; c < value.length; c++) der[p++] = value.charCodeAt(c);
-    rdns.push([{ type, tag, value, der: der.subarray(vStart, p) }]);
+    rdns.push([{ type, tag, value, der: valueTlv(der, vStart, p) }]);
   }
   return new Name(der, rdns);
+}
+
+/**
+ * The value TLV at der[start, end). V8 keeps typed arrays of up to 64 octets inside the JS heap,
+ * where they cost ~20 ns; the first view (`subarray`) of such an array moves it out of the heap
+ * (~0.3 µs, a quarter of parsing a short name). So a short Name gets a copy per value, a long
+ * one (already out of the heap) views.
+ */
+function valueTlv(der: Uint8Array, start: number, end: number): Uint8Array {
+  if (der.length > 64) return der.subarray(start, end);
+  const v = new Uint8Array(end - start);
+  for (let i = start; i < end; i++) v[i - start] = der[i]!;
+  return v;
 }
 
 /** RFC 4514 parser: returns RDNs in DER order (reverse of the text). */

@@ -46,4 +46,82 @@ describe('parseGeneralName', () => {
   test('comma list', () => {
     assert.equal(parseGeneralNames('dns:a,dns:b, ip:127.0.0.1').length, 3);
   });
+
+  // parseGeneralNames reads the common entries (dns:, uri:) in place; every other input goes
+  // through parseGeneralName. The two must agree on every input: same names, or the same error.
+  test('the in-place reading of a list agrees with parseGeneralName, entry by entry', () => {
+    const entries = [
+      'dns:device-00ab.fleet.example',
+      'DNS:*.fleet.example',
+      'Dns:a',
+      'dns:example.com.',
+      'dns:_srv.example',
+      'dns:-bad.example',
+      'dns:a-.example',
+      'dns:a..b',
+      'dns:.a',
+      'dns:*.',
+      'dns:*',
+      'dns:*.*.x',
+      `dns:${'a'.repeat(63)}.x`,
+      `dns:${'a'.repeat(64)}.x`,
+      'dns: spaced.example',
+      'dns :x.example',
+      'dns:x y',
+      'dns:\u00e9.example',
+      'dns:\u00a0x.example',
+      'dnsx:y',
+      'dns:',
+      'uri:urn:dev:00ab',
+      'URI:https://x.example/p?q=1#f',
+      'uri:h:',
+      'uri:h:x',
+      'uri:1h:x',
+      'uri:h+s.-9:x',
+      'uri:h_s:x',
+      'uri:no-scheme',
+      'uri:h:a b',
+      'uri:h:\u00e9',
+      'uri::x',
+      'ip:192.0.2.1',
+      'email:ops@fleet.example',
+      'x400:foo',
+      '\tdns:tab.example\n',
+      '\u00a0dns:nbsp.example',
+      '',
+      ' ',
+    ];
+    const outcome = (f: () => unknown) => {
+      try {
+        return JSON.stringify(f(), (_k, v) => (v instanceof Uint8Array ? toHex(v) : v));
+      } catch (e) {
+        return e instanceof IssueError ? `${e.code}: ${e.message}` : `other: ${String(e)}`;
+      }
+    };
+    const slow = (items: string[]) => () => {
+      const out = items
+        .map((x) => x.trim())
+        .filter((x) => x !== '')
+        .map((x) => parseGeneralName(x));
+      if (out.length === 0) throw new IssueError('bad-input', 'empty subjectAltName list');
+      return out;
+    };
+    let compared = 0;
+    for (const a of entries)
+      for (const b of entries) {
+        const list = [a, b];
+        assert.equal(
+          outcome(() => parseGeneralNames(list.join(','))),
+          outcome(slow(list)),
+          list.join(','),
+        );
+        assert.equal(
+          outcome(() => parseGeneralNames(list)),
+          outcome(slow(list)),
+          JSON.stringify(list),
+        );
+        compared++;
+      }
+    assert.equal(compared, entries.length ** 2);
+  });
 });

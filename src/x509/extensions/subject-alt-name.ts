@@ -1,7 +1,8 @@
+import { allocPublicBytes } from '../../der/alloc.js';
 import { encodeDer } from '../../der/writer.js';
 import { type GeneralName, writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
-import type { SubjectAltName } from './types.js';
+import type { Extension, SubjectAltName } from './types.js';
 
 /**
  * RFC 5280 §4.2.1.6 subjectAltName (2.5.29.17):
@@ -15,20 +16,67 @@ export function parseSubjectAltName(value: Uint8Array, offset = 0): SubjectAltNa
 
 export function encodeSubjectAltName(v: SubjectAltName): Uint8Array {
   checkAddressNamesForEncoding(v, 'subjectAltName');
-  return encodeAddressNames(v) ?? encodeDer((w) => writeGeneralNames(w, v));
+  const content = addressNamesLength(v);
+  if (content < 0) return encodeDer((w) => writeGeneralNames(w, v));
+  const out = new Uint8Array(headerLength(content) + content);
+  writeAddressNames(out, 0, v, content);
+  return out;
 }
 
-/** Context tags of the GeneralName choices a device certificate carries (RFC 5280 §4.2.1.6). */
-const IA5_TAGS: Partial<Record<GeneralName['type'], number>> = {
-  rfc822Name: 0x81,
-  dNSName: 0x82,
-  uniformResourceIdentifier: 0x86,
-};
+// 06 03 55 1d 11: extnID id-ce-subjectAltName
+const SAN_OID = Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x11);
 
-const headerLength = (n: number) => (n < 0x80 ? 2 : n < 0x100 ? 3 : 4);
+/**
+ * The whole subjectAltName Extension TLV (RFC 5280 §4.1) for `v`, written once into public DER
+ * (a slab view, like `makeExtension`'s): what issuance adds for every device, where encoding
+ * the GeneralNames and then wrapping them cost two buffers. Same bytes as
+ * `makeExtension(OID.subjectAltName, critical, encodeSubjectAltName(v))` (a test compares them).
+ */
+export function subjectAltNameExtension(v: SubjectAltName, critical: boolean): Extension {
+  checkAddressNamesForEncoding(v, 'subjectAltName');
+  const content = addressNamesLength(v);
+  const general = content < 0 ? encodeDer((w) => writeGeneralNames(w, v)) : undefined;
+  const value = general ? general.length : headerLength(content) + content;
+  const inner = SAN_OID.length + (critical ? 3 : 0) + headerLength(value) + value;
+  const der = allocPublicBytes(headerLength(inner) + inner);
+  let p = putHeader(der, 0, 0x30, inner);
+  der.set(SAN_OID, p);
+  p += SAN_OID.length;
+  if (critical) {
+    der[p++] = 0x01;
+    der[p++] = 0x01;
+    der[p++] = 0xff;
+  }
+  p = putHeader(der, p, 0x04, value);
+  if (general) der.set(general, p);
+  else writeAddressNames(der, p, v, content);
+  return { oid: OID_SAN, critical, value: der.subarray(p), der };
+}
+
+const OID_SAN = '2.5.29.17';
+
+/** Context tags of the GeneralName choices a device certificate carries (RFC 5280 §4.2.1.6). */
+function ia5Tag(type: GeneralName['type']): number {
+  switch (type) {
+    case 'dNSName':
+      return 0x82;
+    case 'uniformResourceIdentifier':
+      return 0x86;
+    case 'rfc822Name':
+      return 0x81;
+    default:
+      return 0;
+  }
+}
+
+const headerLength = (n: number) => (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : 5);
 function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
   b[p++] = tag;
-  if (n >= 0x100) {
+  if (n >= 0x10000) {
+    b[p++] = 0x83;
+    b[p++] = n >> 16;
+    b[p++] = (n >> 8) & 0xff;
+  } else if (n >= 0x100) {
     b[p++] = 0x82;
     b[p++] = n >> 8;
   } else if (n >= 0x80) b[p++] = 0x81;
@@ -37,28 +85,33 @@ function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
 }
 
 /**
- * GeneralNames of DNS names, email addresses, URIs (ASCII) and 4/16-octet IP addresses at their
- * exact length, without a writer: what issuance encodes for every device. Anything else (other
- * name types, non-ASCII, 64 KiB or more) returns undefined for the general writer, which gives
- * the same bytes or the precise error (a test compares the two).
+ * The content length of GeneralNames made only of DNS names, email addresses, URIs (ASCII) and
+ * 4/16-octet IP addresses — what issuance encodes for every device — or -1 for anything else
+ * (other name types, non-ASCII, 64 KiB or more), which the general writer encodes with the same
+ * bytes or rejects with the precise error (a test compares the two).
  */
-function encodeAddressNames(v: readonly GeneralName[]): Uint8Array | undefined {
+function addressNamesLength(v: readonly GeneralName[]): number {
   let content = 0;
-  for (const g of v) {
+  for (let j = 0; j < v.length; j++) {
+    const g = v[j]!;
     let n: number;
     if (g.type === 'iPAddress') n = g.value.length;
     else {
-      if (IA5_TAGS[g.type] === undefined) return undefined;
+      if (ia5Tag(g.type) === 0) return -1;
       const s = (g as { value: string }).value;
-      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return undefined;
+      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return -1;
       n = s.length;
     }
     content += headerLength(n) + n;
   }
-  if (content >= 0x10000) return undefined;
-  const out = new Uint8Array(headerLength(content) + content);
-  let p = putHeader(out, 0, 0x30, content);
-  for (const g of v) {
+  return content >= 0x10000 ? -1 : content;
+}
+
+/** Writes the GeneralNames SEQUENCE (`content` from `addressNamesLength`) at `p`. */
+function writeAddressNames(out: Uint8Array, p: number, v: readonly GeneralName[], content: number): void {
+  p = putHeader(out, p, 0x30, content);
+  for (let j = 0; j < v.length; j++) {
+    const g = v[j]!;
     if (g.type === 'iPAddress') {
       p = putHeader(out, p, 0x87, g.value.length);
       out.set(g.value, p);
@@ -66,8 +119,7 @@ function encodeAddressNames(v: readonly GeneralName[]): Uint8Array | undefined {
       continue;
     }
     const s = (g as { value: string }).value;
-    p = putHeader(out, p, IA5_TAGS[g.type]!, s.length);
+    p = putHeader(out, p, ia5Tag(g.type), s.length);
     for (let i = 0; i < s.length; i++) out[p++] = s.charCodeAt(i);
   }
-  return out;
 }

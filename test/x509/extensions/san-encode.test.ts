@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeDer } from '../../../src/der/writer.js';
-import { encodeSubjectAltName, parseSubjectAltName } from '../../../src/x509/extensions/subject-alt-name.js';
+import { makeExtension } from '../../../src/x509/encode.js';
+import {
+  encodeSubjectAltName,
+  parseSubjectAltName,
+  subjectAltNameExtension,
+} from '../../../src/x509/extensions/subject-alt-name.js';
 import { type GeneralName, writeGeneralNames } from '../../../src/x509/general-name.js';
 import { Name } from '../../../src/x509/name.js';
 
@@ -37,6 +42,13 @@ const CASES: [string, GeneralName[]][] = [
   ['empty DNS value', [{ type: 'dNSName', value: '' }]],
   ['directoryName (general writer)', [{ type: 'directoryName', value: Name.parse('CN=x,O=y') }]],
   ['registeredID (general writer)', [{ type: 'registeredID', value: '1.2.3.4' }]],
+  [
+    'over 64 KiB (general writer, three length octets)',
+    Array.from({ length: 1200 }, (_, i) => ({
+      type: 'dNSName' as const,
+      value: `host-${i}.${'x'.repeat(50)}.example`,
+    })),
+  ],
 ];
 
 describe('subjectAltName encoding: exact-length path equals the general writer', () => {
@@ -53,5 +65,24 @@ describe('subjectAltName encoding: exact-length path equals the general writer',
   it('an empty list and a 5-octet address are refused, as before', () => {
     assert.throws(() => encodeSubjectAltName([]), /must not be empty/);
     assert.throws(() => encodeSubjectAltName([{ type: 'iPAddress', value: ip(1, 2, 3, 4, 5) }]), /length 5/);
+  });
+
+  // Issuance writes the whole Extension at once; it must be makeExtension's bytes around the above.
+  for (const [name, v] of CASES)
+    for (const critical of [false, true])
+      it(`the Extension in one piece: ${name}${critical ? ', critical' : ''}`, () => {
+        const e = subjectAltNameExtension(v, critical);
+        const w = makeExtension('2.5.29.17', critical, encodeSubjectAltName(v));
+        assert.deepEqual(
+          { oid: e.oid, critical: e.critical, value: [...e.value], der: [...e.der] },
+          { oid: w.oid, critical: w.critical, value: [...w.value], der: [...w.der] },
+        );
+      });
+  it('the Extension in one piece refuses what the encoder refuses', () => {
+    assert.throws(() => subjectAltNameExtension([], false), /must not be empty/);
+    assert.throws(
+      () => subjectAltNameExtension([{ type: 'dNSName', value: 'bücher.example' }], false),
+      /IA5String/,
+    );
   });
 });
