@@ -25,7 +25,6 @@ import {
   assembleSigned,
   assembleTbs,
   encodeValidity,
-  signedTail,
   subjectKeyIdentifierExtension,
   type TbsInPlace,
 } from './assemble.js';
@@ -402,7 +401,7 @@ export class CertificateBuilder {
         spki: spki.der,
         extensions: exts,
       },
-      signedTail(issuer.signatureAlgorithm, issuer.signer.algorithm, issuer.spki),
+      issuer.signedTail,
     );
     return { tbs: assembly.tbs, assembly, issuer, serialNumber, notBefore, notAfter, clamped, findings };
   }

@@ -16,6 +16,7 @@ import type {
 } from '../x509/extensions/types.js';
 import type { Name } from '../x509/name.js';
 import { parseSpki, type SubjectPublicKeyInfo } from '../x509/spki.js';
+import { signedTail } from './assemble.js';
 import { IssueError } from './errors.js';
 import { keyIdentifier } from './key-id.js';
 import type { TypedExtension } from './profiles.js';
@@ -55,6 +56,8 @@ export class Issuer {
   readonly cdpExtension?: TypedExtension<CRLDistributionPoints>;
   /** Default authorityInfoAccess for what this issuer signs. */
   readonly aiaExtension?: TypedExtension<AuthorityInfoAccess>;
+  /** Room a certificate's buffer keeps behind its TBS for this issuer's signature (`signedTail`). */
+  readonly signedTail: number;
 
   private constructor(
     readonly name: Name,
@@ -72,6 +75,7 @@ export class Issuer {
     if (info.authorityInfoAccess !== undefined)
       this.aiaExtension = authorityInfoAccessExtension(info.authorityInfoAccess);
     this.signatureAlgorithm = encodeSignatureAlgorithm(signer.algorithm);
+    this.signedTail = signedTail(this.signatureAlgorithm, signer.algorithm, spki);
     this.authorityKeyIdentifier = { keyIdentifier };
     this.akiExtension = makeExtension(
       OID.authorityKeyIdentifier,

@@ -1,7 +1,7 @@
 import { OID } from '../der/oid-names.js';
 import type { SignatureAlgorithm } from '../x509/algorithm.js';
 import type { Certificate } from '../x509/certificate.js';
-import { KEY_USAGE_BITS } from '../x509/extensions/key-usage.js';
+import { KEY_USAGE_BITS, keyUsageMask } from '../x509/extensions/key-usage.js';
 import type {
   AuthorityInfoAccess,
   AuthorityKeyIdentifier,
@@ -224,6 +224,12 @@ const KU_ALLOWED: Record<string, readonly (keyof KeyUsage)[]> = {
   ed: ['digitalSignature', 'nonRepudiation', 'keyCertSign', 'cRLSign'],
 };
 const KU_NAMES: readonly (keyof KeyUsage)[] = KEY_USAGE_BITS;
+const KU_ALLOWED_MASK: Record<string, number> = Object.fromEntries(
+  Object.entries(KU_ALLOWED).map(([k, names]) => [
+    k,
+    names.reduce((m, b) => m | (1 << KU_NAMES.indexOf(b)), 0),
+  ]),
+);
 
 function checkKey(f: Findings, spki: SubjectPublicKeyInfo): string | undefined {
   const k = spki.keyAlgorithm;
@@ -306,20 +312,20 @@ export function lintCertificate(c: CertificateLintInput): LintFinding[] {
 
   // §4.2.1.3 keyUsage
   if (ku) {
-    let any = false;
-    for (const b of KU_NAMES) if (ku[b]) any = true;
-    if (!any) f.error('key-usage-empty', 'keyUsage must assert at least one bit');
+    const mask = keyUsageMask(ku);
+    if (mask === 0) f.error('key-usage-empty', 'keyUsage must assert at least one bit');
     if (crit.get(OID.keyUsage) !== true) f.warn('key-usage-not-critical', 'keyUsage should be critical');
     if (ku.keyCertSign && !isCA)
       f.error('key-cert-sign-without-ca', 'keyCertSign requires basicConstraints cA TRUE');
     if (keyClass) {
-      const allowed = KU_ALLOWED[keyClass]!;
-      for (const b of KU_NAMES)
-        if (ku[b] && !allowed.includes(b))
-          f.error(
-            'key-usage-key-mismatch',
-            `keyUsage ${b} is not possible with a ${c.spki.keyAlgorithm.kind} key`,
-          );
+      const allowed = KU_ALLOWED_MASK[keyClass]!;
+      if (mask & ~allowed)
+        for (let i = 0; i < KU_NAMES.length; i++)
+          if (mask & ~allowed & (1 << i))
+            f.error(
+              'key-usage-key-mismatch',
+              `keyUsage ${KU_NAMES[i]} is not possible with a ${c.spki.keyAlgorithm.kind} key`,
+            );
       if ((ku.encipherOnly || ku.decipherOnly) && !ku.keyAgreement)
         f.error('key-usage-key-mismatch', 'encipherOnly/decipherOnly need keyAgreement');
     }

@@ -457,8 +457,10 @@ function putLength(out: Uint8Array, p: number, n: number): number {
  */
 function parseSimpleName(text: string): Name | undefined {
   const n = text.length;
-  const types: string[] = [];
-  const values: string[] = [];
+  // First pass: the attribute types and the bounds of their values in `text` (no slices yet).
+  const types = scanTypes;
+  const bounds = scanBounds;
+  let k = 0;
   let i = 0;
   for (;;) {
     while (i < n && text.charCodeAt(i) === 0x20) i++;
@@ -466,9 +468,7 @@ function parseSimpleName(text: string): Name | undefined {
     if (eq < 0) return undefined;
     let te = eq;
     while (te > i && text.charCodeAt(te - 1) === 0x20) te--;
-    const typeText = text.slice(i, te);
-    // Most text spells the names as printed (CN, O, OU…): try that before lower-casing.
-    const type = BY_PRINTED.get(typeText) ?? BY_SHORT.get(typeText.toLowerCase());
+    const type = printedType(text, i, te);
     if (type === undefined) return undefined;
     i = eq + 1;
     while (i < n && text.charCodeAt(i) === 0x20) i++;
@@ -482,67 +482,119 @@ function parseSimpleName(text: string): Name | undefined {
         return undefined;
       if (c !== 0x20) ve = i + 1;
     }
-    const value = text.slice(vs, ve);
-    if (PRINTABLE_TYPES.has(type) && !isPrintableString(value)) return undefined;
-    if (type === OID.countryName && value.length !== 2) return undefined;
-    types.push(type);
-    values.push(value);
-    if (types.length > MAX_NAME_ATTRIBUTES) return undefined;
+    if (type.tag === Tag.PrintableString) {
+      for (let j = vs; j < ve; j++) {
+        const c = text.charCodeAt(j);
+        if (!isPrintableStringByte(c) || c === 0x2a || c === 0x26) return undefined;
+      }
+      if (type.oid === OID.countryName && ve - vs !== 2) return undefined;
+    }
+    if (k >= MAX_NAME_ATTRIBUTES) return undefined;
+    types[k] = type;
+    bounds[2 * k] = vs;
+    bounds[2 * k + 1] = ve;
+    k++;
     if (i >= n) break;
     i++; // the separator
   }
-  // Sizes first (DER order is the reverse of the text), then one buffer.
-  const k = types.length;
-  const atvLen = new Array<number>(k);
+  // Sizes (DER order is the reverse of the text), then one buffer.
   let total = 0;
   for (let j = 0; j < k; j++) {
-    const v = values[j]!.length;
-    const a = typeTlv(types[j]!).length + 1 + lengthOctets(v) + v;
-    atvLen[j] = a;
+    const v = bounds[2 * j + 1]! - bounds[2 * j]!;
+    const a = types[j]!.tlv.length + 1 + lengthOctets(v) + v;
     const seq = 1 + lengthOctets(a) + a;
     total += 1 + lengthOctets(seq) + seq;
   }
   const der = new Uint8Array(1 + lengthOctets(total) + total);
+  // V8 keeps typed arrays of up to 64 octets inside the JS heap (~20 ns each); the first view
+  // (`subarray`) of one moves it out (~0.3 µs, a quarter of this function). So the values of a
+  // short Name get small arrays of their own; those of a long one (already out) are views.
+  const views = der.length > 64;
   const rdns: AttributeTypeAndValue[][] = [];
   let p = 0;
   der[p++] = Tag.SEQUENCE;
   p = putLength(der, p, total);
   for (let j = k - 1; j >= 0; j--) {
-    const type = types[j]!;
-    const value = values[j]!;
-    const a = atvLen[j]!;
+    const { oid: type, tlv, tag } = types[j]!;
+    const vs = bounds[2 * j]!;
+    const ve = bounds[2 * j + 1]!;
+    const len = ve - vs;
+    const a = tlv.length + 1 + lengthOctets(len) + len;
     der[p++] = Tag.SET;
     p = putLength(der, p, 1 + lengthOctets(a) + a);
     der[p++] = Tag.SEQUENCE;
     p = putLength(der, p, a);
-    const oid = typeTlv(type);
-    der.set(oid, p);
-    p += oid.length;
-    const tag = PRINTABLE_TYPES.has(type)
-      ? Tag.PrintableString
-      : type === OID.emailAddress || type === OID.domainComponent
-        ? Tag.IA5String
-        : Tag.UTF8String;
-    const vStart = p;
+    der.set(tlv, p);
+    p += tlv.length;
+    const tlvStart = p;
     der[p++] = tag;
-    p = putLength(der, p, value.length);
-    for (let c = 0; c < value.length; c++) der[p++] = value.charCodeAt(c);
-    rdns.push([{ type, tag, value, der: valueTlv(der, vStart, p) }]);
+    p = putLength(der, p, len);
+    const own = views ? undefined : new Uint8Array(p - tlvStart + len);
+    if (own) for (let c = tlvStart; c < p; c++) own[c - tlvStart] = der[c]!;
+    let o = p - tlvStart;
+    for (let c = vs; c < ve; c++) {
+      const ch = text.charCodeAt(c);
+      der[p++] = ch;
+      if (own) own[o++] = ch;
+    }
+    rdns.push([{ type, tag, value: text.slice(vs, ve), der: own ?? der.subarray(tlvStart, p) }]);
   }
   return new Name(der, rdns);
 }
 
-/**
- * The value TLV at der[start, end). V8 keeps typed arrays of up to 64 octets inside the JS heap,
- * where they cost ~20 ns; the first view (`subarray`) of such an array moves it out of the heap
- * (~0.3 µs, a quarter of parsing a short name). So a short Name gets a copy per value, a long
- * one (already out of the heap) views.
- */
-function valueTlv(der: Uint8Array, start: number, end: number): Uint8Array {
-  if (der.length > 64) return der.subarray(start, end);
-  const v = new Uint8Array(end - start);
-  for (let i = start; i < end; i++) v[i - start] = der[i]!;
-  return v;
+// Scratch of parseSimpleName, which is synchronous and never re-entered: attribute types, and
+// the start and end of each value in the text. Grows to the largest name seen (≤ MAX_NAME_ATTRIBUTES).
+const scanTypes: AttributeDescriptor[] = [];
+const scanBounds: number[] = [];
+
+/** What writing an attribute of one type needs: its OID, the OID's TLV, the value's string tag. */
+interface AttributeDescriptor {
+  oid: string;
+  tlv: Uint8Array;
+  tag: number;
+}
+
+/** One descriptor per attribute type RFC 4514 text can name (a fixed set: bounded). */
+const DESCRIPTORS = new Map<string, AttributeDescriptor>();
+function descriptor(oid: string): AttributeDescriptor {
+  let d = DESCRIPTORS.get(oid);
+  if (!d) {
+    const tag = PRINTABLE_TYPES.has(oid)
+      ? Tag.PrintableString
+      : oid === OID.emailAddress || oid === OID.domainComponent
+        ? Tag.IA5String
+        : Tag.UTF8String;
+    d = { oid, tlv: typeTlv(oid), tag };
+    DESCRIPTORS.set(oid, d);
+  }
+  return d;
+}
+const D_C = descriptor(OID.countryName);
+const D_O = descriptor(OID.organizationName);
+const D_L = descriptor(OID.localityName);
+const D_CN = descriptor(OID.commonName);
+const D_OU = descriptor(OID.organizationalUnitName);
+const D_ST = descriptor(OID.stateOrProvinceName);
+const D_DC = descriptor(OID.domainComponent);
+
+/** The attribute type named by text[i, end): the usual capitals without a slice, else the tables. */
+function printedType(text: string, i: number, end: number): AttributeDescriptor | undefined {
+  const c0 = text.charCodeAt(i);
+  if (end - i === 1) {
+    if (c0 === 0x43) return D_C;
+    if (c0 === 0x4f) return D_O;
+    if (c0 === 0x4c) return D_L;
+  } else if (end - i === 2) {
+    const c1 = text.charCodeAt(i + 1);
+    if (c0 === 0x43 && c1 === 0x4e) return D_CN;
+    if (c0 === 0x4f && c1 === 0x55) return D_OU;
+    if (c0 === 0x53 && c1 === 0x54) return D_ST;
+    if (c0 === 0x44 && c1 === 0x43) return D_DC;
+  }
+  // Most text spells the names as printed (CN, O, OU…): try that before lower-casing.
+  const typeText = text.slice(i, end);
+  const oid = BY_PRINTED.get(typeText) ?? BY_SHORT.get(typeText.toLowerCase());
+  return oid === undefined ? undefined : descriptor(oid);
 }
 
 /** RFC 4514 parser: returns RDNs in DER order (reverse of the text). */

@@ -17,10 +17,11 @@ export function parseSubjectAltName(value: Uint8Array, offset = 0): SubjectAltNa
 export function encodeSubjectAltName(v: SubjectAltName): Uint8Array {
   checkAddressNamesForEncoding(v, 'subjectAltName');
   const content = addressNamesLength(v);
-  if (content < 0) return encodeDer((w) => writeGeneralNames(w, v));
-  const out = new Uint8Array(headerLength(content) + content);
-  writeAddressNames(out, 0, v, content);
-  return out;
+  if (content >= 0) {
+    const out = new Uint8Array(headerLength(content) + content);
+    if (writeAddressNames(out, 0, v, content)) return out;
+  }
+  return encodeDer((w) => writeGeneralNames(w, v));
 }
 
 // 06 03 55 1d 11: extnID id-ce-subjectAltName
@@ -35,10 +36,31 @@ const SAN_OID = Uint8Array.of(0x06, 0x03, 0x55, 0x1d, 0x11);
 export function subjectAltNameExtension(v: SubjectAltName, critical: boolean): Extension {
   checkAddressNamesForEncoding(v, 'subjectAltName');
   const content = addressNamesLength(v);
-  const general = content < 0 ? encodeDer((w) => writeGeneralNames(w, v)) : undefined;
-  const value = general ? general.length : headerLength(content) + content;
+  return (content >= 0 && addressNamesExtension(v, critical, content)) || generalExtension(v, critical);
+}
+
+function addressNamesExtension(v: SubjectAltName, critical: boolean, content: number): Extension | undefined {
+  const value = headerLength(content) + content;
   const inner = SAN_OID.length + (critical ? 3 : 0) + headerLength(value) + value;
   const der = allocPublicBytes(headerLength(inner) + inner);
+  const p = extensionHeader(der, critical, inner, value);
+  // Non-ASCII found while writing: the slab octets are left unused (a rare case).
+  if (!writeAddressNames(der, p, v, content)) return undefined;
+  return { oid: OID_SAN, critical, value: der.subarray(p), der };
+}
+
+function generalExtension(v: SubjectAltName, critical: boolean): Extension {
+  const general = encodeDer((w) => writeGeneralNames(w, v));
+  const value = general.length;
+  const inner = SAN_OID.length + (critical ? 3 : 0) + headerLength(value) + value;
+  const der = allocPublicBytes(headerLength(inner) + inner);
+  const p = extensionHeader(der, critical, inner, value);
+  der.set(general, p);
+  return { oid: OID_SAN, critical, value: der.subarray(p), der };
+}
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } up to the value. */
+function extensionHeader(der: Uint8Array, critical: boolean, inner: number, value: number): number {
   let p = putHeader(der, 0, 0x30, inner);
   der.set(SAN_OID, p);
   p += SAN_OID.length;
@@ -47,10 +69,7 @@ export function subjectAltNameExtension(v: SubjectAltName, critical: boolean): E
     der[p++] = 0x01;
     der[p++] = 0xff;
   }
-  p = putHeader(der, p, 0x04, value);
-  if (general) der.set(general, p);
-  else writeAddressNames(der, p, v, content);
-  return { oid: OID_SAN, critical, value: der.subarray(p), der };
+  return putHeader(der, p, 0x04, value);
 }
 
 const OID_SAN = '2.5.29.17';
@@ -85,10 +104,10 @@ function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
 }
 
 /**
- * The content length of GeneralNames made only of DNS names, email addresses, URIs (ASCII) and
- * 4/16-octet IP addresses — what issuance encodes for every device — or -1 for anything else
- * (other name types, non-ASCII, 64 KiB or more), which the general writer encodes with the same
- * bytes or rejects with the precise error (a test compares the two).
+ * The content length of GeneralNames made only of DNS names, email addresses, URIs and 4/16-octet
+ * IP addresses — what issuance encodes for every device — or -1 for anything else (other name
+ * types, 64 KiB or more). Those, and non-ASCII strings (found by `writeAddressNames`), go to the
+ * general writer, which gives the same bytes or the precise error (a test compares the two).
  */
 function addressNamesLength(v: readonly GeneralName[]): number {
   let content = 0;
@@ -98,17 +117,18 @@ function addressNamesLength(v: readonly GeneralName[]): number {
     if (g.type === 'iPAddress') n = g.value.length;
     else {
       if (ia5Tag(g.type) === 0) return -1;
-      const s = (g as { value: string }).value;
-      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return -1;
-      n = s.length;
+      n = (g as { value: string }).value.length;
     }
     content += headerLength(n) + n;
   }
   return content >= 0x10000 ? -1 : content;
 }
 
-/** Writes the GeneralNames SEQUENCE (`content` from `addressNamesLength`) at `p`. */
-function writeAddressNames(out: Uint8Array, p: number, v: readonly GeneralName[], content: number): void {
+/**
+ * Writes the GeneralNames SEQUENCE (`content` from `addressNamesLength`) at `p`; false when a
+ * string turns out not to be ASCII (checked while copying: one pass over each string).
+ */
+function writeAddressNames(out: Uint8Array, p: number, v: readonly GeneralName[], content: number): boolean {
   p = putHeader(out, p, 0x30, content);
   for (let j = 0; j < v.length; j++) {
     const g = v[j]!;
@@ -120,6 +140,13 @@ function writeAddressNames(out: Uint8Array, p: number, v: readonly GeneralName[]
     }
     const s = (g as { value: string }).value;
     p = putHeader(out, p, ia5Tag(g.type), s.length);
-    for (let i = 0; i < s.length; i++) out[p++] = s.charCodeAt(i);
+    let any = 0;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      any |= c;
+      out[p++] = c;
+    }
+    if (any > 0x7f) return false;
   }
+  return true;
 }
