@@ -69,7 +69,14 @@ export class DerReader {
   ) {}
 
   static from(bytes: Uint8Array, label: string, limits: Readonly<DerLimits> = DEFAULT_LIMITS): DerReader {
-    return new DerReader(bytes, 0, bytes.length, 0, label, undefined, limits);
+    // A Node Buffer's views are Buffers, each made by a class constructor (several times a
+    // plain view's cost, and twice its heap): read a Buffer (or any subclass) through one plain
+    // Uint8Array over the same memory, so the parsed fields are plain views too.
+    const b =
+      bytes.constructor === Uint8Array
+        ? bytes
+        : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return new DerReader(b, 0, b.length, 0, label, undefined, limits);
   }
 
   /** The breadcrumb of labels from the outermost reader down to this one. */
