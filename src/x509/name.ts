@@ -458,6 +458,11 @@ function putLength(out: Uint8Array, p: number, n: number): number {
 function parseSimpleName(text: string): Name | undefined {
   const n = text.length;
   // First pass: the attribute types and the bounds of their values in `text` (no slices yet).
+  // The scratch keeps what a hostile name made it grow to only until the next call.
+  if (scanTypes.length > 64) {
+    scanTypes.length = 0;
+    scanBounds.length = 0;
+  }
   const types = scanTypes;
   const bounds = scanBounds;
   let k = 0;
