@@ -1,0 +1,80 @@
+// One server of bench/mtls.bench.ts, in a process of its own: the CPU time it reports
+// (process.cpuUsage: every thread of the process, GC helpers included) is then this server's
+// alone, and one server's garbage is never collected during another server's round.
+// Commands over IPC: `init` (build the server, answer its port), `cpu` (answer the CPU time used).
+import { constants as cryptoConstants } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:tls';
+import { createMtlsServer, lookupFromStatusSource, StatusLookupRevocation } from '../src/mtls/index.js';
+import { MemoryStatusSource } from '../src/revocation/index.js';
+import { parseCertificate } from '../src/x509/index.js';
+
+/** What each kind of server is (see the rows of bench/mtls.bench.ts). */
+export type ServerKind = 'openssl' | 'ours' | 'ours-no-intermediate' | 'ours-advertise';
+
+export interface ServerInit {
+  kind: ServerKind;
+  serverKeyPem: string;
+  /** The server's certificate followed by the intermediate. */
+  serverChain: string;
+  rootPem: string;
+  intPem: string;
+  /** Serial numbers (hex) the status source knows, per issuer id. */
+  issued: { root: string[]; int: string[] };
+}
+
+const answer = (s: { end(d: string): void }) => s.end('k');
+
+function build(o: ServerInit): Server {
+  const root = parseCertificate(o.rootPem);
+  const int = parseCertificate(o.intPem);
+  if (o.kind === 'openssl')
+    // No session tickets, as createMtlsServer by default: the same handshake messages on both sides.
+    return createServer(
+      {
+        key: o.serverKeyPem,
+        cert: o.serverChain,
+        ca: [o.rootPem],
+        requestCert: true,
+        rejectUnauthorized: true,
+        secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+      },
+      answer,
+    );
+  const source = new MemoryStatusSource();
+  for (const s of o.issued.root) source.issue('root', s);
+  for (const s of o.issued.int) source.issue('int', s);
+  const revocation = new StatusLookupRevocation(
+    lookupFromStatusSource(source, [
+      { id: 'root', certificate: root },
+      { id: 'int', certificate: int },
+    ]),
+  );
+  return createMtlsServer(
+    {
+      tls: { key: o.serverKeyPem, cert: o.serverChain },
+      clientAuth: {
+        trustAnchors: [root],
+        intermediates: o.kind === 'ours-no-intermediate' ? [] : [int],
+        revocation,
+      },
+      advertiseTrustAnchors: o.kind === 'ours-advertise',
+    },
+    answer,
+  );
+}
+
+let server: Server | undefined;
+process.on('message', (m: { init?: ServerInit; cpu?: true }) => {
+  if (m.init) {
+    server = build(m.init);
+    server.listen(0, '127.0.0.1', () => process.send!({ port: (server!.address() as AddressInfo).port }));
+  } else if (m.cpu) {
+    const c = process.cpuUsage();
+    process.send!({ cpuUs: c.user + c.system });
+  }
+});
+process.on('SIGTERM', () => {
+  server?.close();
+  process.exit(0);
+});
