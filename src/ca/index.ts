@@ -8,6 +8,10 @@
  *   const keys = await KeyStore.open({ dataDir: './fleetpki-data', passphrase });
  *   const { authority } = await Authority.init({ store, keys, config: loadConfig('ca.yaml') });
  */
+
+// Node-only: the node:crypto provider is the default here (see crypto/node-default.ts).
+import '../crypto/node-default.js';
+
 export { type AuditVerifyOptions, type AuditVerifyResult, verifyAudit } from './audit.js';
 export {
   Authority,

@@ -3,10 +3,7 @@
  * provider — installed as the default here, so verification is synchronous (fast enough for every
  * TLS handshake) — and the PKCS#11 signer. Browser/edge builds resolve to `./portable.ts`.
  */
-import { setDefaultProviderIfUnset } from './default-provider.js';
-import { nodeCrypto } from './node.js';
-
-setDefaultProviderIfUnset(nodeCrypto);
+import './node-default.js';
 
 export { nodeCrypto } from './node.js';
 export type { Pkcs11Constants, Pkcs11GenerateOptions, Pkcs11SignerOptions } from './pkcs11.js';

@@ -3,6 +3,10 @@
  * certs-only, base64 transfer framing, CsrAttrs, the multipart /serverkeygen answer) and the
  * device client with its enrollment flow. The server routes live with the CA service.
  */
+
+// Node-only: the node:crypto provider is the default here (see crypto/node-default.ts).
+import '../crypto/node-default.js';
+
 export {
   type EnrollResult,
   EstClient,

@@ -4,6 +4,9 @@
  * Mosquitto broker configuration (mTLS listener, per-device ACL, a CRL file kept fresh).
  */
 
+// Node-only: the node:crypto provider is the default here (see crypto/node-default.ts).
+import '../crypto/node-default.js';
+
 export {
   type AclAccess,
   type AclRule,
