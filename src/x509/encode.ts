@@ -1,9 +1,9 @@
 import { allocPublicBytes } from '../der/alloc.js';
-import { Tag } from '../der/tags.js';
 import { DerWriter } from '../der/writer.js';
 import type { Certificate } from './certificate.js';
 import type { CertificateList } from './crl.js';
 import type { CertificationRequest } from './csr.js';
+import { extensionLength, writeExtensionHead } from './extension-tlv.js';
 import { extensionCodec } from './extensions/registry.js';
 import type { Extension } from './extensions/types.js';
 import type { Name } from './name.js';
@@ -22,34 +22,9 @@ export function makeExtension(oid: string, critical: boolean, value: Uint8Array)
   // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
   // (RFC 5280 §4.1), assembled at its exact length: issuance makes several per certificate.
   const id = oidTlv(oid);
-  const octets = headerLength(value.length) + value.length;
-  const content = id.length + (critical ? 3 : 0) + octets;
-  const der = allocPublicBytes(headerLength(content) + content);
-  let p = putHeader(der, 0, Tag.SEQUENCE, content);
-  der.set(id, p);
-  p += id.length;
-  if (critical) {
-    der[p++] = Tag.BOOLEAN;
-    der[p++] = 1;
-    der[p++] = 0xff;
-  }
-  p = putHeader(der, p, Tag.OCTET_STRING, value.length);
-  der.set(value, p);
+  const der = allocPublicBytes(extensionLength(id.length, critical, value.length));
+  der.set(value, writeExtensionHead(der, id, critical, value.length));
   return { oid, critical, value, der };
-}
-
-const headerLength = (n: number): number =>
-  n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6;
-
-function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
-  b[p++] = tag;
-  const k = headerLength(n) - 2;
-  if (k === 0) b[p++] = n;
-  else {
-    b[p++] = 0x80 | k;
-    for (let s = (k - 1) * 8; s >= 0; s -= 8) b[p++] = (n >>> s) & 0xff;
-  }
-  return p;
 }
 
 /** Encoded extnID TLVs; extension OIDs are few, so the cache is capped rather than evicted. */

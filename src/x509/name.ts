@@ -370,21 +370,17 @@ export function readName(r: DerReader, name = 'Name'): Name {
 // ---- building ----
 
 /** Default string type per attribute (RFC 5280 §4.1.2.4 and Appendix A). */
+function tagOf(type: string): number {
+  if (PRINTABLE_TYPES.has(type)) return Tag.PrintableString;
+  return type === OID.emailAddress || type === OID.domainComponent ? Tag.IA5String : Tag.UTF8String;
+}
+
+/** `tagOf(type)`, refusing a value its PrintableString type cannot hold. */
 function defaultTag(type: string, value: string): number {
-  switch (type) {
-    case OID.countryName:
-    case OID.serialNumber:
-    case OID.dnQualifier:
-    case OID.jurisdictionCountryName:
-      if (!isPrintableString(value))
-        throw new X509Error('cannot-encode', `${attributeShortName(type)} must be a PrintableString`);
-      return Tag.PrintableString;
-    case OID.emailAddress:
-    case OID.domainComponent:
-      return Tag.IA5String;
-    default:
-      return Tag.UTF8String;
-  }
+  const tag = tagOf(type);
+  if (tag === Tag.PrintableString && !isPrintableString(value))
+    throw new X509Error('cannot-encode', `${attributeShortName(type)} must be a PrintableString`);
+  return tag;
 }
 
 function buildName(
@@ -564,12 +560,7 @@ const DESCRIPTORS = new Map<string, AttributeDescriptor>();
 function descriptor(oid: string): AttributeDescriptor {
   let d = DESCRIPTORS.get(oid);
   if (!d) {
-    const tag = PRINTABLE_TYPES.has(oid)
-      ? Tag.PrintableString
-      : oid === OID.emailAddress || oid === OID.domainComponent
-        ? Tag.IA5String
-        : Tag.UTF8String;
-    d = { oid, tlv: typeTlv(oid), tag };
+    d = { oid, tlv: typeTlv(oid), tag: tagOf(oid) };
     DESCRIPTORS.set(oid, d);
   }
   return d;

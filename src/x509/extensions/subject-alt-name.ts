@@ -1,5 +1,6 @@
 import { allocPublicBytes } from '../../der/alloc.js';
 import { encodeDer } from '../../der/writer.js';
+import { extensionLength, headerLength, putHeader, writeExtensionHead } from '../extension-tlv.js';
 import { type GeneralName, writeGeneralNames } from '../general-name.js';
 import { checkAddressNamesForEncoding, parseValue, readAddressNames } from './common.js';
 import type { Extension, SubjectAltName } from './types.js';
@@ -41,9 +42,8 @@ export function subjectAltNameExtension(v: SubjectAltName, critical: boolean): E
 
 function addressNamesExtension(v: SubjectAltName, critical: boolean, content: number): Extension | undefined {
   const value = headerLength(content) + content;
-  const inner = SAN_OID.length + (critical ? 3 : 0) + headerLength(value) + value;
-  const der = allocPublicBytes(headerLength(inner) + inner);
-  const p = extensionHeader(der, critical, inner, value);
+  const der = allocPublicBytes(extensionLength(SAN_OID.length, critical, value));
+  const p = writeExtensionHead(der, SAN_OID, critical, value);
   // Non-ASCII found while writing: the slab octets are left unused (a rare case).
   if (!writeAddressNames(der, p, v, content)) return undefined;
   return { oid: OID_SAN, critical, value: der.subarray(p), der };
@@ -51,25 +51,10 @@ function addressNamesExtension(v: SubjectAltName, critical: boolean, content: nu
 
 function generalExtension(v: SubjectAltName, critical: boolean): Extension {
   const general = encodeDer((w) => writeGeneralNames(w, v));
-  const value = general.length;
-  const inner = SAN_OID.length + (critical ? 3 : 0) + headerLength(value) + value;
-  const der = allocPublicBytes(headerLength(inner) + inner);
-  const p = extensionHeader(der, critical, inner, value);
+  const der = allocPublicBytes(extensionLength(SAN_OID.length, critical, general.length));
+  const p = writeExtensionHead(der, SAN_OID, critical, general.length);
   der.set(general, p);
   return { oid: OID_SAN, critical, value: der.subarray(p), der };
-}
-
-/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } up to the value. */
-function extensionHeader(der: Uint8Array, critical: boolean, inner: number, value: number): number {
-  let p = putHeader(der, 0, 0x30, inner);
-  der.set(SAN_OID, p);
-  p += SAN_OID.length;
-  if (critical) {
-    der[p++] = 0x01;
-    der[p++] = 0x01;
-    der[p++] = 0xff;
-  }
-  return putHeader(der, p, 0x04, value);
 }
 
 const OID_SAN = '2.5.29.17';
@@ -86,21 +71,6 @@ function ia5Tag(type: GeneralName['type']): number {
     default:
       return 0;
   }
-}
-
-const headerLength = (n: number) => (n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : 5);
-function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
-  b[p++] = tag;
-  if (n >= 0x10000) {
-    b[p++] = 0x83;
-    b[p++] = n >> 16;
-    b[p++] = (n >> 8) & 0xff;
-  } else if (n >= 0x100) {
-    b[p++] = 0x82;
-    b[p++] = n >> 8;
-  } else if (n >= 0x80) b[p++] = 0x81;
-  b[p++] = n & 0xff;
-  return p;
 }
 
 /**
