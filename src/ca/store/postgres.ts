@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { SerialStatus } from '../../revocation/status-source.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type WriteQueue } from './group-commit.js';
 import { pgError } from './postgres-error.js';
 import { migratePostgres } from './postgres-migrate.js';
 import { PostgresWriter } from './postgres-writer.js';
@@ -86,7 +86,7 @@ export class PostgresStore extends QueuedWrites implements Store {
 
   private constructor(
     private readonly pool: pg.Pool,
-    commit: GroupCommit,
+    commit: WriteQueue,
     private readonly candidateLimit: number,
   ) {
     super(commit);
@@ -123,7 +123,7 @@ export class PostgresStore extends QueuedWrites implements Store {
       );
     }
     const writer = new PostgresWriter(pool);
-    const commit = new GroupCommit((ops) => writer.runBatch(ops), options.maxBatch ?? 256);
+    const commit = new GroupCommit((ops) => writer.runBatch(ops), { maxBatch: options.maxBatch ?? 256 });
     return new PostgresStore(pool, commit, options.candidateLimit ?? CANDIDATE_LIMIT);
   }
 

@@ -1,4 +1,4 @@
-import type { GroupCommit } from './group-commit.js';
+import type { WriteQueue } from './group-commit.js';
 import { type OpName, queueAudit, type WriteOp, type WriteResults } from './ops.js';
 import { searchKeys } from './search-keys.js';
 import {
@@ -41,7 +41,7 @@ import {
 export abstract class QueuedWrites {
   protected closed = false;
 
-  constructor(protected readonly commit: GroupCommit) {}
+  constructor(protected readonly commit: WriteQueue) {}
 
   // ---- writes (group commit) --------------------------------------------------------------------
 

@@ -4,7 +4,10 @@ import type { Outcome, WriteOp } from './ops.js';
 import type { WriterThreadData } from './sqlite-worker.js';
 import { StoreError } from './types.js';
 
-/** Runs `SqliteWriter` on a worker thread; one batch at a time (group commit sends one at a time). */
+/**
+ * Runs `SqliteWriter` on a worker thread. Batches may be sent while others are in flight: the
+ * thread commits whatever has queued for it in one transaction (see sqlite-worker.ts).
+ */
 export class WriterThread {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(r: Outcome[]): void; reject(e: unknown): void }>();
@@ -12,11 +15,13 @@ export class WriterThread {
   private closing: (() => void) | undefined;
 
   private constructor(private readonly worker: Worker) {
-    worker.on('message', (m: { type: string; id?: number; results?: Outcome[] }) => {
+    worker.on('message', (m: { type: string; batches?: { id: number; results: Outcome[] }[] }) => {
       if (m.type === 'results') {
-        const p = this.pending.get(m.id!);
-        this.pending.delete(m.id!);
-        p?.resolve(m.results!);
+        for (const b of m.batches!) {
+          const p = this.pending.get(b.id);
+          this.pending.delete(b.id);
+          p?.resolve(b.results);
+        }
       } else if (m.type === 'closed') {
         this.closing?.();
       }

@@ -2,7 +2,7 @@ import { closeSync, constants, existsSync, fsyncSync, openSync, renameSync, rmSy
 import { basename, dirname, join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { SerialStatus } from '../../revocation/status-source.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, type WriteQueue } from './group-commit.js';
 import { QueuedWrites } from './queued-writes.js';
 import {
   type AuditRow,
@@ -98,7 +98,7 @@ export class SqliteStore extends QueuedWrites implements Store {
     /** The file, absolute. */
     readonly path: string,
     private readonly db: Database.Database,
-    commit: GroupCommit,
+    commit: WriteQueue,
     private readonly closeWriter: () => Promise<void>,
     private readonly candidateLimit: number,
   ) {
@@ -139,7 +139,7 @@ export class SqliteStore extends QueuedWrites implements Store {
     const candidateLimit = options.candidateLimit ?? CANDIDATE_LIMIT;
     if ((options.writer ?? 'thread') === 'inline') {
       const writer = new SqliteWriter(db);
-      const commit = new GroupCommit(async (ops) => writer.runBatch(ops), maxBatch);
+      const commit = new GroupCommit(async (ops) => writer.runBatch(ops), { maxBatch });
       return new SqliteStore(file, db, commit, async () => {}, candidateLimit);
     }
     let thread: WriterThread;
@@ -147,16 +147,17 @@ export class SqliteStore extends QueuedWrites implements Store {
       thread = await WriterThread.start({
         path: file,
         connection: { ...connection, cacheKiB: 2 * connection.cacheKiB },
+        maxBatch,
       });
     } catch (e) {
       db.close();
       throw e;
     }
-    const commit = new GroupCommit(
-      (ops) => thread.run(ops),
+    const commit = new GroupCommit((ops) => thread.run(ops), {
       maxBatch,
-      (busy) => thread.setBusy(busy),
-    );
+      onBusy: (busy) => thread.setBusy(busy),
+      mode: 'pipelined',
+    });
     return new SqliteStore(file, db, commit, () => thread.close(), candidateLimit);
   }
 
