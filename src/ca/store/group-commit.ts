@@ -83,8 +83,10 @@ export class GroupCommit implements WriteQueue {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        if (this.pipelined) this.sendAll();
-        else void this.drain();
+        if (!this.pipelined) return void this.drain();
+        this.sendAll();
+        // A burst may have sent everything already, and been answered: then nothing is left.
+        this.settled();
       });
     });
   }

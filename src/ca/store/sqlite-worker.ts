@@ -39,7 +39,7 @@ try {
   port.on('message', (m: Message) => {
     if (m.type === 'close') return close();
     const batches = [m];
-    let ops = m.ops;
+    const ops = [...m.ops];
     let closing = false;
     while (ops.length < data.maxBatch) {
       const next = receiveMessageOnPort(port)?.message as Message | undefined;
@@ -49,7 +49,7 @@ try {
         break;
       }
       batches.push(next);
-      ops = ops.concat(next.ops);
+      for (const op of next.ops) ops.push(op);
     }
     const results = writer.runBatch(ops);
     let at = 0;

@@ -84,6 +84,21 @@ describe('GroupCommit', () => {
     assert.deepEqual(busy, [true, false]);
   });
 
+  it('pipelined: a burst answered before the end of its turn still ends busy, and close returns', async () => {
+    const busy: boolean[] = [];
+    const gc = new GroupCommit(async (ops) => ops.map((o) => ({ ok: true, value: key(o) })), {
+      mode: 'pipelined',
+      onBusy: (b) => busy.push(b),
+    });
+    // Eight writes: the first schedules the end-of-turn send, the eighth sends all of them at
+    // once, and the writer answers before that turn ends, with nothing left to send.
+    const all = Array.from({ length: 8 }, (_, i) => gc.submit(op(`b${i}`)));
+    assert.equal((await Promise.all(all)).length, 8);
+    await turn();
+    assert.deepEqual(busy, [true, false]);
+    await gc.close();
+  });
+
   it('pipelined: a batch whose run throws fails its own callers only; per-op outcomes are kept', async () => {
     let call = 0;
     const gc = new GroupCommit(
