@@ -17,9 +17,9 @@ export interface GroupCommitOptions {
    * `serial` (default): one batch in flight; what queues meanwhile goes in the next, sent when it
    * ends — for a writer that runs one transaction at a time on this thread's event loop (the
    * PostgreSQL writer, SQLite inline).
-   * `pipelined`: each burst of writes (a turn's, or PIPELINED_BURST) is sent at once, whatever is in flight — for a writer on
-   * another thread that merges what has queued for it into one transaction (the SQLite writer
-   * thread, see sqlite-worker.ts). Waiting for a batch's answer before sending the next made the
+   * `pipelined`: each burst of writes (a turn's, or PIPELINED_BURST of them) is sent at once,
+   * whatever is in flight — for a writer on another thread that merges what has queued for it
+   * into one transaction (the SQLite writer thread, see sqlite-worker.ts). Waiting for a batch's answer before sending the next made the
    * writer idle while this thread ran the callers of the last batch, all together: requests then
    * moved in one convoy, alternating between the two threads instead of using both.
    */
@@ -136,7 +136,7 @@ export class GroupCommit implements WriteQueue {
     });
   }
 
-  /** Nothing queued or in flight: the writer is idle. */
+  /** When nothing is queued, scheduled or in flight: the writer is idle (onBusy(false), close). */
   private settled(): void {
     if (this.queue.length > 0 || this.scheduled || this.inFlight > 0) return;
     this.busy = false;
