@@ -35,6 +35,8 @@ export interface SpkiInfo {
   key: Uint8Array;
   /** RSA: modulus length in bytes (= signature length, RFC 8017 §8.2.2 step 1). */
   modulusBytes?: number;
+  /** RSA: the RSAPublicKey's integers (content octets). */
+  rsa?: { modulus: Uint8Array; publicExponent: Uint8Array };
   /** DSA: the subgroup order q (range check of r and s, FIPS 186-4 §4.7). */
   dsaQ?: Uint8Array;
 }
@@ -90,7 +92,7 @@ export function spkiInfo(spki: SubjectPublicKeyInfo): SpkiInfo {
   const key = spki.publicKey;
   switch (algorithm.kind) {
     case 'rsa':
-      return { algorithm, key, modulusBytes: spki.rsa!.modulus.length };
+      return { algorithm, key, modulusBytes: spki.rsa!.modulus.length, rsa: spki.rsa };
     case 'ec': {
       const size = CURVES[algorithm.curve].size;
       // RFC 5480 §2.2: uncompressed form is what PKIX uses; compressed points are refused.

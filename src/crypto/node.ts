@@ -53,25 +53,43 @@ const buf = (u: Uint8Array): Buffer =>
   Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 /**
- * The platform key for an SPKI. EC keys go in as JWK (RFC 7518 §6.2.1: the point's coordinates):
- * OpenSSL 3 decodes a DER SubjectPublicKeyInfo through its generic decoder chain, which costs about
- * twice as much as setting the coordinates directly — and every CSR brings a key never seen before.
- * The point is checked to be on the curve either way (the platform rejects it otherwise).
+ * The platform key for an SPKI, given as JWK (RFC 7518 §6: the key's own numbers) where that is
+ * exact: OpenSSL 3 decodes a DER SubjectPublicKeyInfo through its generic decoder chain, and every
+ * CSR brings a key never seen before. Measured per import: EC 109 → 64 µs (the point is still
+ * checked to be on the curve; the platform rejects it otherwise), Ed25519 74 → 6 µs, RSA 103 →
+ * 3 µs. Only rsaEncryption keys reach here as RSA (id-RSASSA-PSS keys are refused by
+ * parseSpkiInfo), so no key restriction is lost by leaving the DER.
  */
 function importPublicKey(spki: Uint8Array, info: SpkiInfo): KeyObject {
-  if (info.algorithm.kind === 'ec') {
-    // parseSpkiInfo guarantees an uncompressed point: 0x04 ‖ x ‖ y, each coordinate `size` bytes.
-    const point = buf(info.key);
-    const size = (point.length - 1) / 2;
-    return createPublicKey({
-      key: {
-        kty: 'EC',
-        crv: info.algorithm.curve,
-        x: point.subarray(1, 1 + size).toString('base64url'),
-        y: point.subarray(1 + size).toString('base64url'),
-      },
-      format: 'jwk',
-    });
+  const a = info.algorithm;
+  const b64 = (u: Uint8Array) => buf(u).toString('base64url');
+  switch (a.kind) {
+    case 'ec': {
+      // parseSpkiInfo guarantees an uncompressed point: 0x04 ‖ x ‖ y, each coordinate `size` bytes.
+      const size = (info.key.length - 1) / 2;
+      return createPublicKey({
+        key: {
+          kty: 'EC',
+          crv: a.curve,
+          x: b64(info.key.subarray(1, 1 + size)),
+          y: b64(info.key.subarray(1 + size)),
+        },
+        format: 'jwk',
+      });
+    }
+    case 'ed25519':
+    case 'ed448':
+      return createPublicKey({
+        key: { kty: 'OKP', crv: a.kind === 'ed25519' ? 'Ed25519' : 'Ed448', x: b64(info.key) },
+        format: 'jwk',
+      });
+    case 'rsa':
+      if (info.rsa)
+        return createPublicKey({
+          key: { kty: 'RSA', n: b64(info.rsa.modulus), e: b64(info.rsa.publicExponent) },
+          format: 'jwk',
+        });
+      break;
   }
   return createPublicKey({ key: buf(spki), format: 'der', type: 'spki' });
 }
