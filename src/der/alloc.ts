@@ -4,7 +4,7 @@
  * own off-heap backing store, which costs about 0.3–1 µs each; a view into a slab costs ~0.15 µs
  * (the same trick as Node's Buffer pool). The views share an ArrayBuffer with other outputs, so
  * never use this for secrets (keys, passphrases) — anyone holding `.buffer` of one view can read
- * its neighbours — nor for what issuance hands out: each IssuedCertificate owns its buffer
+ * its neighbours. Issued certificates have slabs of their own, which hold certificates only
  * (issue/assemble.ts).
  */
 const SLAB_SIZE = 8192;

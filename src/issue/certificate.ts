@@ -92,10 +92,12 @@ const DAY_MS = 86_400_000;
 
 /**
  * A freshly signed certificate. `certificate` parses the DER on first use.
- * `der` starts at offset 0 of an ArrayBuffer that belongs to this certificate alone (`tbs` is a
- * view into the same buffer), so `der.buffer` may be transferred to a worker without affecting
- * any other object. The buffer may end with a few unused zero octets after the DER (an ECDSA
- * signature shorter than its maximum): use `der` (or `der.byteLength`), not the whole buffer.
+ * `der` (and `tbs`, a view into it) is a view into a slab shared with other certificates issued
+ * by this process, as Node's pooled Buffers are: read it, store it, send it, but never transfer
+ * `der.buffer` to a worker (that would detach the other certificates in the slab) and never wrap
+ * `der.buffer` whole (it holds other certificates too). `copy()` gives an exact array of its own
+ * for those uses; structured cloning (`postMessage` without a transfer list) copies the whole
+ * slab, so send `copy()` there as well.
  */
 export class IssuedCertificate {
   private parsed?: Certificate;
@@ -123,6 +125,11 @@ export class IssuedCertificate {
 
   toPem(): string {
     return encodePem('CERTIFICATE', this.der);
+  }
+
+  /** The DER in an ArrayBuffer of its own, exactly `der.length` long: safe to transfer or wrap whole. */
+  copy(): Uint8Array {
+    return this.der.slice();
   }
 }
 
@@ -451,7 +458,7 @@ export class CertificateBuilder {
 }
 
 export interface Prepared {
-  /** The TBSCertificate to sign (a view into `assembly.buffer`, which belongs to this certificate alone). */
+  /** The TBSCertificate to sign (a view into `assembly.buffer`, a slab view; see IssuedCertificate). */
   tbs: Uint8Array;
   assembly: TbsInPlace;
   issuer: Issuer;

@@ -1,7 +1,9 @@
-// Every issued certificate owns its bytes: `der` (and `tbs`, a view into it) sit in an
-// ArrayBuffer no other certificate shares, so transferring one to a worker or wrapping its
-// `.buffer` never reaches another certificate. Also: the in-place assembly equals x509's generic
-// encoder byte for byte, whether the signature fills its room, leaves some, or needs a copy.
+// Issued certificates are assembled in shared slabs that hold certificates only (issue/assemble.ts):
+// `der` and `tbs` are views into one slab, `copy()` gives bytes of their own that may be
+// transferred or cloned without touching any other certificate, and what sits beside a
+// certificate in its slab is other certificates (public data), never keys or pooled randomness.
+// Also: the in-place assembly equals x509's generic encoder byte for byte, whether the signature
+// fills its room, leaves some, or needs a copy.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { generateKeyPair, type KeyPair, KeySigner, type KeyType } from '../../src/crypto/index.js';
@@ -37,46 +39,86 @@ function issue(type: KeyType, n: number): IssuedCertificate[] {
   return out;
 }
 
-describe('issued certificates own their bytes', () => {
+describe('issued certificates: shared slabs, copy() of their own', () => {
   for (const type of TYPES)
-    test(`${type}: one buffer per certificate, DER at offset 0, tbs inside it`, () => {
+    test(`${type}: der and tbs in one slab, copy() exact and separate`, () => {
       const certs = issue(type, 40);
-      const buffers = new Set(certs.map((c) => c.der.buffer));
-      assert.equal(buffers.size, certs.length, 'no two certificates share a buffer');
       for (const c of certs) {
-        assert.equal(c.der.byteOffset, 0);
         assert.equal(c.tbs.buffer, c.der.buffer);
-        const slack = c.der.buffer.byteLength - c.der.byteLength;
-        // Only ECDSA signatures vary in length (a few octets); the slack is zeros.
-        assert.ok(slack >= 0 && slack <= (type.startsWith('ec-') ? 8 : 0), `slack ${slack}`);
-        assert.ok(new Uint8Array(c.der.buffer, c.der.byteLength).every((b) => b === 0));
         assert.deepEqual(parseCertificate(c.der).tbs, c.tbs);
+        const own = c.copy();
+        assert.equal(own.byteOffset, 0);
+        assert.equal(own.buffer.byteLength, c.der.byteLength);
+        assert.notEqual(own.buffer, c.der.buffer);
+        assert.ok(bytesEqual(own, c.der));
         // The serial is not a view into the CSPRNG pool (whose unused octets are future serials).
         assert.equal(c.serialNumber.buffer.byteLength, c.serialNumber.byteLength);
       }
+      // Small certificates share slabs (the point of them); assemblies above 2 KiB get their own.
+      const slabs = new Set(certs.map((c) => c.der.buffer));
+      assert.ok(slabs.size < certs.length, `${slabs.size} slabs for ${certs.length} certificates`);
     });
 
-  test('transferring one certificate’s buffer leaves every other certificate intact', () => {
+  test('transferring or cloning copy() leaves every other certificate intact', () => {
     const certs = issue('ec-p256', 64);
-    const copies = certs.map((c) => c.der.slice());
-    const victim = certs[31]!;
-    const moved = structuredClone(victim.der.buffer, { transfer: [victim.der.buffer] });
-    assert.equal(victim.der.byteLength, 0, 'the transferred view is detached');
-    assert.deepEqual(new Uint8Array(moved, 0, copies[31]!.length), copies[31]);
+    const before = certs.map((c) => c.copy());
+    const own = certs[31]!.copy();
+    const moved = structuredClone(own.buffer, { transfer: [own.buffer] });
+    assert.equal(own.byteLength, 0, 'the transferred copy is detached');
+    assert.ok(bytesEqual(new Uint8Array(moved), before[31]!));
+    const cloned = structuredClone(certs[5]!.copy());
+    assert.equal(
+      cloned.buffer.byteLength,
+      cloned.byteLength,
+      'a clone of copy() carries the certificate only',
+    );
     certs.forEach((c, i) => {
-      if (i === 31) return;
-      assert.ok(bytesEqual(c.der, copies[i]!), `certificate ${i} unchanged`);
+      assert.ok(bytesEqual(c.der, before[i]!), `certificate ${i} unchanged`);
       assert.equal(parseCertificate(c.der).subject.toString(), `CN=device-${i}`);
     });
   });
 
-  test('wrapping `.buffer` reads this certificate only', () => {
-    const [a, b] = issue('ed25519', 2);
-    const whole = new Uint8Array(a!.der.buffer);
-    assert.ok(bytesEqual(whole, a!.der));
-    assert.ok(!bytesEqual(whole, b!.der));
+  test('a slab holds certificates and zero padding only', () => {
+    const certs = issue('ed25519', 30);
+    const slab = new Uint8Array(certs[29]!.der.buffer);
+    let p = 0;
+    let seen = 0;
+    while (p < slab.length) {
+      if (slab[p] === 0) {
+        p++;
+        continue;
+      }
+      // Every other octet starts a SEQUENCE: a Certificate, or the TBSCertificate of an assembly
+      // that was prepared and never signed (its outer header is still zeros).
+      assert.equal(slab[p], 0x30, `SEQUENCE at ${p}`);
+      const n = sequenceLength(slab, p);
+      const tlv = slab.subarray(p, p + n);
+      let ok = false;
+      try {
+        parseCertificate(tlv);
+        ok = true;
+      } catch {
+        ok =
+          DerReader.from(tlv, 'TBSCertificate').readSequence('TBSCertificate').readAny('version').der[0] ===
+          0xa0;
+      }
+      assert.ok(ok, `certificate material at ${p}`);
+      seen++;
+      p += n;
+    }
+    assert.ok(seen >= 2, `${seen} certificates in the slab`);
   });
 });
+
+/** Length of the whole TLV of a definite-length SEQUENCE at `p` (test helper, DER lengths). */
+function sequenceLength(b: Uint8Array, p: number): number {
+  const l0 = b[p + 1]!;
+  if (l0 < 0x80) return 2 + l0;
+  const k = l0 & 0x7f;
+  let n = 0;
+  for (let i = 0; i < k; i++) n = n * 256 + b[p + 2 + i]!;
+  return 2 + k + n;
+}
 
 describe('in-place assembly equals the generic encoder', () => {
   const parts = () => {
