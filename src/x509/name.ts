@@ -127,12 +127,24 @@ function atvKey(a: AttributeTypeAndValue): string {
 export class Name {
   private _key?: string;
   private _string?: string;
+  private _rdns: readonly RelativeDistinguishedName[] | undefined;
 
+  /** `rdns` may be left out when `der` is known to be a valid Name: they are then read on first use. */
   constructor(
     /** The exact DER of the Name SEQUENCE. */
     readonly der: Uint8Array,
-    readonly rdns: readonly RelativeDistinguishedName[],
-  ) {}
+    rdns?: readonly RelativeDistinguishedName[],
+  ) {
+    this._rdns = rdns;
+  }
+
+  /** The RDNs in DER order (most significant first). */
+  get rdns(): readonly RelativeDistinguishedName[] {
+    // Only `parseSimpleName` leaves them out: a CA that parses a subject to issue a certificate
+    // needs the DER, and the RDN objects were most of that parse's time and garbage.
+    if (this._rdns === undefined) this._rdns = Name.fromDer(this.der)._rdns!;
+    return this._rdns;
+  }
 
   static fromDer(der: Uint8Array): Name {
     const r = DerReader.from(der, 'Name');
@@ -152,7 +164,8 @@ export class Name {
   }
 
   get isEmpty(): boolean {
-    return this.rdns.length === 0;
+    // An empty RDNSequence is `30 00`; any RDN makes the DER longer.
+    return this._rdns === undefined ? this.der.length <= 2 : this._rdns.length === 0;
   }
 
   /** All values of one attribute type, in DER order. */
@@ -445,11 +458,11 @@ function putLength(out: Uint8Array, p: number, n: number): number {
 }
 
 /**
- * The common case of `Name.parse`, without the general parser and without re-reading its own
- * DER: single-valued RDNs with known short attribute names and plain printable-ASCII values (no
- * escapes, quotes, `+` or `#`). It produces exactly what the general path produces (the same
- * DER, the same parsed values; a test compares the two) and returns undefined for anything else,
- * which the general path then parses or rejects with its precise error.
+ * The common case of `Name.parse`, without the general parser: single-valued RDNs with known
+ * short attribute names and plain printable-ASCII values (no escapes, quotes, `+` or `#`). It
+ * writes the DER only; the Name reads its RDNs from that DER when they are first asked for. The
+ * result equals the general path's (the same DER, the same RDNs; a test compares the two); for
+ * anything else it returns undefined, and the general path parses the text or names its error.
  */
 function parseSimpleName(text: string): Name | undefined {
   const n = text.length;
@@ -507,16 +520,11 @@ function parseSimpleName(text: string): Name | undefined {
     total += 1 + lengthOctets(seq) + seq;
   }
   const der = new Uint8Array(1 + lengthOctets(total) + total);
-  // V8 keeps typed arrays of up to 64 octets inside the JS heap (~20 ns each); the first view
-  // (`subarray`) of one moves it out (~0.3 µs, a quarter of this function). So the values of a
-  // short Name get small arrays of their own; those of a long one (already out) are views.
-  const views = der.length > 64;
-  const rdns: AttributeTypeAndValue[][] = [];
   let p = 0;
   der[p++] = Tag.SEQUENCE;
   p = putLength(der, p, total);
   for (let j = k - 1; j >= 0; j--) {
-    const { oid: type, tlv, tag } = types[j]!;
+    const { tlv, tag } = types[j]!;
     const vs = bounds[2 * j]!;
     const ve = bounds[2 * j + 1]!;
     const len = ve - vs;
@@ -527,20 +535,11 @@ function parseSimpleName(text: string): Name | undefined {
     p = putLength(der, p, a);
     der.set(tlv, p);
     p += tlv.length;
-    const tlvStart = p;
     der[p++] = tag;
     p = putLength(der, p, len);
-    const own = views ? undefined : new Uint8Array(p - tlvStart + len);
-    if (own) for (let c = tlvStart; c < p; c++) own[c - tlvStart] = der[c]!;
-    let o = p - tlvStart;
-    for (let c = vs; c < ve; c++) {
-      const ch = text.charCodeAt(c);
-      der[p++] = ch;
-      if (own) own[o++] = ch;
-    }
-    rdns.push([{ type, tag, value: text.slice(vs, ve), der: own ?? der.subarray(tlvStart, p) }]);
+    for (let c = vs; c < ve; c++) der[p++] = text.charCodeAt(c);
   }
-  return new Name(der, rdns);
+  return new Name(der);
 }
 
 // Scratch of parseSimpleName, which is synchronous and never re-entered: attribute types, and
