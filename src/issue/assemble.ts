@@ -1,3 +1,4 @@
+import { Slabs } from '../der/alloc.js';
 import { DerWriter } from '../der/writer.js';
 import type { SignatureAlgorithm } from '../x509/algorithm.js';
 import { curveByName } from '../x509/curves.js';
@@ -50,21 +51,7 @@ function putHeader(b: Uint8Array, p: number, tag: number, n: number): number {
 const VERSION_3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
 
 /** Slabs of certificate assemblies (see above): never secrets, never anything but certificates. */
-const SLAB_SIZE = 8192;
-const MAX_SLABBED = 2048;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabPos = 0;
-
-function assemblyBuffer(n: number): Uint8Array {
-  if (n > MAX_SLABBED) return new Uint8Array(n);
-  if (slabPos + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabPos = 0;
-  }
-  const v = slab.subarray(slabPos, slabPos + n);
-  slabPos += (n + 7) & ~7; // 8-byte aligned, as separate allocations would be
-  return v;
-}
+const certificateSlabs = new Slabs(8192, 2048);
 
 // Validity for consecutive certificates is usually identical (same second, same profile):
 // keep the last encoding.
@@ -126,7 +113,7 @@ export function assembleTbs(t: TbsParts, tail = 0): TbsInPlace {
     a3Len;
   const tbsLen = headerLength(content) + content;
   const header = tail > 0 ? headerLength(tbsLen + tail) : 0;
-  const buffer = assemblyBuffer(header + tbsLen + tail);
+  const buffer = certificateSlabs.alloc(header + tbsLen + tail);
   let p = putHeader(buffer, header, 0x30, content);
   buffer.set(VERSION_3, p);
   p += VERSION_3.length;
