@@ -127,7 +127,9 @@ function atvKey(a: AttributeTypeAndValue): string {
 export class Name {
   private _key?: string;
   private _string?: string;
-  private _rdns: readonly RelativeDistinguishedName[] | undefined;
+  // A private field, not a property: a Name whose RDNs were read and one whose were not are
+  // still deep-equal (their DER decides the RDNs).
+  #rdns: readonly RelativeDistinguishedName[] | undefined;
 
   /** `rdns` may be left out when `der` is known to be a valid Name: they are then read on first use. */
   constructor(
@@ -135,15 +137,15 @@ export class Name {
     readonly der: Uint8Array,
     rdns?: readonly RelativeDistinguishedName[],
   ) {
-    this._rdns = rdns;
+    this.#rdns = rdns;
   }
 
   /** The RDNs in DER order (most significant first). */
   get rdns(): readonly RelativeDistinguishedName[] {
     // Only `parseSimpleName` leaves them out: a CA that parses a subject to issue a certificate
     // needs the DER, and the RDN objects were most of that parse's time and garbage.
-    if (this._rdns === undefined) this._rdns = Name.fromDer(this.der)._rdns!;
-    return this._rdns;
+    if (this.#rdns === undefined) this.#rdns = Name.fromDer(this.der).rdns;
+    return this.#rdns;
   }
 
   static fromDer(der: Uint8Array): Name {
@@ -165,7 +167,7 @@ export class Name {
 
   get isEmpty(): boolean {
     // An empty RDNSequence is `30 00`; any RDN makes the DER longer.
-    return this._rdns === undefined ? this.der.length <= 2 : this._rdns.length === 0;
+    return this.#rdns === undefined ? this.der.length <= 2 : this.#rdns.length === 0;
   }
 
   /** All values of one attribute type, in DER order. */
