@@ -16,21 +16,24 @@ export function migrateSqlite(
   migrations: readonly Migration[] = SQLITE_MIGRATIONS,
 ): number {
   const latest = migrations[migrations.length - 1]!.version;
+  // One statement, so one snapshot: as two reads, another process's first migration could commit
+  // between them, and the second read would see its schema_version as a foreign table.
   const current = () => {
-    const has = db
-      .prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version'`)
-      .get();
+    const { has, other } = db
+      .prepare(
+        `SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_version') AS has,
+                (SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1) AS other`,
+      )
+      .get() as { has: number; other: string | null };
     if (!has) {
-      const other = db
-        .prepare(`SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' LIMIT 1`)
-        .get() as { name: string } | undefined;
-      if (other)
+      if (other !== null)
         throw new StoreError(
           'unavailable',
-          `not a fleetpki store: it has table ${other.name} but no schema_version`,
+          `not a fleetpki store: it has table ${other} but no schema_version`,
         );
       return 0;
     }
+    // The table and its rows commit in one transaction (below): seen, it has its rows.
     const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
     return row.v ?? 0;
   };

@@ -11,6 +11,8 @@ import {
   type StoreError,
   type StoreLocation,
 } from '../../../src/ca/store/index.js';
+import { migrateSqlite } from '../../../src/ca/store/sqlite-migrate.js';
+import { SQLITE_MIGRATIONS } from '../../../src/ca/store/sqlite-schema.js';
 
 /** Store URLs and what opening a store that cannot be used says. */
 const dir = mkdtempSync(join(tmpdir(), 'fleetpki-open-'));
@@ -86,6 +88,53 @@ describe('openStore failures', () => {
       { name: 'notes' },
     ]);
     again.close();
+  });
+
+  it('another process migrating right after our first look at a new file: no "not a fleetpki store"', () => {
+    // Deterministic form of 4 processes opening one new store at once (contract.ts): the moment
+    // this connection has read the empty schema, another connection creates the whole store.
+    // Reading the schema in two statements, the second one saw that store's schema_version as a
+    // foreign table.
+    const f = join(dir, 'race.db');
+    const ours = new Database(f);
+    const theirs = new Database(f);
+    let raced = false;
+    const watched = new Proxy(ours, {
+      get(target, key) {
+        if (key === 'prepare')
+          return (sql: string) => {
+            const st = target.prepare(sql);
+            if (raced || !sql.includes('sqlite_schema')) return st;
+            return new Proxy(st, {
+              get(s, k) {
+                const v = Reflect.get(s, k, s);
+                if (k !== 'get') return typeof v === 'function' ? v.bind(s) : v;
+                return (...args: unknown[]) => {
+                  const row = (v as (...a: unknown[]) => unknown).apply(s, args);
+                  if (!raced) {
+                    raced = true;
+                    migrateSqlite(theirs);
+                  }
+                  return row;
+                };
+              },
+            });
+          };
+        const v = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    try {
+      const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]!.version;
+      assert.equal(migrateSqlite(watched), latest);
+      assert.ok(raced, 'the other connection migrated in between');
+      assert.deepEqual(ours.prepare('SELECT count(*) AS n FROM schema_version').get(), {
+        n: SQLITE_MIGRATIONS.length,
+      });
+    } finally {
+      ours.close();
+      theirs.close();
+    }
   });
 
   it('a PostgreSQL server that is not there is unavailable, and the password stays out of the message', async () => {
