@@ -19,9 +19,10 @@ export interface GroupCommitOptions {
    * PostgreSQL writer, SQLite inline).
    * `pipelined`: each burst of writes (a turn's, or PIPELINED_BURST of them) is sent at once,
    * whatever is in flight — for a writer on another thread that merges what has queued for it
-   * into one transaction (the SQLite writer thread, see sqlite-worker.ts). Waiting for a batch's answer before sending the next made the
-   * writer idle while this thread ran the callers of the last batch, all together: requests then
-   * moved in one convoy, alternating between the two threads instead of using both.
+   * into one transaction (the SQLite writer thread, see sqlite-worker.ts). Waiting for a batch's
+   * answer before sending the next made the writer idle while this thread ran the callers of the
+   * last batch, all together: requests then moved in one convoy, alternating between the two
+   * threads instead of using both.
    */
   mode?: 'serial' | 'pipelined';
 }
