@@ -7,13 +7,18 @@
 // - fleetpki serve, PostgreSQL  the same on a throwaway cluster with fsync and synchronous_commit on
 // - step-ca 0.19             POST /1.0/sign with a one-time token (JWK provisioner), bbolt database
 // - cfssl 1.2 serve          POST /api/v1/cfssl/sign, SQLite certdb (no authentication: cfssl's default)
-// and in process: `Authority.issue` on SQLite (durable), 32 in flight. bench/ca-peers.ts starts them.
+// and in process: `Authority.issue` on SQLite (durable), 32 in flight, in a child process of its
+// own (bench/ca-inprocess.ts) so that the load generator's process holds nothing but the load
+// generator. bench/ca-peers.ts starts the servers.
 //
 // The machine is shared, so the CAs take turns: ROUNDS rounds, each giving every CA one window of
 // FLEETPKI_BENCH_MS (the order rotates per round). A CA's rate is the median of its windows, and a
 // ratio is the median of the per-round ratios (windows next to each other in time). Latencies are
-// pooled over the windows. Next to each rate: the CPU its server processes used per issuance (the
-// PostgreSQL row includes the database's processes) and the load average during its windows.
+// pooled over the windows. Every window starts on a settled machine: `sync` writes out what the
+// previous window left dirty in the page cache (PostgreSQL's data pages, a checkpointed WAL), and a
+// short pause lets the previous CA's background work end, so no CA pays for another's. Next to
+// each rate: the CPU its server processes used per issuance (the PostgreSQL row includes the
+// database's processes) and the load average during its windows.
 // Before the timed windows every CA gets a warm-up window; step-ca's tokens for a window are signed
 // before it starts (the load side then costs every CA the same), and how long that took is shown.
 //
@@ -26,7 +31,7 @@
 // kept), FLEETPKI_BENCH_CA_POOL (CSR pool size, default 16384), FLEETPKI_BENCH_CA_BASE=<git ref> (adds
 // a row: that commit's `fleetpki serve` on SQLite, built into .tmp/bench-ca/ — a change measured
 // against the code before it, in the same run).
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,14 +39,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { Authority } from '../src/ca/authority.js';
-import { parseConfig } from '../src/ca/config.js';
-import { KeyStore } from '../src/ca/keys.js';
-import { openStore } from '../src/ca/store/index.js';
 // The Node entry of crypto/ makes node:crypto the default provider (as the CLI's imports do).
 import '../src/crypto/index.js';
-import { CertificateBuilder, Issuer } from '../src/issue/index.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import type { InProcessWindow } from './ca-inprocess.js';
 import { drive, percentile, processTreeCpuMs } from './ca-load.js';
 import {
   buildBaseline,
@@ -54,7 +55,7 @@ import {
   startStepCa,
 } from './ca-peers.js';
 import { csrPool, type PooledCsr } from './ca-pool.js';
-import { measure, writeResults } from './harness.js';
+import { writeResults } from './harness.js';
 
 const WINDOW_MS = Number(process.env.FLEETPKI_BENCH_MS) || 6000;
 const ROUNDS = Number(process.env.FLEETPKI_BENCH_ROUNDS) || 4;
@@ -62,6 +63,7 @@ const ROUNDS = Number(process.env.FLEETPKI_BENCH_ROUNDS) || 4;
 // thousand requests (their rates still rose from round to round with a 3 s warm-up).
 const WARMUP_MS = WINDOW_MS;
 const CONNECTIONS = 32;
+const SETTLE_MS = 1000;
 const POOL = Number(process.env.FLEETPKI_BENCH_CA_POOL) || 16_384;
 const ONLY = process.env.FLEETPKI_BENCH_CA_ONLY?.split(',').map((s) => s.trim());
 const PROFILE = process.env.FLEETPKI_BENCH_CA_PROF === '1';
@@ -116,6 +118,12 @@ say(
   `ca bench: window ${WINDOW_MS} ms, ${ROUNDS} rounds, ${CONNECTIONS} connections; load average ${fmtLoad()}`,
 );
 const pool = await csrPool(cacheDir, POOL, say);
+
+/** Between windows: the page cache written out, then a pause (see the header). */
+async function settle(): Promise<void> {
+  execFileSync('sync');
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+}
 
 /** Each CA walks the pool from its own cursor, so a CSR comes back only after POOL requests. */
 function cursor(): () => PooledCsr {
@@ -385,57 +393,66 @@ async function cfsslTarget(): Promise<void> {
 
 // ---- Authority.issue in process ------------------------------------------------------------------
 
-let inProcess: { ca: Authority; keys: KeyStore; store: Awaited<ReturnType<typeof openStore>> } | undefined;
+/** The in-process row's child (bench/ca-inprocess.ts), once started. */
+let inProcess:
+  | { ask: <T>(cmd: Record<string, unknown>, key: string) => Promise<T>; child: ChildProcess }
+  | undefined;
 
 async function inProcessTarget(): Promise<void> {
   const dir = join(runDir, 'inprocess');
   mkdirSync(dir);
-  const store = await openStore(`sqlite:${join(dir, 'fleetpki.db')}`);
-  const keys = await KeyStore.open({ dataDir: dir, passphrase: 'bench' });
-  const { authority: ca } = await Authority.init({ store, keys, config: parseConfig({}), background: 'off' });
-  inProcess = { ca, keys, store };
-  const next = cursor();
+  const child = fork(fileURLToPath(new URL('./ca-inprocess.ts', import.meta.url)), {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.connected)
+      await ask({ close: true }, 'closed').catch(() => undefined);
+    child.kill('SIGTERM');
+  });
+  /** Sends one command and waits for the answer carrying `key` (or the child's error). */
+  const ask = <T>(cmd: Record<string, unknown>, key: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m: Record<string, unknown>) => {
+        if (!(key in m) && !('error' in m)) return;
+        off();
+        if ('error' in m) reject(new Error(`in-process row: ${String(m.error)}`));
+        else resolve(m[key] as T);
+      };
+      const onExit = (code: number | null) => {
+        off();
+        reject(new Error(`in-process row: its process exited (${code})`));
+      };
+      const off = () => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+      };
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.send(cmd);
+    });
+  await ask({ init: { dir, cacheDir, pool: POOL } }, 'ready');
+  inProcess = { ask, child };
   const t: Target = {
     key: 'inprocess',
     name: 'Authority.issue in process, SQLite',
     windows: [],
     async window(ms, round) {
-      const latencies: number[] = [];
       const loadBefore = load();
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const end = t0 + ms;
-      let failed = 0;
-      let firstFailure: string | undefined;
-      const worker = async () => {
-        while (performance.now() < end) {
-          const s = performance.now();
-          try {
-            const r = await ca.issue(next().der, { profile: 'device', requester: 'bench' });
-            if (r.status !== 'issued') throw new Error(r.status);
-            latencies.push(performance.now() - s);
-          } catch (e) {
-            failed++;
-            firstFailure ??= String(e);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-      const elapsedMs = performance.now() - t0;
-      const c = process.cpuUsage(c0);
+      const w = await ask<InProcessWindow>({ window: { ms, connections: CONNECTIONS } }, 'window');
       return {
         round,
-        perSec: (latencies.length * 1000) / elapsedMs,
-        ok: latencies.length,
-        failed,
-        latencies,
-        elapsedMs,
-        serverCpuMs: (c.user + c.system) / 1000,
+        perSec: w.perSec,
+        ok: w.ok,
+        failed: w.failed,
+        latencies: w.latencies,
+        elapsedMs: w.elapsedMs,
+        serverCpuMs: w.cpuMs,
         loadCpuMs: 0,
         loadBefore,
         loadAfter: load(),
         prepMs: 0,
-        ...(firstFailure ? { firstFailure } : {}),
+        ...(w.firstFailure ? { firstFailure: w.firstFailure } : {}),
       };
     },
     async check(okTotal) {
@@ -462,6 +479,7 @@ try {
   say(`started: ${targets.map((t) => t.name).join('; ')}; load average ${fmtLoad()}`);
 
   for (const t of targets) {
+    await settle();
     const w = await t.window(WARMUP_MS, 0);
     t.lastRate = w.perSec;
     say(
@@ -472,6 +490,7 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     for (let i = 0; i < targets.length; i++) {
       const t = targets[(i + round - 1) % targets.length]!;
+      await settle();
       const w = await t.window(WINDOW_MS, round);
       t.windows.push(w);
       t.lastRate = w.perSec;
@@ -489,39 +508,18 @@ try {
   // Informational rows, outside the rotation.
   const extra: { name: string; perSec: number; note: string }[] = [];
   if (inProcess) {
-    const { ca, keys, store } = inProcess;
-    let n = 0;
-    const one = await measure(
-      'Authority.issue, 1 in flight',
-      async () => {
-        await ca.issue(pool[n++ % pool.length]!.der, { profile: 'device', requester: 'bench' });
-      },
-      { durationMs: WINDOW_MS / 2 },
+    const x = await inProcess.ask<{ oneInFlight: number; floor: number }>(
+      { extras: { ms: WINDOW_MS / 2 } },
+      'extras',
     );
     extra.push({
       name: 'Authority.issue in process, 1 in flight (SQLite)',
-      perSec: one.opsPerSec,
+      perSec: x.oneInFlight,
       note: 'one fsync per request',
     });
-    const intRec = (await store.listIssuers()).find((i) => i.role === 'intermediate')!;
-    const issuer = Issuer.fromCertificate(ca.chain()[0]!, await keys.signer(intRec.key));
-    const csrs = pool.slice(0, 256).map((c) => c.der);
-    const { parseCsr } = await import('../src/x509/csr.js');
-    const parsed = csrs.map((d) => parseCsr(d));
-    const floor = await measure(
-      'build+sign only',
-      () => {
-        new CertificateBuilder('device')
-          .fromCsr(parsed[n++ % parsed.length]!)
-          .issuer(issuer)
-          .days(30)
-          .signSync();
-      },
-      { durationMs: WINDOW_MS / 2 },
-    );
     extra.push({
       name: 'CertificateBuilder.signSync only',
-      perSec: floor.opsPerSec,
+      perSec: x.floor,
       note: 'no CSR check, policy, store: the floor',
     });
   }
@@ -530,11 +528,6 @@ try {
   say(report.text);
   writeResults('ca', report.json);
 } finally {
-  if (inProcess) {
-    await inProcess.ca.close();
-    inProcess.keys.close();
-    await inProcess.store.close();
-  }
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
 }
 
@@ -633,8 +626,8 @@ function summarise(ts: Target[], extra: { name: string; perSec: number; note: st
     ...cells.map(line),
     ...extra.map((e) => `${e.name}: ${fx(e.perSec, 0)}/s (${e.note})`),
     '',
-    'CPU ms/issue: the CA server process(es) (PostgreSQL row: fleetpki + PostgreSQL; in-process row: the',
-    `whole bench process). Load generator: ${rows
+    'CPU ms/issue: the CA server process(es) (PostgreSQL row: fleetpki + PostgreSQL; in-process row: its',
+    `own process, every thread). Load generator: ${rows
       .filter((r) => r.key !== 'inprocess')
       .map(
         (r) =>
