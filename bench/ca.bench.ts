@@ -15,8 +15,9 @@
 // FLEETPKI_BENCH_MS (the order rotates per round). A CA's rate is the median of its windows, and a
 // ratio is the median of the per-round ratios (windows next to each other in time). Latencies are
 // pooled over the windows. Every window starts on a settled machine: `sync` writes out what the
-// previous window left dirty in the page cache (PostgreSQL's data pages, a checkpointed WAL), and a
-// short pause lets the previous CA's background work end, so no CA pays for another's. Next to
+// previous window left dirty in the page cache (PostgreSQL writes its data pages without fsync
+// until its checkpoint), and a short pause lets the previous CA's background work end, so no CA
+// pays for another's. Next to
 // each rate: the CPU its server processes used per issuance (the PostgreSQL row includes the
 // database's processes) and the load average during its windows.
 // Before the timed windows every CA gets a warm-up window; step-ca's tokens for a window are signed
