@@ -32,7 +32,7 @@
 // kept), FLEETPKI_BENCH_CA_POOL (CSR pool size, default 16384), FLEETPKI_BENCH_CA_BASE=<git ref> (adds
 // a row: that commit's `fleetpki serve` on SQLite, built into .tmp/bench-ca/ — a change measured
 // against the code before it, in the same run).
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +56,7 @@ import {
   startStepCa,
 } from './ca-peers.js';
 import { csrPool, type PooledCsr } from './ca-pool.js';
-import { writeResults } from './harness.js';
+import { askChild, writeResults } from './harness.js';
 
 const WINDOW_MS = Number(process.env.FLEETPKI_BENCH_MS) || 6000;
 const ROUNDS = Number(process.env.FLEETPKI_BENCH_ROUNDS) || 4;
@@ -394,10 +394,8 @@ async function cfsslTarget(): Promise<void> {
 
 // ---- Authority.issue in process ------------------------------------------------------------------
 
-/** The in-process row's child (bench/ca-inprocess.ts), once started. */
-let inProcess:
-  | { ask: <T>(cmd: Record<string, unknown>, key: string) => Promise<T>; child: ChildProcess }
-  | undefined;
+/** Asks the in-process row's child (bench/ca-inprocess.ts), once started. */
+let askInProcess: (<T>(cmd: Record<string, unknown>, key: string) => Promise<T>) | undefined;
 
 async function inProcessTarget(): Promise<void> {
   const dir = join(runDir, 'inprocess');
@@ -411,29 +409,9 @@ async function inProcessTarget(): Promise<void> {
       await ask({ close: true }, 'closed').catch(() => undefined);
     child.kill('SIGTERM');
   });
-  /** Sends one command and waits for the answer carrying `key` (or the child's error). */
-  const ask = <T>(cmd: Record<string, unknown>, key: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (m: Record<string, unknown>) => {
-        if (!(key in m) && !('error' in m)) return;
-        off();
-        if ('error' in m) reject(new Error(`in-process row: ${String(m.error)}`));
-        else resolve(m[key] as T);
-      };
-      const onExit = (code: number | null) => {
-        off();
-        reject(new Error(`in-process row: its process exited (${code})`));
-      };
-      const off = () => {
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-      };
-      child.on('message', onMessage);
-      child.on('exit', onExit);
-      child.send(cmd);
-    });
+  const ask = <T>(cmd: Record<string, unknown>, key: string) => askChild<T>(child, cmd, key);
   await ask({ init: { dir, cacheDir, pool: POOL } }, 'ready');
-  inProcess = { ask, child };
+  askInProcess = ask;
   const t: Target = {
     key: 'inprocess',
     name: 'Authority.issue in process, SQLite',
@@ -508,8 +486,8 @@ try {
 
   // Informational rows, outside the rotation.
   const extra: { name: string; perSec: number; note: string }[] = [];
-  if (inProcess) {
-    const x = await inProcess.ask<{ oneInFlight: number; floor: number }>(
+  if (askInProcess) {
+    const x = await askInProcess<{ oneInFlight: number; floor: number }>(
       { extras: { ms: WINDOW_MS / 2 } },
       'extras',
     );

@@ -1,6 +1,7 @@
 // Tiny benchmark harness shared by bench/*.bench.ts: time an operation (warm-up, then N rounds,
 // median ops/s), print a table with ratios against a named baseline, write JSON results to
 // bench/results/<name>.json (gitignored). Go reference numbers come from buildGoTool.
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +164,30 @@ export function writeResults(name: string, data: unknown): string {
   };
   writeFileSync(file, `${JSON.stringify(payload, null, 2)}\n`);
   return file;
+}
+
+/**
+ * Sends a command to a bench child process (IPC) and waits for its answer: the next message that
+ * carries `key`. Rejects when the child answers `{ error }` instead, or exits first.
+ */
+export function askChild<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Record<string, unknown>) => {
+      if (!(key in m) && !('error' in m)) return;
+      off();
+      if ('error' in m) reject(new Error(`bench child ${child.pid}: ${String(m.error)}`));
+      else resolve(m[key] as T);
+    };
+    const onExit = (code: number | null) => {
+      off();
+      reject(new Error(`bench child ${child.pid} exited (${code}) before answering ${key}`));
+    };
+    const off = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+    child.send(msg);
+  });
 }

@@ -19,7 +19,7 @@ import { exportKey, generateKeyPair, KeySigner } from '../src/crypto/index.js';
 import { CertificateBuilder, Issuer } from '../src/issue/index.js';
 import { lookupFromStatusSource, PeerVerifier, StatusLookupRevocation } from '../src/mtls/index.js';
 import { MemoryStatusSource } from '../src/revocation/index.js';
-import { type BenchResult, printTable, writeResults } from './harness.js';
+import { askChild, type BenchResult, printTable, writeResults } from './harness.js';
 import type { ServerInit, ServerKind } from './mtls-server.js';
 
 const totalMs = Number(process.env.FLEETPKI_BENCH_MS) || 2000;
@@ -105,18 +105,6 @@ const servers: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of servers) c.kill('SIGTERM');
 });
-/** Asks a child process and waits for the answer that carries `key`. */
-const askChild = <T>(child: ChildProcess, msg: unknown, key: string): Promise<T> =>
-  new Promise((resolve) => {
-    const on = (m: Record<string, unknown>) => {
-      if (key in m) {
-        child.off('message', on);
-        resolve(m[key] as T);
-      }
-    };
-    child.on('message', on);
-    child.send(msg as object);
-  });
 async function listen(name: string, kind: ServerKind, leafOnly = false): Promise<Target> {
   const child = fork(new URL('./mtls-server.ts', import.meta.url), { execArgv: process.execArgv });
   servers.push(child);
@@ -153,7 +141,7 @@ const client: ChildProcess = fork(new URL('./mtls-client.ts', import.meta.url), 
   execArgv: process.execArgv,
 });
 process.on('exit', () => client.kill('SIGTERM'));
-const ask = <T>(msg: unknown, key: string): Promise<T> => askChild<T>(client, msg, key);
+const ask = <T>(msg: object, key: string): Promise<T> => askChild<T>(client, msg, key);
 await ask({ init: { devices } }, 'ready');
 
 interface Sample {
