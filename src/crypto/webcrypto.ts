@@ -1,3 +1,4 @@
+import { BoundedMap } from '../cache/bounded-map.js';
 import {
   CURVES,
   checkAlgorithmFitsKey,
@@ -85,8 +86,8 @@ const KEY_CACHE_SIZE = 256;
 class WebCryptoProvider implements CryptoProvider {
   readonly name = 'webcrypto';
   readonly supportsSync = false;
-  private readonly infos = new Map<string, SpkiInfo>();
-  private readonly keys = new Map<string, Promise<CryptoKey>>();
+  private readonly infos = new BoundedMap<string, SpkiInfo>(KEY_CACHE_SIZE);
+  private readonly keys = new BoundedMap<string, Promise<CryptoKey>>(KEY_CACHE_SIZE);
 
   randomBytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
@@ -113,7 +114,6 @@ class WebCryptoProvider implements CryptoProvider {
     if (!i) {
       i = parseSpkiInfo(spki);
       this.infos.set(id, i);
-      if (this.infos.size > KEY_CACHE_SIZE) this.infos.delete(this.infos.keys().next().value!);
     }
     return i;
   }
@@ -136,7 +136,6 @@ class WebCryptoProvider implements CryptoProvider {
           });
         });
       this.keys.set(kid, k);
-      if (this.keys.size > KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value!);
     }
     return k;
   }

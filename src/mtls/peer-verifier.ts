@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import { BoundedMap } from '../cache/bounded-map.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { DerReader } from '../der/reader.js';
@@ -101,7 +102,7 @@ export class PeerVerifier {
   private readonly now: () => number;
   private asyncOnly: boolean;
   /** Keyed by the leaf's DER as a latin1 string (one char per octet: exact bytes). */
-  private readonly paths = new Map<string, CachedPath>();
+  private readonly paths: BoundedMap<string, CachedPath> | undefined;
   private readonly pathCacheSize: number;
   private pathHits = 0;
 
@@ -117,11 +118,17 @@ export class PeerVerifier {
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;
     this.pathCacheSize = options.pathCacheSize ?? 10_000;
+    if (!Number.isSafeInteger(this.pathCacheSize) || this.pathCacheSize < 0)
+      throw new MtlsError(
+        'bad-configuration',
+        `pathCacheSize must be a non-negative integer, not ${this.pathCacheSize}`,
+      );
+    if (this.pathCacheSize > 0) this.paths = new BoundedMap(this.pathCacheSize);
   }
 
   /** Remembered paths (see `pathCacheSize`): how many are held, and how many calls reused one. */
   get pathCacheStats(): { size: number; hits: number } {
-    return { size: this.paths.size, hits: this.pathHits };
+    return { size: this.paths?.size ?? 0, hits: this.pathHits };
   }
 
   /** True once verification needs the asynchronous path (see the header). */
@@ -218,7 +225,7 @@ export class PeerVerifier {
       leaf = undefined;
     }
     const key = leaf && this.pathCacheSize > 0 ? derKey(chain[0]!) : undefined;
-    const hit = key === undefined ? undefined : this.paths.get(key);
+    const hit = key === undefined ? undefined : this.paths?.get(key);
     if (
       leaf &&
       hit &&
@@ -295,18 +302,13 @@ export class PeerVerifier {
       from = Math.max(from, c.notBefore);
       until = Math.min(until, c.notAfter);
     }
-    this.paths.delete(key);
-    if (this.paths.size >= this.pathCacheSize) {
-      const oldest = this.paths.keys().next();
-      if (!oldest.done) this.paths.delete(oldest.value);
-    }
     let others: Certificate[];
     try {
       others = sent.slice(1).map((d) => this.certificateCache.get(d));
     } catch {
       return;
     }
-    this.paths.set(key, { rest: chain.slice(1), from, until, ref, sent: others });
+    this.paths?.set(key, { rest: chain.slice(1), from, until, ref, sent: others });
   }
 
   private accepted(path: Certificate[]): PeerVerdict {

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../cache/bounded-map.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { type Signer, signWith } from '../crypto/signer.js';
@@ -83,7 +84,10 @@ export interface ResponderOptions {
   /** nextUpdate − thisUpdate, in seconds. Default 3600: a revoked device is refused by caching clients within the hour. */
   validitySeconds?: number;
   limits?: Readonly<OcspRequestLimits>;
-  /** Most cached responses kept (oldest dropped first). Default 100 000 (~50 MB of P-256 responses). */
+  /**
+   * Most cached responses kept (least recently used dropped first); 0: none. Default 100 000 (~50 MB
+   * of P-256 responses).
+   */
   cacheSize?: number;
   /**
    * How far producedAt and thisUpdate are set back from the moment of signing, in ms. Default
@@ -145,7 +149,8 @@ const STATIC_ERRORS: Record<Exclude<OcspResponseStatus, 'successful'>, Uint8Arra
  */
 export class OcspResponder {
   private readonly byKey = new Map<string, IssuerEntry>();
-  private readonly cache = new Map<string, CacheEntry>();
+  /** Undefined with `cacheSize: 0` (every answer signed anew). */
+  private readonly cache: BoundedMap<string, CacheEntry> | undefined;
   private readonly notIssued: 'unknown' | 'revoked';
   private readonly validityMs: number;
   private readonly backdateMs: number;
@@ -165,6 +170,12 @@ export class OcspResponder {
     this.backdateMs = opts.backdateMs ?? DEFAULT_REVOCATION_BACKDATE_MS;
     this.limits = opts.limits ?? DEFAULT_REQUEST_LIMITS;
     this.cacheSize = opts.cacheSize ?? 100_000;
+    if (!Number.isSafeInteger(this.cacheSize) || this.cacheSize < 0)
+      throw new RevocationError(
+        'bad-configuration',
+        `cacheSize must be a non-negative integer, not ${this.cacheSize}`,
+      );
+    this.cache = this.cacheSize > 0 ? new BoundedMap(this.cacheSize) : undefined;
     this.now = opts.now ?? Date.now;
     this.extendedRevokeExt = makeExtension(EXTENDED_REVOKE_OID, false, Uint8Array.of(0x05, 0x00));
     this.unsubscribe = opts.source.onChange?.((issuerId, serialHex) => this.invalidate(issuerId, serialHex));
@@ -250,7 +261,7 @@ export class OcspResponder {
   /** Stops listening to the status source. */
   close(): void {
     this.unsubscribe?.();
-    this.cache.clear();
+    this.cache?.clear();
   }
 
   /** Bumped on every invalidation, so caches in front of the responder (HTTP) can drop entries too. */
@@ -262,16 +273,17 @@ export class OcspResponder {
   invalidate(issuerId: string, serialHex?: string): void {
     this.gen++;
     if (serialHex === undefined) {
-      for (const k of this.cache.keys()) if (k.startsWith(`${issuerId}|`)) this.cache.delete(k);
+      // A whole issuer (removeIssuer, rare): every answer goes, the cache is not searched.
+      this.cache?.clear();
       return;
     }
-    this.cache.delete(`${issuerId}|SHA-1|${serialHex}`);
-    this.cache.delete(`${issuerId}|SHA-256|${serialHex}`);
+    this.cache?.delete(`${issuerId}|SHA-1|${serialHex}`);
+    this.cache?.delete(`${issuerId}|SHA-256|${serialHex}`);
   }
 
   /** Number of cached responses (for metrics and tests). */
   get cachedCount(): number {
-    return this.cache.size;
+    return this.cache?.size ?? 0;
   }
 
   /** Answers one DER-encoded OCSPRequest. Never throws for bad input. */
@@ -304,7 +316,7 @@ export class OcspResponder {
     if (single) {
       const id = req.requestList[0]!.reqCert;
       cacheKey = `${entry.issuer.id}|${id.hash}|${serialKey(id.serialNumber)}`;
-      const hit = this.cache.get(cacheKey);
+      const hit = this.cache?.get(cacheKey);
       if (hit && now < hit.refreshAt && now >= hit.signedAt) return { ...hit.result, cached: true };
     }
 
@@ -365,12 +377,7 @@ export class OcspResponder {
       etag: this.etag(der),
     };
     if (cacheKey) {
-      if (this.cache.size >= this.cacheSize) {
-        const oldest = this.cache.keys().next().value;
-        if (oldest !== undefined) this.cache.delete(oldest);
-      }
-      this.cache.delete(cacheKey);
-      this.cache.set(cacheKey, { result, signedAt, refreshAt: signedAt + this.validityMs / 2 });
+      this.cache?.set(cacheKey, { result, signedAt, refreshAt: signedAt + this.validityMs / 2 });
     }
     return result;
   }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { BoundedMap } from '../cache/bounded-map.js';
 import { base64Decode } from '../pem/base64.js';
 import { DEFAULT_REQUEST_LIMITS } from '../revocation/ocsp/request.js';
 import type { OcspResponder, OcspResult } from '../revocation/responder.js';
@@ -60,7 +61,7 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
   // Front cache keyed by the exact request (POST body / GET path): a repeated nonce-less request
   // skips decoding and lookup. Entries die with the responder's cache generation (a revocation)
   // or at half their validity, like the responder's own cache.
-  const front = new Map<string, FrontEntry>();
+  const front = new BoundedMap<string, FrontEntry>(FRONT_CACHE_SIZE);
   const lookup = (key: string): FrontEntry | undefined => {
     const e = front.get(key);
     if (!e) return undefined;
@@ -114,7 +115,6 @@ export async function registerOcspRoutes(app: FastifyInstance, opts: OcspRoutesO
     if (r.cacheable) {
       const e = entryOf(r, generation);
       if (key.length <= 1024) {
-        if (front.size >= FRONT_CACHE_SIZE) front.delete(front.keys().next().value!);
         front.set(key, e);
       }
       sendEntry(req, res, e);

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../cache/bounded-map.js';
 import { CryptoError } from '../crypto/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { bytesEqual, concatBytes, toHex } from '../der/bytes.js';
@@ -57,23 +58,33 @@ export class AttemptLog {
 /**
  * Verified-signature cache shared across verifications: remembers (issuer SPKI, signed data,
  * signature) triples that verified, so repeat chains pay only for new signatures. Keys are
- * SHA-256 digests of the triple; only successes are cached; the oldest entries go first.
+ * SHA-256 digests of the triple; only successes are cached; the least recently used go first
+ * (cache/ `BoundedMap`).
  */
 export class SignatureCache {
-  private readonly map = new Map<string, true>();
-  constructor(readonly maxEntries = 10_000) {}
+  private readonly map: BoundedMap<string, true>;
+  /**
+   * Keys already computed for certificates that come back as the same object (intermediates from
+   * a `CertificateCache` or a verifier's own list): their key is not hashed again per chain.
+   */
+  private readonly keys = new WeakMap<Certificate, { spki: Uint8Array; key: string }>();
 
-  key(crypto: CryptoProvider, cert: Certificate, issuerSpki: Uint8Array): string {
-    return toHex(crypto.digest('SHA-256', concatBytes(cert.tbs, cert.signatureValue, issuerSpki)));
+  constructor(readonly maxEntries = 10_000) {
+    this.map = new BoundedMap(maxEntries);
+  }
+
+  /** The key of (cert's signature, issuer key); `remember` keeps it with the certificate object. */
+  key(crypto: CryptoProvider, cert: Certificate, issuerSpki: Uint8Array, remember = false): string {
+    const known = this.keys.get(cert);
+    if (known && bytesEqual(known.spki, issuerSpki)) return known.key;
+    const key = toHex(crypto.digest('SHA-256', concatBytes(cert.tbs, cert.signatureValue, issuerSpki)));
+    if (remember) this.keys.set(cert, { spki: issuerSpki, key });
+    return key;
   }
   has(key: string): boolean {
     return this.map.has(key);
   }
   add(key: string): void {
-    if (this.map.size >= this.maxEntries) {
-      const first = this.map.keys().next();
-      if (!first.done) this.map.delete(first.value);
-    }
     this.map.set(key, true);
   }
   get size(): number {
@@ -167,7 +178,8 @@ export class SignatureChecker implements SignatureVerifier {
       this.pending.push({ cert, issuer, certIndex, alg, spki });
       return;
     }
-    const key = this.cache?.key(this.crypto, cert, spki);
+    // A leaf is usually a new object per chain; the certificates above it are usually shared.
+    const key = this.cache?.key(this.crypto, cert, spki, certIndex > 0);
     if (key !== undefined && this.cache!.has(key)) return;
     this.budget.consumeSignature(certIndex);
     let ok: boolean;

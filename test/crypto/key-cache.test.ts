@@ -9,7 +9,10 @@ import { describe, test } from 'node:test';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import type { SignatureAlgorithm } from '../../src/x509/algorithm.js';
 
-const internals = nodeCrypto as unknown as { cache: Map<string, unknown>; seen: Set<string> };
+const internals = nodeCrypto as unknown as {
+  cache: { has(k: string): boolean; size: number };
+  seen: { has(k: string): boolean; size: number };
+};
 const ALG: SignatureAlgorithm = { kind: 'ecdsa', hash: 'SHA-256' };
 const DATA = new TextEncoder().encode('to be signed');
 
@@ -38,12 +41,27 @@ describe('node provider: public keys are cached from their second use', () => {
   });
 
   test('single-use keys leave the cache alone and the seen-once set bounded', () => {
-    const before = new Set(internals.cache.keys());
+    const kept = device();
+    nodeCrypto.verify(ALG, kept.spki, DATA, kept.sig);
+    nodeCrypto.verify(ALG, kept.spki.slice(), DATA, kept.sig);
+    assert.equal(internals.cache.has(id(kept.spki)), true);
+    const before = internals.cache.size;
+    const once: string[] = [];
     for (let i = 0; i < 4200; i++) {
       const d = device();
       assert.equal(nodeCrypto.verify(ALG, d.spki, DATA, d.sig), true);
+      once.push(id(d.spki));
     }
-    assert.deepEqual(new Set(internals.cache.keys()), before);
+    assert.equal(internals.cache.size, before);
+    assert.equal(
+      internals.cache.has(id(kept.spki)),
+      true,
+      'a cached key is not pushed out by single-use ones',
+    );
+    assert.equal(
+      once.some((k) => internals.cache.has(k)),
+      false,
+    );
     assert.ok(internals.seen.size <= 4096, `seen ${internals.seen.size}`);
   });
 });

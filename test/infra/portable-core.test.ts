@@ -1,4 +1,4 @@
-// The portable core (der, pem, x509, build, verify, revocation and crypto/portable) must run in
+// The portable core (cache, der, pem, x509, build, verify, revocation and crypto/portable) must run in
 // browsers and edge runtimes: no `node:` import anywhere in it, a browser-platform bundle that
 // builds, and that bundle doing real work in a bare V8 context whose only platform object is
 // WebCrypto.
@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const CORE = ['der', 'pem', 'x509', 'issue', 'verify', 'revocation'];
+const CORE = ['cache', 'der', 'pem', 'x509', 'issue', 'verify', 'revocation'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
