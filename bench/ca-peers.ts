@@ -21,6 +21,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { buildDist } from './harness.js';
+
+export { buildDist };
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 
@@ -134,20 +137,6 @@ function tail(file: string): string {
 }
 
 // ---- fleetpki serve ------------------------------------------------------------------------------
-
-/** Builds dist/ when a source is newer (what `npm start` does), so the service runs as shipped. */
-export function buildDist(say: (s: string) => void, root = repo): void {
-  const newest = (dir: string): number => {
-    let max = 0;
-    const out = spawnSync('find', [dir, '-type', 'f', '-printf', '%T@\\n'], { encoding: 'utf8' }).stdout;
-    for (const l of out.split('\n')) if (l) max = Math.max(max, Number(l) * 1000);
-    return max;
-  };
-  if (existsSync(join(root, 'dist/cli/main.js')) && newest(join(root, 'dist')) >= newest(join(root, 'src')))
-    return;
-  say(`building ${join(root, 'dist')} (npm run build)`);
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-}
 
 /**
  * The sources of another commit (`git archive`) built into `cacheDir/base-<sha>/dist`, to measure a

@@ -5,9 +5,14 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:tls';
-import { createMtlsServer, lookupFromStatusSource, StatusLookupRevocation } from '../src/mtls/index.js';
-import { MemoryStatusSource } from '../src/revocation/index.js';
-import { parseCertificate } from '../src/x509/index.js';
+import { shipped } from './harness.js';
+
+// Our server runs the code as shipped (dist/, which the bench builds when stale): see `shipped`.
+const { createMtlsServer, lookupFromStatusSource, StatusLookupRevocation } =
+  await shipped<typeof import('../src/mtls/index.js')>('mtls/index.js');
+const { MemoryStatusSource } =
+  await shipped<typeof import('../src/revocation/index.js')>('revocation/index.js');
+const { parseCertificate } = await shipped<typeof import('../src/x509/index.js')>('x509/index.js');
 
 /** What each kind of server is (see the rows of bench/mtls.bench.ts). */
 export type ServerKind = 'openssl' | 'ours' | 'ours-no-intermediate' | 'ours-advertise';

@@ -3,7 +3,8 @@
 // plain node:tls server with OpenSSL's own client-certificate verification (ca + requestCert +
 // rejectUnauthorized), in the same run, rounds interleaved. ECDSA P-256 everywhere, TLS 1.3.
 //
-// Each server runs in a process of its own (bench/mtls-server.ts), so that the CPU time measured
+// Each server runs in a process of its own (bench/mtls-server.ts), on our code as shipped (dist/,
+// built when a source is newer; see harness `shipped`), so that the CPU time measured
 // for it — every thread of its process, GC helpers included — is its own; the clients run in one
 // more child process (bench/mtls-client.ts), 8 handshakes in flight, each waiting for the
 // server's one-byte answer. Two fleets:
@@ -17,10 +18,16 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { exportKey, generateKeyPair, KeySigner } from '../src/crypto/index.js';
 import { CertificateBuilder, Issuer } from '../src/issue/index.js';
-import { lookupFromStatusSource, PeerVerifier, StatusLookupRevocation } from '../src/mtls/index.js';
-import { MemoryStatusSource } from '../src/revocation/index.js';
-import { askChild, type BenchResult, printTable, writeResults } from './harness.js';
+import { askChild, type BenchResult, buildDist, printTable, shipped, writeResults } from './harness.js';
 import type { ServerInit, ServerKind } from './mtls-server.js';
+
+// Our verification is timed as shipped — the servers' and "our verification alone" — from dist/.
+buildDist(console.log);
+const { lookupFromStatusSource, PeerVerifier, StatusLookupRevocation } =
+  await shipped<typeof import('../src/mtls/index.js')>('mtls/index.js');
+const { MemoryStatusSource } =
+  await shipped<typeof import('../src/revocation/index.js')>('revocation/index.js');
+const { parseCertificate } = await shipped<typeof import('../src/x509/index.js')>('x509/index.js');
 
 const totalMs = Number(process.env.FLEETPKI_BENCH_MS) || 2000;
 const ROUNDS = 5;
@@ -85,11 +92,14 @@ for (let i = 0; i < FLEET + UNIQUE; i++) {
 }
 console.log(`issued ${devices.length} device certificates in ${(performance.now() - t0).toFixed(0)} ms`);
 
+// The same certificates as objects of the shipped code, for its verifier.
+const rootShipped = parseCertificate(root.der);
+const intShipped = parseCertificate(int.der);
 const revocation = () =>
   new StatusLookupRevocation(
     lookupFromStatusSource(source, [
-      { id: 'root', certificate: root.certificate },
-      { id: 'int', certificate: int.certificate },
+      { id: 'root', certificate: rootShipped },
+      { id: 'int', certificate: intShipped },
     ]),
   );
 
@@ -229,7 +239,7 @@ if (exhausted) console.log('(new-device pool exhausted: some devices repeated)')
 
 // ---- our verification alone, on the same chains (what the handshake pays for it) ----
 const verifier = new PeerVerifier({
-  trustAnchors: [root.certificate],
+  trustAnchors: [rootShipped],
   purpose: 'clientAuth',
   revocation: revocation(),
 });
@@ -253,7 +263,7 @@ function timeVerify(from: number, n: number, reps: number): number {
 timeVerify(0, FLEET, 20); // warm
 const reconnectUs = timeVerify(0, FLEET, 50);
 const freshVerifier = new PeerVerifier({
-  trustAnchors: [root.certificate],
+  trustAnchors: [rootShipped],
   purpose: 'clientAuth',
   revocation: revocation(),
 });
