@@ -14,7 +14,8 @@
 // Besides handshakes/s (which the client process also bounds on 2 cores), each server process's
 // CPU time per handshake is measured (process.cpuUsage / handshakes) — the figure that shows what
 // our verification adds, and one that other load on the machine does not inflate. Goal: our verification costs ≤ 10 % of throughput.
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { exportKey, generateKeyPair, KeySigner } from '../src/crypto/index.js';
 import { CertificateBuilder, Issuer } from '../src/issue/index.js';
@@ -105,6 +106,21 @@ const revocation = () =>
     ]),
   );
 
+// ---- CPUs: every server on the same one, the clients on another ----
+// The scheduler otherwise places each process where it likes, and on a shared VM two CPUs are not
+// equally fast (a neighbour on the sibling hyperthread): one server could run its rounds on the
+// slower CPU, the next on the faster. Seen here unpinned: the same build measured new devices at
+// 71 % and 90 % of the OpenSSL-verifying server in two runs; pinned, three runs gave 81–84 %.
+const CPUS = availableParallelism();
+const SERVER_CPU = CPUS - 1;
+const CLIENT_CPU = 0;
+const pinned = CPUS >= 2 && spawnSync('taskset', ['--version']).status === 0;
+function pin(child: ChildProcess, cpu: number): void {
+  // -a: every thread the process has now; threads made later inherit the mask.
+  if (pinned)
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(child.pid)], { stdio: 'ignore' });
+}
+
 // ---- servers: one process each ----
 interface Target {
   name: string;
@@ -129,6 +145,7 @@ async function listen(name: string, kind: ServerKind, leafOnly = false): Promise
     issued,
   };
   const port = await askChild<number>(child, { init }, 'port');
+  pin(child, SERVER_CPU);
   return { name, child, port, leafOnly };
 }
 const OPENSSL = 'node:tls + OpenSSL client-cert verification';
@@ -155,6 +172,12 @@ const client: ChildProcess = fork(new URL('./mtls-client.ts', import.meta.url), 
 process.on('exit', () => client.kill('SIGTERM'));
 const ask = <T>(msg: object, key: string): Promise<T> => askChild<T>(client, msg, key);
 await ask({ init: { devices } }, 'ready');
+pin(client, CLIENT_CPU);
+console.log(
+  pinned
+    ? `servers pinned to CPU ${SERVER_CPU}, the clients to CPU ${CLIENT_CPU} (taskset)`
+    : 'not pinned to CPUs (taskset missing or a single CPU): the rounds spread more',
+);
 
 interface Sample {
   rate: number;
@@ -313,6 +336,7 @@ writeResults('mtls', {
   summary,
   roundMs,
   concurrency: CONCURRENCY,
+  pinned: pinned ? { servers: SERVER_CPU, clients: CLIENT_CPU } : false,
 });
 client.kill('SIGTERM');
 for (const c of servers) c.kill('SIGTERM');
