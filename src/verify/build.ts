@@ -62,7 +62,8 @@ export class AttemptLog {
  * (cache/ `BoundedMap`).
  */
 export class SignatureCache {
-  private readonly map: BoundedMap<string, true>;
+  /** Undefined with maxEntries 0: nothing is remembered. */
+  private readonly map: BoundedMap<string, true> | undefined;
   /**
    * Keys already computed for certificates that come back as the same object (intermediates from
    * a `CertificateCache` or a verifier's own list): their key is not hashed again per chain.
@@ -70,7 +71,7 @@ export class SignatureCache {
   private readonly keys = new WeakMap<Certificate, { spki: Uint8Array; key: string }>();
 
   constructor(readonly maxEntries = 10_000) {
-    this.map = new BoundedMap(maxEntries);
+    this.map = boundedCache(maxEntries, 'SignatureCache');
   }
 
   /** The key of (cert's signature, issuer key); `remember` keeps it with the certificate object. */
@@ -82,14 +83,24 @@ export class SignatureCache {
     return key;
   }
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.map?.has(key) ?? false;
   }
   add(key: string): void {
-    this.map.set(key, true);
+    this.map?.set(key, true);
   }
   get size(): number {
-    return this.map.size;
+    return this.map?.size ?? 0;
   }
+}
+
+/** A cache's map for `maxEntries` (0: none); anything but a non-negative integer is refused. */
+export function boundedCache<K, V>(maxEntries: number, what: string): BoundedMap<K, V> | undefined {
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 0)
+    throw new VerifyError(
+      'invalid-input',
+      `${what}: maxEntries must be a non-negative integer, not ${maxEntries}`,
+    );
+  return maxEntries > 0 ? new BoundedMap<K, V>(maxEntries) : undefined;
 }
 
 interface PendingSignature {

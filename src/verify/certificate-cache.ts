@@ -1,6 +1,7 @@
-import { BoundedMap } from '../cache/bounded-map.js';
+import type { BoundedMap } from '../cache/bounded-map.js';
 import { bytesEqual } from '../der/bytes.js';
 import { type Certificate, parseCertificate } from '../x509/certificate.js';
+import { boundedCache } from './build.js';
 
 /**
  * Parsed certificates by their exact DER, shared across verifications. A TLS server sees the
@@ -14,14 +15,16 @@ import { type Certificate, parseCertificate } from '../x509/certificate.js';
  */
 export class CertificateCache {
   /** By FNV-1a of the DER; a bucket holds the (rare) certificates whose hashes collide. */
-  private readonly map: BoundedMap<number, Certificate[]>;
+  private readonly map: BoundedMap<number, Certificate[]> | undefined;
 
+  /** `maxEntries` 0: every certificate is parsed anew. */
   constructor(readonly maxEntries = 10_000) {
-    this.map = new BoundedMap(maxEntries);
+    this.map = boundedCache(maxEntries, 'CertificateCache');
   }
 
   /** The parsed certificate for `der` (parsed now on a miss; parse errors are thrown as usual). */
   get(der: Uint8Array): Certificate {
+    if (!this.map) return parseCertificate(der);
     const h = fnv1a(der);
     const bucket = this.map.get(h);
     if (bucket) for (const c of bucket) if (bytesEqual(c.der, der)) return c;
@@ -32,7 +35,7 @@ export class CertificateCache {
 
   /** Distinct hashes held (certificates, but for collisions): at most `maxEntries`. */
   get size(): number {
-    return this.map.size;
+    return this.map?.size ?? 0;
   }
 }
 

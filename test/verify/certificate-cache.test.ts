@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CertificateCache, verifyPathSync } from '../../src/verify/index.js';
+import { CertificateCache, SignatureCache, VerifyError, verifyPathSync } from '../../src/verify/index.js';
 import { isDecodeError } from '../../src/x509/index.js';
 
 const cert = (n: string) =>
@@ -53,5 +53,27 @@ describe('CertificateCache', () => {
     const bad = cert('GoodCACert').slice(0, 100);
     assert.throws(() => c.get(bad), isDecodeError);
     assert.equal(c.size, 0);
+  });
+});
+
+describe('cache sizes', () => {
+  it('0 caches nothing; a negative or fractional size is refused with a typed error', () => {
+    const c = new CertificateCache(0);
+    const a = c.get(cert('GoodCACert'));
+    assert.notEqual(c.get(cert('GoodCACert')), a);
+    assert.equal(c.size, 0);
+    const s = new SignatureCache(0);
+    s.add('k');
+    assert.equal(s.has('k'), false);
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new CertificateCache(bad),
+        (e: unknown) => e instanceof VerifyError && e.code === 'invalid-input',
+      );
+      assert.throws(
+        () => new SignatureCache(bad),
+        (e: unknown) => e instanceof VerifyError && e.code === 'invalid-input',
+      );
+    }
   });
 });
