@@ -29,7 +29,8 @@ import { PeerIdentity } from './identity.js';
  * Made for the handshake path: trust anchors and configured intermediates are parsed once; the
  * peer's DER certificates go through a shared `CertificateCache` (each distinct certificate parsed
  * once) and signatures through a shared `SignatureCache` (each distinct signature verified once —
- * the intermediate's for every device, a device's own on reconnection). Verification is
+ * the intermediate's for every device; a returning device's own is covered by its remembered path,
+ * see `pathCacheSize`). Verification is
  * synchronous whenever the revocation checker can answer synchronously (`checkSync`); when it
  * cannot (an asynchronous store lookup, live OCSP), the verifier switches to the asynchronous path
  * for good and says so in `isAsync`.
@@ -50,6 +51,10 @@ export interface PeerVerifierOptions {
    */
   revocation: RevocationChecker | 'none';
   certificateCache?: CertificateCache;
+  /**
+   * Default: one of 10 000 entries that keeps no leaf signatures (`leaves: false`) while paths
+   * are remembered (`pathCacheSize` > 0), and keeps them when they are not.
+   */
   signatureCache?: SignatureCache;
   /**
    * How `verifySocket` reads what the peer sent. Reading the certificates after the leaf is dear
@@ -113,7 +118,10 @@ export class PeerVerifier {
     const base = typeof options.policy === 'object' ? options.policy : profilePolicy(options.policy ?? 'iot');
     this.policy = { ...base, purpose: options.purpose };
     this.certificateCache = options.certificateCache ?? new CertificateCache();
-    this.signatureCache = options.signatureCache ?? new SignatureCache();
+    // Without a cache of our own paths, leaf signatures are worth remembering (a reconnection).
+    this.signatureCache =
+      options.signatureCache ??
+      new SignatureCache(10_000, { leaves: (options.pathCacheSize ?? 10_000) === 0 });
     this.crypto = options.crypto ?? defaultProvider();
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;

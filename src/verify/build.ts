@@ -70,8 +70,19 @@ export class SignatureCache {
    */
   private readonly keys = new WeakMap<Certificate, { spki: Uint8Array; key: string }>();
 
-  constructor(readonly maxEntries = 10_000) {
+  /**
+   * `leaves: false` remembers only the signatures of certificates above the leaf: for a caller
+   * that remembers each leaf's whole validated path itself (`PeerVerifier`), a leaf's entry here
+   * would only cost a SHA-256 over the certificate per new leaf and a string per device.
+   */
+  readonly leaves: boolean;
+
+  constructor(
+    readonly maxEntries = 10_000,
+    options: { leaves?: boolean } = {},
+  ) {
     this.map = boundedCache(maxEntries, 'SignatureCache');
+    this.leaves = options.leaves ?? true;
   }
 
   /** The key of (cert's signature, issuer key); `remember` keeps it with the certificate object. */
@@ -190,7 +201,10 @@ export class SignatureChecker implements SignatureVerifier {
       return;
     }
     // A leaf is usually a new object per chain; the certificates above it are usually shared.
-    const key = this.cache?.key(this.crypto, cert, spki, certIndex > 0);
+    const key =
+      this.cache && (certIndex > 0 || this.cache.leaves)
+        ? this.cache.key(this.crypto, cert, spki, certIndex > 0)
+        : undefined;
     if (key !== undefined && this.cache!.has(key)) return;
     this.budget.consumeSignature(certIndex);
     let ok: boolean;
@@ -229,11 +243,12 @@ export class SignatureChecker implements SignatureVerifier {
   }
 
   private async checkAsync(x: PendingSignature): Promise<VerifyError | undefined> {
-    const key = this.cache
-      ? toHex(
-          await this.crypto.digestAsync('SHA-256', concatBytes(x.cert.tbs, x.cert.signatureValue, x.spki)),
-        )
-      : undefined;
+    const key =
+      this.cache && (x.certIndex > 0 || this.cache.leaves)
+        ? toHex(
+            await this.crypto.digestAsync('SHA-256', concatBytes(x.cert.tbs, x.cert.signatureValue, x.spki)),
+          )
+        : undefined;
     if (key !== undefined && this.cache!.has(key)) return undefined;
     this.budget.consumeSignature(x.certIndex);
     let ok: boolean;

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+// The Node entry of crypto/ makes node:crypto the default provider: verifyPathSync needs a
+// synchronous one (without it every verdict below would be the same invalid-input).
+import '../../src/crypto/index.js';
 import { CertificateCache, SignatureCache, VerifyError, verifyPathSync } from '../../src/verify/index.js';
 import { isDecodeError } from '../../src/x509/index.js';
 
@@ -29,8 +32,13 @@ describe('CertificateCache', () => {
       time: TIME,
       policy: 'rfc5280' as const,
     };
+    const expected: Record<string, string> = {
+      ValidCertificatePathTest1EE: 'ok',
+      InvalidEESignatureTest3EE: 'bad-signature',
+    };
     for (const leaf of ['ValidCertificatePathTest1EE', 'InvalidEESignatureTest3EE']) {
       const plain = verifyPathSync({ ...base, leaf: cert(leaf) });
+      assert.equal(plain.ok ? 'ok' : plain.code, expected[leaf]);
       for (let k = 0; k < 3; k++) {
         const cached = verifyPathSync({ ...base, leaf: cert(leaf), certificateCache: c });
         assert.equal(cached.ok, plain.ok);
@@ -75,5 +83,28 @@ describe('cache sizes', () => {
         (e: unknown) => e instanceof VerifyError && e.code === 'invalid-input',
       );
     }
+  });
+});
+
+describe('SignatureCache leaves option', () => {
+  it('without leaves it remembers only the signatures above the leaf, and verdicts are the same', () => {
+    const base = {
+      intermediates: [cert('GoodCACert')],
+      trustAnchors: [cert('TrustAnchorRootCertificate')],
+      time: TIME,
+      policy: 'rfc5280' as const,
+    };
+    const all = new SignatureCache();
+    const above = new SignatureCache(100, { leaves: false });
+    for (const leaf of ['ValidCertificatePathTest1EE', 'InvalidEESignatureTest3EE']) {
+      const a = verifyPathSync({ ...base, leaf: cert(leaf), signatureCache: all });
+      const b = verifyPathSync({ ...base, leaf: cert(leaf), signatureCache: above });
+      assert.equal(a.ok, leaf === 'ValidCertificatePathTest1EE');
+      assert.equal(a.ok, b.ok);
+      if (!a.ok && !b.ok) assert.equal(a.code, b.code);
+    }
+    // The good leaf's and GoodCACert's signatures; the bad leaf's is never cached.
+    assert.equal(all.size, 2);
+    assert.equal(above.size, 1);
   });
 });
