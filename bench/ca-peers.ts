@@ -23,8 +23,6 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { buildDist } from './harness.js';
 
-export { buildDist };
-
 const repo = fileURLToPath(new URL('../', import.meta.url));
 
 /** A CA server under test. */

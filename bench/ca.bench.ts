@@ -47,7 +47,6 @@ import type { InProcessWindow } from './ca-inprocess.js';
 import { drive, percentile, processTreeCpuMs } from './ca-load.js';
 import {
   buildBaseline,
-  buildDist,
   buildStepCa,
   findCfssl,
   type Peer,
@@ -56,7 +55,7 @@ import {
   startStepCa,
 } from './ca-peers.js';
 import { csrPool, type PooledCsr } from './ca-pool.js';
-import { askChild, writeResults } from './harness.js';
+import { askChild, buildDist, writeResults } from './harness.js';
 
 const WINDOW_MS = Number(process.env.FLEETPKI_BENCH_MS) || 6000;
 const ROUNDS = Number(process.env.FLEETPKI_BENCH_ROUNDS) || 4;

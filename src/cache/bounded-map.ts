@@ -15,6 +15,11 @@
  *
  * `undefined` is not a value: `get` answers undefined for a missing key.
  */
+/** Whether `n` can size a cache that may also be switched off: a non-negative integer (0: none). */
+export function isCacheSize(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
 export class BoundedMap<K, V> {
   private young = new Map<K, V>();
   private old = new Map<K, V>();

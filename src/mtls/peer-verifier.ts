@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { BoundedMap } from '../cache/bounded-map.js';
+import { BoundedMap, isCacheSize } from '../cache/bounded-map.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { DerReader } from '../der/reader.js';
@@ -108,7 +108,6 @@ export class PeerVerifier {
   private asyncOnly: boolean;
   /** Keyed by the leaf's DER as a latin1 string (one char per octet: exact bytes). */
   private readonly paths: BoundedMap<string, CachedPath> | undefined;
-  private readonly pathCacheSize: number;
   private pathHits = 0;
 
   constructor(readonly options: PeerVerifierOptions) {
@@ -118,20 +117,18 @@ export class PeerVerifier {
     const base = typeof options.policy === 'object' ? options.policy : profilePolicy(options.policy ?? 'iot');
     this.policy = { ...base, purpose: options.purpose };
     this.certificateCache = options.certificateCache ?? new CertificateCache();
-    // Without a cache of our own paths, leaf signatures are worth remembering (a reconnection).
-    this.signatureCache =
-      options.signatureCache ??
-      new SignatureCache(10_000, { leaves: (options.pathCacheSize ?? 10_000) === 0 });
     this.crypto = options.crypto ?? defaultProvider();
     this.now = options.now ?? Date.now;
     this.asyncOnly = !this.crypto.supportsSync;
-    this.pathCacheSize = options.pathCacheSize ?? 10_000;
-    if (!Number.isSafeInteger(this.pathCacheSize) || this.pathCacheSize < 0)
+    const pathCacheSize = options.pathCacheSize ?? 10_000;
+    if (!isCacheSize(pathCacheSize))
       throw new MtlsError(
         'bad-configuration',
-        `pathCacheSize must be a non-negative integer, not ${this.pathCacheSize}`,
+        `pathCacheSize must be a non-negative integer, not ${pathCacheSize}`,
       );
-    if (this.pathCacheSize > 0) this.paths = new BoundedMap(this.pathCacheSize);
+    if (pathCacheSize > 0) this.paths = new BoundedMap(pathCacheSize);
+    // Without a cache of our own paths, leaf signatures are worth remembering (a reconnection).
+    this.signatureCache = options.signatureCache ?? new SignatureCache(10_000, { leaves: !this.paths });
   }
 
   /** Remembered paths (see `pathCacheSize`): how many are held, and how many calls reused one. */
@@ -232,7 +229,7 @@ export class PeerVerifier {
     } catch {
       leaf = undefined;
     }
-    const key = leaf && this.pathCacheSize > 0 ? derKey(chain[0]!) : undefined;
+    const key = leaf && this.paths ? derKey(chain[0]!) : undefined;
     const hit = key === undefined ? undefined : this.paths?.get(key);
     if (
       leaf &&

@@ -1,4 +1,4 @@
-import { BoundedMap } from '../cache/bounded-map.js';
+import { BoundedMap, isCacheSize } from '../cache/bounded-map.js';
 import { defaultProvider } from '../crypto/default-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { type Signer, signWith } from '../crypto/signer.js';
@@ -170,7 +170,7 @@ export class OcspResponder {
     this.backdateMs = opts.backdateMs ?? DEFAULT_REVOCATION_BACKDATE_MS;
     this.limits = opts.limits ?? DEFAULT_REQUEST_LIMITS;
     this.cacheSize = opts.cacheSize ?? 100_000;
-    if (!Number.isSafeInteger(this.cacheSize) || this.cacheSize < 0)
+    if (!isCacheSize(this.cacheSize))
       throw new RevocationError(
         'bad-configuration',
         `cacheSize must be a non-negative integer, not ${this.cacheSize}`,

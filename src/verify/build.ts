@@ -1,4 +1,4 @@
-import { BoundedMap } from '../cache/bounded-map.js';
+import { BoundedMap, isCacheSize } from '../cache/bounded-map.js';
 import { CryptoError } from '../crypto/errors.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { bytesEqual, concatBytes, toHex } from '../der/bytes.js';
@@ -85,13 +85,22 @@ export class SignatureCache {
     this.leaves = options.leaves ?? true;
   }
 
+  /** Whether the signature of the certificate at `certIndex` of a path (0: the leaf) is kept. */
+  wants(certIndex: number): boolean {
+    return certIndex > 0 || this.leaves;
+  }
+
   /** The key of (cert's signature, issuer key); `remember` keeps it with the certificate object. */
   key(crypto: CryptoProvider, cert: Certificate, issuerSpki: Uint8Array, remember = false): string {
     const known = this.keys.get(cert);
     if (known && bytesEqual(known.spki, issuerSpki)) return known.key;
-    const key = toHex(crypto.digest('SHA-256', concatBytes(cert.tbs, cert.signatureValue, issuerSpki)));
+    const key = toHex(crypto.digest('SHA-256', keyInput(cert, issuerSpki)));
     if (remember) this.keys.set(cert, { spki: issuerSpki, key });
     return key;
+  }
+  /** `key` for providers that digest asynchronously (WebCrypto); not remembered per object. */
+  async keyAsync(crypto: CryptoProvider, cert: Certificate, issuerSpki: Uint8Array): Promise<string> {
+    return toHex(await crypto.digestAsync('SHA-256', keyInput(cert, issuerSpki)));
   }
   has(key: string): boolean {
     return this.map?.has(key) ?? false;
@@ -104,9 +113,13 @@ export class SignatureCache {
   }
 }
 
+function keyInput(cert: Certificate, issuerSpki: Uint8Array): Uint8Array {
+  return concatBytes(cert.tbs, cert.signatureValue, issuerSpki);
+}
+
 /** A cache's map for `maxEntries` (0: none); anything but a non-negative integer is refused. */
 export function boundedCache<K, V>(maxEntries: number, what: string): BoundedMap<K, V> | undefined {
-  if (!Number.isSafeInteger(maxEntries) || maxEntries < 0)
+  if (!isCacheSize(maxEntries))
     throw new VerifyError(
       'invalid-input',
       `${what}: maxEntries must be a non-negative integer, not ${maxEntries}`,
@@ -201,10 +214,9 @@ export class SignatureChecker implements SignatureVerifier {
       return;
     }
     // A leaf is usually a new object per chain; the certificates above it are usually shared.
-    const key =
-      this.cache && (certIndex > 0 || this.cache.leaves)
-        ? this.cache.key(this.crypto, cert, spki, certIndex > 0)
-        : undefined;
+    const key = this.cache?.wants(certIndex)
+      ? this.cache.key(this.crypto, cert, spki, certIndex > 0)
+      : undefined;
     if (key !== undefined && this.cache!.has(key)) return;
     this.budget.consumeSignature(certIndex);
     let ok: boolean;
@@ -243,12 +255,9 @@ export class SignatureChecker implements SignatureVerifier {
   }
 
   private async checkAsync(x: PendingSignature): Promise<VerifyError | undefined> {
-    const key =
-      this.cache && (x.certIndex > 0 || this.cache.leaves)
-        ? toHex(
-            await this.crypto.digestAsync('SHA-256', concatBytes(x.cert.tbs, x.cert.signatureValue, x.spki)),
-          )
-        : undefined;
+    const key = this.cache?.wants(x.certIndex)
+      ? await this.cache.keyAsync(this.crypto, x.cert, x.spki)
+      : undefined;
     if (key !== undefined && this.cache!.has(key)) return undefined;
     this.budget.consumeSignature(x.certIndex);
     let ok: boolean;
