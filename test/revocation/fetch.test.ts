@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -35,6 +36,7 @@ const HOUR = 3_600_000;
 let app: FastifyInstance;
 let base: string;
 let deadUrl: string;
+let dead: NetServer | undefined;
 const requests: string[] = [];
 let source: MemoryStatusSource;
 let publisher: CrlPublisher;
@@ -45,19 +47,15 @@ let intSigner: Signer;
 let tmp: string;
 let server: Server | undefined;
 
-async function listen(a: FastifyInstance): Promise<number> {
-  await a.listen({ port: 0, host: '127.0.0.1' });
-  const addr = a.server.address();
-  return typeof addr === 'object' && addr ? addr.port : 0;
-}
-
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'fleetpki-fetch-'));
-  // A port that was just open and is closed now: connections are refused.
-  const dead = Fastify();
-  const deadPort = await listen(dead);
-  await dead.close();
-  deadUrl = `http://127.0.0.1:${deadPort}`;
+  // A port held by this test whose every connection is dropped before a byte is read. (A port
+  // closed after binding, as before, could be handed to another test file's server running at the
+  // same time, which then answered — seen once in CI.)
+  dead = createNetServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => dead!.listen(0, '127.0.0.1', resolve));
+  const deadAddr = dead.address();
+  deadUrl = `http://127.0.0.1:${typeof deadAddr === 'object' && deadAddr ? deadAddr.port : 0}`;
 
   // The certificates must name the server's port, and the routes need the certificates: the HTTP
   // server is created for fastify (serverFactory) and bound to port 0 first; routes come after.
@@ -124,6 +122,7 @@ after(async () => {
   // fetch (undici) keeps connections alive; the server was bound by us, so we close it.
   server?.closeAllConnections();
   await new Promise((resolve) => (server?.listening ? server.close(resolve) : resolve(undefined)));
+  await new Promise((resolve) => (dead?.listening ? dead.close(resolve) : resolve(undefined)));
   rmSync(tmp, { recursive: true, force: true });
 });
 
