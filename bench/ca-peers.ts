@@ -472,7 +472,8 @@ export async function startCfssl(dir: string): Promise<CfsslPeer> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const logFile = join(dir, 'cfssl.log');
-    // -loglevel 2 (info): what a deployment would run; each signing is logged.
+    // -loglevel 2 as the peer kit runs it: warnings and worse (cfssl's default, 1, is info, which
+    // logs every signing — slower for cfssl, so the kit's setting is the one that favours it).
     const p = startProcess(
       'cfssl',
       [
