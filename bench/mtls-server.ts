@@ -8,14 +8,17 @@ import { createServer, type Server } from 'node:tls';
 import { shipped } from './harness.js';
 
 // Our server runs the code as shipped (dist/, which the bench builds when stale): see `shipped`.
-const { createMtlsServer, lookupFromStatusSource, StatusLookupRevocation } =
+const { createMtlsServer, lookupFromStatusSource, peerLeaf, StatusLookupRevocation } =
   await shipped<typeof import('../src/mtls/index.js')>('mtls/index.js');
 const { MemoryStatusSource } =
   await shipped<typeof import('../src/revocation/index.js')>('revocation/index.js');
 const { parseCertificate } = await shipped<typeof import('../src/x509/index.js')>('x509/index.js');
+const { parseSignatureAlgorithm } =
+  await shipped<typeof import('../src/x509/algorithm.js')>('x509/algorithm.js');
+const { nodeCrypto } = await shipped<typeof import('../src/crypto/index.js')>('crypto/index.js');
 
 /** What each kind of server is (see the rows of bench/mtls.bench.ts). */
-export type ServerKind = 'openssl' | 'ours' | 'ours-no-intermediate' | 'ours-advertise';
+export type ServerKind = 'openssl' | 'ours' | 'ours-no-intermediate' | 'ours-advertise' | 'floor';
 
 export interface ServerInit {
   kind: ServerKind;
@@ -46,6 +49,30 @@ function build(o: ServerInit): Server {
       },
       answer,
     );
+  if (o.kind === 'floor') {
+    // Not a server to run: the least any verification of ours must add for a never-seen device
+    // on node:tls — read the leaf the client sent and check its signature with the intermediate's
+    // key (which OpenSSL, with its empty store, has already done once and cannot be told not to).
+    // No validation, no revocation.
+    const spki = int.subjectPublicKeyInfo.der;
+    const server = createServer({
+      key: o.serverKeyPem,
+      cert: o.serverChain,
+      ca: [],
+      requestCert: true,
+      rejectUnauthorized: false,
+      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+    });
+    server.on('secureConnection', (s) => {
+      const der = peerLeaf(s);
+      const c = der && parseCertificate(der);
+      const ok =
+        c && nodeCrypto.verify(parseSignatureAlgorithm(c.signatureAlgorithm), spki, c.tbs, c.signatureValue);
+      if (ok) answer(s);
+      else s.destroy();
+    });
+    return server;
+  }
   const source = new MemoryStatusSource();
   for (const s of o.issued.root) source.issue('root', s);
   for (const s of o.issued.int) source.issue('int', s);
