@@ -97,9 +97,14 @@ export function registerEnroll(program: Command): void {
         throw new CliError('--cert and --key go together');
       const keyType = parseKeyType(o.keyType);
       const anchors = parseCertificates(readInput(o.ca, 'CA file'));
-      mkdirSync(o.out, { recursive: true });
       const keyPath = join(o.out, 'device.key');
       const crtPath = join(o.out, 'device.crt');
+      // Said before anything is made: a first enrollment's CSR must name the device.
+      if (o.subject === undefined && !((o.renew || o.watch) && existsSync(crtPath)))
+        throw new CliError(
+          `a first enrollment needs --subject (e.g. --subject CN=device-001)${o.renew || o.watch ? `; there is no ${crtPath} to renew` : ''}`,
+        );
+      mkdirSync(o.out, { recursive: true });
       const passphrase = o.encrypt
         ? await getPassphrase({ passphraseFile: o.passphraseFile, confirm: true, purpose: keyPath })
         : undefined;

@@ -3,7 +3,7 @@
 // openssl verifies, renewal only when due (or forced), typed refusals.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { importPrivateKey } from '../../src/crypto/index.js';
@@ -114,7 +114,21 @@ describe('fleetpki enroll', () => {
     assert.deepEqual(ep.log.slice(-1), ['simplereenroll cert 200']);
   });
 
-  const refusals: { name: string; args: () => string[]; code: number; stderr: RegExp }[] = [
+  const refusals: { name: string; args: () => string[]; code: number; stderr: RegExp; absent?: string }[] = [
+    {
+      name: 'a first enrollment without a subject, before making its directory',
+      args: () => ['--token', 'dev-1:pw1', '--out', 'd4'],
+      code: 2,
+      stderr: /a first enrollment needs --subject/,
+      absent: 'd4',
+    },
+    {
+      name: '--renew with nothing to renew and no subject',
+      args: () => ['--token', 'dev-1:pw1', '--renew', '--out', 'd4'],
+      code: 2,
+      stderr: /needs --subject .*; there is no d4\/device\.crt to renew/,
+      absent: 'd4',
+    },
     {
       name: 'an unknown token',
       args: () => ['--token', 'nobody:x', '--subject', 'CN=x', '--out', 'd3'],
@@ -145,6 +159,7 @@ describe('fleetpki enroll', () => {
       const r = await fleetpki([...base(), ...c.args()], { cwd: tmp.dir });
       assert.equal(r.code, c.code, r.stderr);
       assert.match(r.stderr, c.stderr);
+      if (c.absent) assert.equal(existsSync(join(tmp.dir, c.absent)), false, `${c.absent} was made`);
     });
 });
 
