@@ -133,13 +133,24 @@ export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: I
     email: o.email,
   });
   if (!r.ok && r.code === 'invalid-input') throw new CliError(r.message);
+  // A valid verdict without revocation data says nothing of revocation: say so (openssl verify
+  // does not, and a revoked device then reads as OK).
+  const revocationChecked = revocation !== undefined;
   if (o.json) {
     const body = r.ok
-      ? { valid: true, profile, purpose, chain: r.chain.map(describe), policySet: r.policySet }
+      ? {
+          valid: true,
+          profile,
+          purpose,
+          revocationChecked,
+          chain: r.chain.map(describe),
+          policySet: r.policySet,
+        }
       : {
           valid: false,
           profile,
           purpose,
+          revocationChecked,
           code: r.code,
           message: r.message,
           certIndex: r.certIndex,
@@ -148,6 +159,7 @@ export async function verifyCommand(leafPath: string, o: VerifyCliOptions, io: I
     io.out(`${JSON.stringify(body, null, 2)}\n`);
   } else if (r.ok) {
     io.out(`OK (${profile}, ${purpose}): ${r.chain.map((c) => c.subject.toString()).join(' <- ')}\n`);
+    if (!revocationChecked) io.err('note: revocation not checked (give --crl FILE or --ocsp)\n');
   } else {
     const at = r.certIndex >= 0 ? ` at certificate ${r.certIndex}${r.certIndex === 0 ? ' (leaf)' : ''}` : '';
     io.out(`INVALID: ${r.code}${at}: ${r.message}\n`);

@@ -163,6 +163,8 @@ describe('fleetpki verify (runVerify)', () => {
       assert.equal(rc, code, `${stdout}${stderr}`);
       assert.match(stdout, out);
       if (code === 2) assert.ok(stderr.length > 0);
+      // No revocation data was given: a valid verdict says that revocation was not checked.
+      if (code === 0) assert.equal(stderr, 'note: revocation not checked (give --crl FILE or --ocsp)\n');
     });
 
   it('--json', async () => {
@@ -177,6 +179,7 @@ describe('fleetpki verify (runVerify)', () => {
     assert.equal(rc, 0);
     const j = JSON.parse(stdout);
     assert.equal(j.valid, true);
+    assert.equal(j.revocationChecked, false);
     assert.deepEqual(
       j.chain.map((c: { subject: string }) => c.subject),
       ['CN=broker', 'CN=CLI CA', 'CN=CLI Root'],
