@@ -73,7 +73,7 @@ const EC_JWK_CURVES: ReadonlySet<string> = /^3\.[01]\./.test(process.versions.op
  * otherwise). Only rsaEncryption keys reach here as RSA (id-RSASSA-PSS keys are refused by
  * parseSpkiInfo), so no key restriction is lost by leaving the DER.
  */
-export function importPublicKey(spki: Uint8Array, info: SpkiInfo): KeyObject {
+export function platformPublicKey(spki: Uint8Array, info: SpkiInfo): KeyObject {
   const a = info.algorithm;
   const b64 = (u: Uint8Array) => buf(u).toString('base64url');
   switch (a.kind) {
@@ -159,7 +159,7 @@ class NodeCryptoProvider implements CryptoProvider {
       const info = parseSpkiInfo(spki);
       let key: KeyObject;
       try {
-        key = importPublicKey(spki, info);
+        key = platformPublicKey(spki, info);
       } catch (err) {
         throw new CryptoError('bad-key', `platform rejected the public key: ${(err as Error).message}`, {
           cause: err,

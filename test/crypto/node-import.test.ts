@@ -1,11 +1,11 @@
 // The node provider imports public keys by the cheaper of two exact routes (JWK numbers or the
-// SPKI DER; see importPublicKey). Whichever it takes, the platform key must be the same key,
+// SPKI DER; see platformPublicKey). Whichever it takes, the platform key must be the same key,
 // and a point off its curve must be refused — for every key type we issue for.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { parseSpkiInfo } from '../../src/crypto/key-info.js';
-import { importPublicKey, nodeCrypto } from '../../src/crypto/node.js';
+import { nodeCrypto, platformPublicKey } from '../../src/crypto/node.js';
 import type { SignatureAlgorithm } from '../../src/x509/algorithm.js';
 
 const DATA = new TextEncoder().encode('to be signed');
@@ -48,7 +48,7 @@ describe('node provider: public key import', () => {
     test(`${c.name}: the imported key is the key of the SPKI, and verifies its signatures`, () => {
       const { publicKey, privateKey } = c.make();
       const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
-      const key = importPublicKey(spki, parseSpkiInfo(spki));
+      const key = platformPublicKey(spki, parseSpkiInfo(spki));
       assert.deepEqual(new Uint8Array(key.export({ format: 'der', type: 'spki' })), spki);
       const sig = new Uint8Array(sign(c.hash, DATA, privateKey));
       assert.equal(nodeCrypto.verify(c.alg, spki, DATA, sig), true);
@@ -62,7 +62,7 @@ describe('node provider: public key import', () => {
       const { publicKey } = generateKeyPairSync('ec', { namedCurve: curve });
       const spki = new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }));
       spki[spki.length - 1]! ^= 1; // the last octet of y: the point leaves the curve
-      assert.throws(() => importPublicKey(spki, parseSpkiInfo(spki)));
+      assert.throws(() => platformPublicKey(spki, parseSpkiInfo(spki)));
       assert.throws(
         () => nodeCrypto.verify({ kind: 'ecdsa', hash: 'SHA-256' }, spki, DATA, new Uint8Array(8)),
         {
