@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:tls';
 import { shipped } from './harness.js';
 
 // Our server runs the code as shipped (dist/, which the bench builds when stale): see `shipped`.
-const { createMtlsServer, lookupFromStatusSource, peerLeaf, StatusLookupRevocation } =
+const { createMtlsServer, lookupFromStatusSource, mtlsServerOptions, peerLeaf, StatusLookupRevocation } =
   await shipped<typeof import('../src/mtls/index.js')>('mtls/index.js');
 const { MemoryStatusSource } =
   await shipped<typeof import('../src/revocation/index.js')>('revocation/index.js');
@@ -54,15 +54,14 @@ function build(o: ServerInit): Server {
     // on node:tls — read the leaf the client sent and check its signature with the intermediate's
     // key (which OpenSSL, with its empty store, has already done once and cannot be told not to).
     // No validation, no revocation.
+    // Our servers' TLS options exactly (empty store, no tickets), from the same function.
     const spki = int.subjectPublicKeyInfo.der;
-    const server = createServer({
-      key: o.serverKeyPem,
-      cert: o.serverChain,
-      ca: [],
-      requestCert: true,
-      rejectUnauthorized: false,
-      secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
-    });
+    const server = createServer(
+      mtlsServerOptions({
+        tls: { key: o.serverKeyPem, cert: o.serverChain },
+        clientAuth: { trustAnchors: [root], revocation: 'none' },
+      }),
+    );
     server.on('secureConnection', (s) => {
       const der = peerLeaf(s);
       const c = der && parseCertificate(der);

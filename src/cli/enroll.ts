@@ -99,8 +99,10 @@ export function registerEnroll(program: Command): void {
       const anchors = parseCertificates(readInput(o.ca, 'CA file'));
       const keyPath = join(o.out, 'device.key');
       const crtPath = join(o.out, 'device.crt');
+      /** Renewing (rather than a first enrollment): asked to, and there is a certificate to renew. */
+      const renewable = () => (o.renew || o.watch) === true && existsSync(crtPath);
       // Said before anything is made: a first enrollment's CSR must name the device.
-      if (o.subject === undefined && !((o.renew || o.watch) && existsSync(crtPath)))
+      if (o.subject === undefined && !renewable())
         throw new CliError(
           `a first enrollment needs --subject (e.g. --subject CN=device-001)${o.renew || o.watch ? `; there is no ${crtPath} to renew` : ''}`,
         );
@@ -120,7 +122,7 @@ export function registerEnroll(program: Command): void {
 
       /** One enrollment or renewal; returns a summary line, or undefined when not due. */
       const step = async (force: boolean): Promise<Record<string, unknown> | undefined> => {
-        const renewing = (o.renew || o.watch) && existsSync(crtPath);
+        const renewing = renewable();
         let current: Certificate | undefined;
         let auth: { cert: string; key: string } | undefined;
         if (renewing) {
